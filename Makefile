@@ -1,0 +1,85 @@
+# SPDX-License-Identifier: GPL-2.0
+# ptscope: the user-facing wrapper around Kbuild, the tool and the tests.
+# `make help` lists the targets.
+
+KDIR	?= /lib/modules/$(shell uname -r)/build
+TOP	:= $(CURDIR)
+CACHE	?= $(or $(PTSCOPE_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/ptscope)
+KSFT	:= $(CACHE)/linux-source-6.12/tools/testing/selftests
+KERNELS	:= $(shell awk '!/^\#/ && NF { print $$1 }' scripts/kernels.pin)
+
+CC	?= cc
+CFLAGS	?= -O2 -g
+WARN	:= -Wall -Wextra -Wshadow -Wformat=2 -Wmissing-prototypes -Werror=implicit-function-declaration
+SCOLS_CFLAGS = $(shell pkg-config --cflags smartcols)
+SCOLS_LIBS   = $(shell pkg-config --libs smartcols)
+
+TOOL		:= tools/ptscope/ptscope
+TOOL_SRCS	:= $(wildcard tools/ptscope/*.c)
+TOOL_HDRS	:= $(wildcard tools/ptscope/*.h) include/uapi/ptscope.h
+SELFTESTS	:= selftests/ptscope_test
+SELFTEST_HDRS	:= $(wildcard selftests/*.h) include/uapi/ptscope.h
+
+.PHONY: all module tool selftests stage modules-all deps check style sparse \
+	vm clean help $(addprefix modules-,$(KERNELS))
+
+all: module tool
+
+help:
+	@echo 'make [KDIR=...]     module/ptscope.ko for KDIR (default: the running kernel) and the tool'
+	@echo 'make module         module/ptscope.ko only'
+	@echo 'make tool           tools/ptscope/ptscope (needs libsmartcols-dev)'
+	@echo 'make modules-all    the module for every pinned kernel, into build/NAME/, W=1, no warnings'
+	@echo 'make selftests      the kselftest-harness tests (harness from linux-source-6.12)'
+	@echo 'make deps           install/fetch everything (apt-get, kernels, linux-source): scripts/deps'
+	@echo 'make check          everything above, style, then the tests in a VM per kernel and paging mode'
+	@echo 'make style          checkpatch.pl --strict on the kernel code'
+	@echo 'make sparse         sparse (C=2) on the module for every pinned kernel'
+	@echo 'make vm             a shell in a VM with the module loaded (scripts/vm --help)'
+	@echo 'make clean          remove build products (the cache stays: $(CACHE))'
+
+module:
+	$(MAKE) -C $(KDIR) M=$(TOP) modules
+
+tool: $(TOOL)
+
+$(TOOL): $(TOOL_SRCS) $(TOOL_HDRS)
+	$(CC) $(CFLAGS) $(WARN) -Iinclude $(SCOLS_CFLAGS) -o $@ $(TOOL_SRCS) $(SCOLS_LIBS)
+
+selftests: $(SELFTESTS)
+
+$(KSFT)/kselftest_harness.h:
+	scripts/deps source
+
+selftests/%: selftests/%.c $(SELFTEST_HDRS) $(KSFT)/kselftest_harness.h
+	$(CC) $(CFLAGS) $(WARN) -Wno-missing-prototypes -Wno-clobbered -Iinclude -I$(KSFT) -o $@ $< -lpthread
+
+# What scripts/vm puts on the guest's PATH.
+stage: tool selftests
+	@rm -rf build/guest && mkdir -p build/guest/bin
+	@cp $(TOOL) $(SELFTESTS) selftests/run-guest build/guest/bin/
+
+modules-all: $(addprefix modules-,$(KERNELS))
+
+$(addprefix modules-,$(KERNELS)): modules-%:
+	scripts/build-module $*
+
+deps:
+	scripts/deps all
+
+style:
+	scripts/style
+
+sparse:
+	@for k in $(KERNELS); do scripts/build-module $$k C=2 || exit 1; done
+
+check:
+	scripts/check
+
+vm:
+	scripts/vm
+
+clean:
+	rm -rf build $(TOOL) $(SELFTESTS)
+	rm -f module/*.o module/*.ko module/*.mod module/*.mod.c module/.*.cmd \
+	      .*.cmd Module.symvers modules.order module/modules.order
