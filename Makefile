@@ -76,7 +76,7 @@ sparse:
 check:
 	scripts/check
 
-vm:
+vm: deps
 	scripts/vm
 
 clean:
