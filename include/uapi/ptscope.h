@@ -53,4 +53,342 @@ struct ptscope_version {
 
 #define PTSCOPE_IOC_VERSION	_IOWR(PTSCOPE_IOC_MAGIC, 0x00, struct ptscope_version)
 
+/*
+ * Command numbers: 0x00-0x0f version, target and page tables; 0x10-0x1f
+ * TLB and fault counters; 0x20-0x2f huge pages.
+ */
+
+/* ------------------------------------------------------------------------
+ * Target selection. Each open file has one target process; the queries
+ * below read it. Selecting needs no privilege for the caller's own process;
+ * another process needs CAP_SYS_PTRACE (-EPERM otherwise). Physical
+ * addresses and PFNs read back as 0 without CAP_SYS_ADMIN, as in pagemap.
+ */
+
+/**
+ * struct ptscope_target - select the process whose page tables are read
+ * @size:     in: sizeof(struct ptscope_target)
+ * @flags:    in: must be 0
+ * @pid:      in: process id in the caller's pid namespace; 0, negative or
+ *            gone: -ESRCH; a kernel thread (no mm): -EINVAL
+ * @pgtable_levels: out: page-table levels of the target (4 or 5)
+ * @task_size: out: the top of the target's user address space
+ * @reserved: in: must be 0
+ */
+struct ptscope_target {
+	__u32 size;
+	__u32 flags;
+	__s32 pid;
+	__u32 pgtable_levels;
+	__u64 task_size;
+	__u64 reserved[4];
+};
+
+#define PTSCOPE_IOC_TARGET	_IOWR(PTSCOPE_IOC_MAGIC, 0x01, struct ptscope_target)
+
+/* Levels, as numbered in struct ptscope_run and struct ptscope_vtop. */
+enum ptscope_level {
+	PTSCOPE_LEVEL_PTE = 1,
+	PTSCOPE_LEVEL_PMD = 2,
+	PTSCOPE_LEVEL_PUD = 3,
+	PTSCOPE_LEVEL_P4D = 4,
+	PTSCOPE_LEVEL_PGD = 5,
+};
+
+/* What an entry is. */
+enum ptscope_kind {
+	PTSCOPE_KIND_NONE = 0,		/* empty (pte_none) */
+	PTSCOPE_KIND_TABLE,		/* points to a lower-level table */
+	PTSCOPE_KIND_PAGE,		/* present leaf: maps a page */
+	PTSCOPE_KIND_SWAP,		/* swapped out: swap_type, swap_offset */
+	PTSCOPE_KIND_MIGRATION,		/* migration entry (see PTSCOPE_B_MIGRATION_*) */
+	PTSCOPE_KIND_DEVICE_PRIVATE,	/* device-private memory */
+	PTSCOPE_KIND_DEVICE_EXCLUSIVE,	/* device-exclusive entry */
+	PTSCOPE_KIND_HWPOISON,		/* poisoned page */
+	PTSCOPE_KIND_MARKER,		/* PTE marker (uffd-wp, poisoned, guard) */
+	PTSCOPE_KIND_BAD,		/* a corrupt upper-level entry */
+};
+
+/* Decoded bits of an entry (struct ptscope_run.bits, ptscope_vtop_level.bits). */
+#define PTSCOPE_B_PRESENT	(1ULL << 0)
+#define PTSCOPE_B_WRITE		(1ULL << 1)
+#define PTSCOPE_B_USER		(1ULL << 2)
+#define PTSCOPE_B_ACCESSED	(1ULL << 3)	/* "young" */
+#define PTSCOPE_B_DIRTY		(1ULL << 4)
+#define PTSCOPE_B_GLOBAL	(1ULL << 5)
+#define PTSCOPE_B_NX		(1ULL << 6)
+#define PTSCOPE_B_LEAF		(1ULL << 7)	/* PSE at PMD/PUD level; every present PTE */
+#define PTSCOPE_B_PWT		(1ULL << 8)
+#define PTSCOPE_B_PCD		(1ULL << 9)
+#define PTSCOPE_B_PAT		(1ULL << 10)
+#define PTSCOPE_B_SOFT_DIRTY	(1ULL << 11)
+#define PTSCOPE_B_UFFD_WP	(1ULL << 12)
+#define PTSCOPE_B_SPECIAL	(1ULL << 13)	/* no struct page behind it (PFN map) */
+#define PTSCOPE_B_DEVMAP	(1ULL << 14)
+#define PTSCOPE_B_PROTNONE	(1ULL << 15)	/* NUMA-hinting / PROT_NONE entry */
+#define PTSCOPE_B_MIGRATION_READ	(1ULL << 16)
+#define PTSCOPE_B_MIGRATION_WRITE	(1ULL << 17)
+#define PTSCOPE_B_MIGRATION_EXCL	(1ULL << 18)
+#define PTSCOPE_B_SWP_EXCLUSIVE	(1ULL << 19)	/* swap entry of an exclusive anon page */
+
+/* What the mapped page is (struct ptscope_run.page), when cheap and safe to tell. */
+#define PTSCOPE_PAGE_ANON	(1U << 0)
+#define PTSCOPE_PAGE_FILE	(1U << 1)
+#define PTSCOPE_PAGE_SHMEM	(1U << 2)
+#define PTSCOPE_PAGE_KSM	(1U << 3)
+#define PTSCOPE_PAGE_ZERO	(1U << 4)	/* the shared zero page */
+#define PTSCOPE_PAGE_EXCLUSIVE	(1U << 5)	/* mapped once (pagemap's MMAP_EXCLUSIVE) */
+#define PTSCOPE_PAGE_HUGETLB	(1U << 6)
+#define PTSCOPE_PAGE_THP	(1U << 7)	/* part of a transparent huge folio */
+
+/**
+ * struct ptscope_run - a run of adjacent entries at one level
+ * @start:      out: virtual address of the first entry
+ * @count:      out: number of entries; each maps 1 << @shift bytes
+ * @entry:      out: raw value of the first entry (PFN bits cleared without
+ *              CAP_SYS_ADMIN)
+ * @pfn:        out: PFN of the first entry (PAGE), 0 when hidden or none;
+ *              entry i maps @pfn + (i << (@shift - PAGE_SHIFT))
+ * @table_pa:   out: physical address of the table the entry points to
+ *              (TABLE), 0 when hidden
+ * @bits:       out: PTSCOPE_B_*
+ * @swap_offset: out: swap offset of the first entry (SWAP); consecutive
+ * @swap_type:  out: swap device (SWAP)
+ * @level:      out: enum ptscope_level
+ * @kind:       out: enum ptscope_kind
+ * @shift:      out: log2 of the bytes one entry maps (12, 21, 30, ...)
+ * @page:       out: PTSCOPE_PAGE_* of the first entry's page
+ * @mapcount:   out: how many times the first entry's page is mapped
+ * @folio_order: out: order of the folio the first entry's page belongs to
+ * @pkey:       out: protection key
+ *
+ * Entries merge into one run when they are adjacent, have the same level,
+ * kind, bits, page, mapcount and folio order, and their PFNs (or swap
+ * offsets) are consecutive. TABLE entries never merge.
+ */
+struct ptscope_run {
+	__u64 start;
+	__u64 count;
+	__u64 entry;
+	__u64 pfn;
+	__u64 table_pa;
+	__u64 bits;
+	__u64 swap_offset;
+	__u32 swap_type;
+	__u32 level;
+	__u32 kind;
+	__u32 shift;
+	__u32 page;
+	__u32 mapcount;
+	__u32 folio_order;
+	__u32 pkey;
+};
+
+/* struct ptscope_walk.flags */
+#define PTSCOPE_WALK_TABLES	(1U << 0)	/* also report TABLE entries */
+
+/**
+ * struct ptscope_walk - read the target's page tables over a range, batched
+ * @size:     in: sizeof(struct ptscope_walk)
+ * @flags:    in: PTSCOPE_WALK_*
+ * @start:    in: page-aligned first address
+ * @end:      in: page-aligned end (exclusive), at most the task size
+ * @runs:     in: user pointer to an array of struct ptscope_run
+ * @run_size: in: sizeof(struct ptscope_run)
+ * @count:    in: capacity of @runs; out: runs written
+ * @next:     out: where to resume; equals @end when the walk is complete
+ * @reserved: in: must be 0
+ *
+ * Empty entries are not reported: their span is skipped without being
+ * visited. A batch that fills up ends early; call again from @next.
+ */
+struct ptscope_walk {
+	__u32 size;
+	__u32 flags;
+	__u64 start;
+	__u64 end;
+	__u64 runs;
+	__u32 run_size;
+	__u32 count;
+	__u64 next;
+	__u64 reserved[4];
+};
+
+#define PTSCOPE_IOC_WALK	_IOWR(PTSCOPE_IOC_MAGIC, 0x02, struct ptscope_walk)
+
+/* struct ptscope_vma.prot */
+#define PTSCOPE_PROT_READ	(1U << 0)
+#define PTSCOPE_PROT_WRITE	(1U << 1)
+#define PTSCOPE_PROT_EXEC	(1U << 2)
+#define PTSCOPE_PROT_SHARED	(1U << 3)	/* VM_MAYSHARE; else private */
+
+/* struct ptscope_vma.kind */
+enum ptscope_vma_kind {
+	PTSCOPE_VMA_ANON = 0,
+	PTSCOPE_VMA_FILE,
+	PTSCOPE_VMA_SHMEM,	/* shmem/tmpfs/memfd, MAP_SHARED|MAP_ANONYMOUS */
+	PTSCOPE_VMA_HEAP,
+	PTSCOPE_VMA_STACK,
+	PTSCOPE_VMA_VDSO,
+	PTSCOPE_VMA_VVAR,
+	PTSCOPE_VMA_VSYSCALL,
+	PTSCOPE_VMA_HUGETLB,
+	PTSCOPE_VMA_PFNMAP,	/* VM_PFNMAP/VM_IO: device or special memory */
+	PTSCOPE_VMA_SPECIAL,	/* another special mapping with a name */
+};
+
+/* Counters of struct ptscope_vma.counts[], in base pages unless noted. */
+enum ptscope_vma_count {
+	PTSCOPE_CNT_RSS_PTE,	/* resident, mapped by PTEs */
+	PTSCOPE_CNT_RSS_PMD,	/* resident, mapped by PMD leaves (base pages) */
+	PTSCOPE_CNT_RSS_PUD,	/* resident, mapped by PUD leaves (base pages) */
+	PTSCOPE_CNT_SWAP,	/* swap entries (base pages) */
+	PTSCOPE_CNT_DIRTY,
+	PTSCOPE_CNT_YOUNG,
+	PTSCOPE_CNT_SOFT_DIRTY,
+	PTSCOPE_CNT_ANON,
+	PTSCOPE_CNT_FILE,
+	PTSCOPE_CNT_SHMEM,
+	PTSCOPE_CNT_THP_PMD,	/* PMD-mapped THPs (count of PMD leaves) */
+	PTSCOPE_CNT_HUGETLB,	/* hugetlb pages mapped (count, of @page_size) */
+	PTSCOPE_CNT_SPECIAL,	/* special / PFN-mapped entries */
+	PTSCOPE_CNT_ZERO,	/* entries mapping the zero page */
+	PTSCOPE_CNT_EXCLUSIVE,	/* pages mapped only here (pagemap MMAP_EXCLUSIVE) */
+	PTSCOPE_CNT_MIGRATION,	/* migration and other non-swap entries */
+	PTSCOPE_CNT_PTE_TABLES,	/* PTE tables populated under this VMA */
+	PTSCOPE_CNT_PMD_TABLES,	/* PMD tables reached from this VMA */
+	PTSCOPE_CNT_PUD_TABLES,
+	PTSCOPE_CNT_P4D_TABLES,	/* 5-level paging only */
+	PTSCOPE_CNT_MAX = 24,	/* size of the array; unused slots are 0 */
+};
+
+#define PTSCOPE_NAME_LEN	256
+
+/**
+ * struct ptscope_vma - one VMA of the target
+ * @start, @end: out: [start, end)
+ * @pgoff:    out: file offset in bytes (file mappings)
+ * @vm_flags: out: the kernel's VM_* flags, raw
+ * @inode:    out: inode number of the backing file, 0 for none
+ * @prot:     out: PTSCOPE_PROT_*
+ * @kind:     out: enum ptscope_vma_kind
+ * @page_size: out: page size of the VMA (vma_kernel_pagesize)
+ * @dev:      out: device of the backing file, (major << 20) | minor
+ * @counts:   out: enum ptscope_vma_count; zero unless PTSCOPE_VMAS_COUNTS
+ * @name:     out: backing path, or [heap], [stack], [vdso], [anon:NAME], ...;
+ *            NUL-terminated, truncated to fit
+ */
+struct ptscope_vma {
+	__u64 start;
+	__u64 end;
+	__u64 pgoff;
+	__u64 vm_flags;
+	__u64 inode;
+	__u32 prot;
+	__u32 kind;
+	__u32 page_size;
+	__u32 dev;
+	__u64 counts[PTSCOPE_CNT_MAX];
+	char name[PTSCOPE_NAME_LEN];
+};
+
+/* struct ptscope_vmas.flags */
+#define PTSCOPE_VMAS_COUNTS	(1U << 0)	/* walk each VMA to fill counts[] */
+
+/**
+ * struct ptscope_vmas - list the target's VMAs, batched
+ * @size:     in: sizeof(struct ptscope_vmas)
+ * @flags:    in: PTSCOPE_VMAS_*
+ * @start:    in: report VMAs that end after @start
+ * @end:      in: and start before @end (0: the task size)
+ * @vmas:     in: user pointer to an array of struct ptscope_vma
+ * @vma_size: in: sizeof(struct ptscope_vma)
+ * @count:    in: capacity of @vmas; out: VMAs written
+ * @next:     out: where to resume; 0 when there is no VMA left
+ * @reserved: in: must be 0
+ */
+struct ptscope_vmas {
+	__u32 size;
+	__u32 flags;
+	__u64 start;
+	__u64 end;
+	__u64 vmas;
+	__u32 vma_size;
+	__u32 count;
+	__u64 next;
+	__u64 reserved[4];
+};
+
+#define PTSCOPE_IOC_VMAS	_IOWR(PTSCOPE_IOC_MAGIC, 0x03, struct ptscope_vmas)
+
+/**
+ * struct ptscope_vtop_level - one step of a translation
+ * @table_pa: out: physical address of the table read at this level (0 when hidden)
+ * @entry:    out: raw entry (PFN bits cleared when hidden)
+ * @bits:     out: PTSCOPE_B_*
+ * @pfn:      out: PFN the entry points to: next table or page (0 when hidden)
+ * @level:    out: enum ptscope_level
+ * @index:    out: index of the entry in its table
+ * @kind:     out: enum ptscope_kind
+ * @shift:    out: log2 of the bytes one entry of this level maps
+ */
+struct ptscope_vtop_level {
+	__u64 table_pa;
+	__u64 entry;
+	__u64 bits;
+	__u64 pfn;
+	__u32 level;
+	__u32 index;
+	__u32 kind;
+	__u32 shift;
+};
+
+/* struct ptscope_vtop.result: how the translation ended */
+enum ptscope_vtop_result {
+	PTSCOPE_VTOP_MAPPED = 0,	/* @phys is valid (if not hidden) */
+	PTSCOPE_VTOP_NOT_POPULATED,	/* in a VMA, not faulted in yet */
+	PTSCOPE_VTOP_SWAPPED,		/* swapped out: see the last level */
+	PTSCOPE_VTOP_NOT_PRESENT,	/* another non-present entry (migration, marker, ...) */
+	PTSCOPE_VTOP_NO_VMA,		/* no VMA: an access would be a segfault */
+	PTSCOPE_VTOP_NO_ACCESS,		/* VMA without access rights (PROT_NONE) */
+};
+
+/**
+ * struct ptscope_vtop - translate one virtual address, every level decoded
+ * @size:     in: sizeof(struct ptscope_vtop)
+ * @flags:    in: must be 0
+ * @addr:     in: the virtual address (below the task size)
+ * @phys:     out: the physical address, 0 when hidden or not mapped
+ * @result:   out: enum ptscope_vtop_result
+ * @nlevels:  out: entries of @levels filled, top level first
+ * @vma_start, @vma_end: out: the VMA containing @addr, 0 if none
+ * @vm_flags: out: its VM_* flags
+ * @page:     out: PTSCOPE_PAGE_* of the mapped page
+ * @mapcount: out: its mapcount
+ * @swap_type, @swap_offset: out: for PTSCOPE_VTOP_SWAPPED
+ * @folio_order: out: order of the folio of the mapped page
+ * @levels:   out: the path, top level first
+ * @reserved: in: must be 0
+ */
+struct ptscope_vtop {
+	__u32 size;
+	__u32 flags;
+	__u64 addr;
+	__u64 phys;
+	__u32 result;
+	__u32 nlevels;
+	__u64 vma_start;
+	__u64 vma_end;
+	__u64 vm_flags;
+	__u32 page;
+	__u32 mapcount;
+	__u32 swap_type;
+	__u32 folio_order;
+	__u64 swap_offset;
+	struct ptscope_vtop_level levels[5];
+	__u64 reserved[4];
+};
+
+#define PTSCOPE_IOC_VTOP	_IOWR(PTSCOPE_IOC_MAGIC, 0x04, struct ptscope_vtop)
+
 #endif /* _UAPI_PTSCOPE_H */
