@@ -7,7 +7,8 @@
  *
  * Who may use the device: the node is created root-only (0600) and open()
  * additionally requires CAP_SYS_ADMIN, unless the administrator loaded the
- * module with allow_unprivileged=1.
+ * module with allow_unprivileged=1. What an opener may then read is
+ * target.c's business.
  */
 #include <linux/capability.h>
 #include <linux/debugfs.h>
@@ -15,6 +16,7 @@
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/pgtable.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
@@ -51,8 +53,8 @@ u64 ptscope_features(void)
  * Return: the user's size (> 0), or -EFAULT, -EINVAL (too small), -E2BIG
  * (larger than known and the unknown tail is not zero).
  */
-static long ptscope_args_in(void *karg, size_t ksize, size_t minsize,
-			    const void __user *uarg)
+long ptscope_args_in(void *karg, size_t ksize, size_t minsize,
+		     const void __user *uarg)
 {
 	u32 usize;
 	int err;
@@ -70,8 +72,8 @@ static long ptscope_args_in(void *karg, size_t ksize, size_t minsize,
 }
 
 /* Copy back what both sides know of the struct. */
-static long ptscope_args_out(void __user *uarg, const void *karg, size_t ksize,
-			     size_t usize)
+long ptscope_args_out(void __user *uarg, const void *karg, size_t ksize,
+		      size_t usize)
 {
 	if (copy_to_user(uarg, karg, min(ksize, usize)))
 		return -EFAULT;
@@ -99,11 +101,20 @@ static long ptscope_ioctl_version(void __user *uarg)
 
 static long ptscope_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
+	struct ptscope_ctx *ctx = file->private_data;
 	void __user *uarg = (void __user *)arg;
 
 	switch (cmd) {
 	case PTSCOPE_IOC_VERSION:
 		return ptscope_ioctl_version(uarg);
+	case PTSCOPE_IOC_TARGET:
+		return ptscope_ioctl_target(ctx, uarg);
+	case PTSCOPE_IOC_WALK:
+		return ptscope_ioctl_walk(ctx, ptscope_show_pfn(file), uarg);
+	case PTSCOPE_IOC_VMAS:
+		return ptscope_ioctl_vmas(ctx, ptscope_show_pfn(file), uarg);
+	case PTSCOPE_IOC_VTOP:
+		return ptscope_ioctl_vtop(ctx, ptscope_show_pfn(file), uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -111,14 +122,31 @@ static long ptscope_ioctl(struct file *file, unsigned int cmd, unsigned long arg
 
 static int ptscope_open(struct inode *inode, struct file *file)
 {
+	struct ptscope_ctx *ctx;
+
 	if (!allow_unprivileged && !capable(CAP_SYS_ADMIN))
 		return -EPERM;
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	if (!ctx)
+		return -ENOMEM;
+	ptscope_ctx_init(ctx);
+	file->private_data = ctx;
+	return 0;
+}
+
+static int ptscope_release(struct inode *inode, struct file *file)
+{
+	struct ptscope_ctx *ctx = file->private_data;
+
+	ptscope_ctx_release(ctx);
+	kfree(ctx);
 	return 0;
 }
 
 static const struct file_operations ptscope_fops = {
 	.owner		= THIS_MODULE,
 	.open		= ptscope_open,
+	.release	= ptscope_release,
 	.unlocked_ioctl	= ptscope_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.llseek		= noop_llseek,

@@ -2,12 +2,18 @@
 #ifndef _PTSCOPE_H
 #define _PTSCOPE_H
 
+#include <linux/mutex.h>
 #include <linux/types.h>
 #include <uapi/ptscope.h>
 
 #define PTSCOPE_VERSION "0.1.0"
 
 struct dentry;
+struct file;
+struct mm_struct;
+struct pid;
+struct seq_file;
+struct vm_area_struct;
 
 /* main.c */
 u64 ptscope_features(void);
@@ -16,5 +22,80 @@ unsigned int ptscope_pgtable_levels(void);
 /* debugfs.c */
 struct dentry *ptscope_debugfs_init(void);
 void ptscope_debugfs_exit(struct dentry *dir);
+
+/* walk.c: one decoded page-table entry */
+struct ptscope_entry {
+	unsigned long addr;	/* first address the entry maps */
+	u64 raw;
+	u64 bits;		/* PTSCOPE_B_* */
+	u64 pfn;		/* page, next table, or the pfn of a pfn swap entry */
+	u64 swap_offset;
+	u32 swap_type;
+	u32 page;		/* PTSCOPE_PAGE_* */
+	u32 mapcount;
+	u32 folio_order;
+	u16 pkey;
+	u8 level;		/* enum ptscope_level */
+	u8 kind;		/* enum ptscope_kind */
+	u8 shift;		/* log2 of the bytes the entry maps */
+};
+
+struct ptscope_walker;
+
+/**
+ * struct ptscope_walk_ops - what a walk does with each entry
+ * @entry: called for every non-empty entry (TABLE entries only when
+ *         walker->tables), under the entry's page-table lock and RCU: must
+ *         not sleep. Returns 0 to continue, > 0 to stop, < 0 on error.
+ */
+struct ptscope_walk_ops {
+	int (*entry)(struct ptscope_walker *w, const struct ptscope_entry *e);
+};
+
+struct ptscope_walker {
+	struct mm_struct *mm;
+	const struct ptscope_walk_ops *ops;
+	bool tables;			/* report TABLE entries too */
+	void *private;
+	/* set by the walk */
+	struct vm_area_struct *vma;	/* the VMA being walked */
+	unsigned long start;		/* where this walk started */
+	unsigned long next;		/* where it stopped */
+};
+
+void ptscope_decode_pte(pte_t pte, bool large, struct ptscope_entry *e);
+int ptscope_walk_range(struct ptscope_walker *w, unsigned long start,
+		       unsigned long end);
+
+/* target.c: the process an open file (or debugfs) reads */
+struct ptscope_ctx {
+	struct mutex lock;	/* serialises changes of @pid */
+	struct pid *pid;	/* the target; NULL until selected */
+};
+
+void ptscope_ctx_init(struct ptscope_ctx *ctx);
+void ptscope_ctx_release(struct ptscope_ctx *ctx);
+int ptscope_ctx_select(struct ptscope_ctx *ctx, pid_t nr, struct ptscope_target *out);
+struct mm_struct *ptscope_ctx_mm(struct ptscope_ctx *ctx);
+pid_t ptscope_ctx_pid(struct ptscope_ctx *ctx);
+bool ptscope_show_pfn(const struct file *file);
+
+/* query.c: the page-table commands, for the device and debugfs */
+long ptscope_ioctl_target(struct ptscope_ctx *ctx, void __user *uarg);
+long ptscope_ioctl_walk(struct ptscope_ctx *ctx, bool show_pfn, void __user *uarg);
+long ptscope_ioctl_vmas(struct ptscope_ctx *ctx, bool show_pfn, void __user *uarg);
+long ptscope_ioctl_vtop(struct ptscope_ctx *ctx, bool show_pfn, void __user *uarg);
+int ptscope_vtop(struct mm_struct *mm, u64 addr, bool show_pfn, struct ptscope_vtop *v);
+void ptscope_vma_fill(struct vm_area_struct *vma, char *pathbuf,
+		      struct ptscope_vma *out);
+int ptscope_vma_count(struct mm_struct *mm, struct vm_area_struct *vma,
+		      struct ptscope_vma *out);
+int ptscope_walk_runs(struct mm_struct *mm, u64 start, u64 end, u32 flags,
+		      struct ptscope_run *runs, u32 cap, u32 *count, u64 *next);
+void ptscope_hide_run(struct ptscope_run *r);
+
+/* main.c: size-first argument structs */
+long ptscope_args_in(void *karg, size_t ksize, size_t minsize, const void __user *uarg);
+long ptscope_args_out(void __user *uarg, const void *karg, size_t ksize, size_t usize);
 
 #endif /* _PTSCOPE_H */

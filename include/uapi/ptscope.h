@@ -231,7 +231,6 @@ enum ptscope_vma_kind {
 	PTSCOPE_VMA_STACK,
 	PTSCOPE_VMA_VDSO,
 	PTSCOPE_VMA_VVAR,
-	PTSCOPE_VMA_VSYSCALL,
 	PTSCOPE_VMA_HUGETLB,
 	PTSCOPE_VMA_PFNMAP,	/* VM_PFNMAP/VM_IO: device or special memory */
 	PTSCOPE_VMA_SPECIAL,	/* another special mapping with a name */

@@ -1,0 +1,717 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ptscope: the page-table queries: merged runs of entries, VMAs with their
+ * counts, and one address's translation path. The same functions serve the
+ * device's ioctls and the debugfs views.
+ *
+ * Every query takes the target's mm (ptscope_ctx_mm), its mmap_lock for read
+ * (killable), fills a bounded kernel buffer, and drops the lock and the mm
+ * before anything is copied to user space; a full buffer ends the batch and
+ * the caller resumes from the returned next address.
+ */
+#include <linux/dcache.h>
+#include <linux/fs.h>
+#include <linux/hugetlb.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/mmap_lock.h>
+#include <linux/overflow.h>
+#include <linux/sched/mm.h>
+#include <linux/shmem_fs.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "ptscope.h"
+
+/* Runs and VMAs one batch may hold: bounds kernel memory per call. */
+#define PTSCOPE_RUN_BATCH	256
+#define PTSCOPE_VMA_BATCH	8
+/* A walk batch must hold a table entry per level and still make progress. */
+#define PTSCOPE_WALK_MIN_RUNS	8
+
+/* --- merged runs ----------------------------------------------------------- */
+
+struct run_collector {
+	struct ptscope_run *runs;
+	u32 cap;
+	u32 count;
+	bool pending;		/* runs[count] is being extended */
+};
+
+static void run_from_entry(const struct ptscope_entry *e, struct ptscope_run *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->start = e->addr;
+	r->count = 1;
+	r->entry = e->raw;
+	r->bits = e->bits;
+	r->swap_offset = e->swap_offset;
+	r->swap_type = e->swap_type;
+	r->level = e->level;
+	r->kind = e->kind;
+	r->shift = e->shift;
+	r->page = e->page;
+	r->mapcount = e->mapcount;
+	r->folio_order = e->folio_order;
+	r->pkey = e->pkey;
+	if (e->kind == PTSCOPE_KIND_TABLE)
+		r->table_pa = (u64)e->pfn << PAGE_SHIFT;
+	else
+		r->pfn = e->pfn;
+}
+
+/* Does @e continue run @r: adjacent, alike, consecutive frames? */
+static bool run_extends(const struct ptscope_run *r, const struct ptscope_entry *e)
+{
+	u64 n = r->count;
+
+	if (e->kind == PTSCOPE_KIND_TABLE || r->kind != e->kind ||
+	    r->level != e->level || r->bits != e->bits || r->page != e->page ||
+	    r->mapcount != e->mapcount || r->folio_order != e->folio_order ||
+	    r->pkey != e->pkey || r->swap_type != e->swap_type)
+		return false;
+	if (e->addr != r->start + (n << r->shift))
+		return false;
+	if (e->kind == PTSCOPE_KIND_SWAP)
+		return e->swap_offset == r->swap_offset + n;
+	if (e->kind == PTSCOPE_KIND_MARKER)
+		return true;
+	return e->pfn == r->pfn + (n << (r->shift - PAGE_SHIFT));
+}
+
+static int collect_run(struct ptscope_walker *w, const struct ptscope_entry *e)
+{
+	struct run_collector *c = w->private;
+
+	if (c->pending && run_extends(&c->runs[c->count], e)) {
+		c->runs[c->count].count++;
+		return 0;
+	}
+	if (c->pending)
+		c->count++;
+	if (c->count == c->cap) {
+		c->pending = false;
+		return 1;
+	}
+	run_from_entry(e, &c->runs[c->count]);
+	c->pending = e->kind != PTSCOPE_KIND_TABLE;
+	if (!c->pending)
+		c->count++;
+	return 0;
+}
+
+static const struct ptscope_walk_ops run_ops = {
+	.entry = collect_run,
+};
+
+/* Clear what only CAP_SYS_ADMIN may see. */
+void ptscope_hide_run(struct ptscope_run *r)
+{
+	r->pfn = 0;
+	r->table_pa = 0;
+	r->swap_offset = 0;
+	r->swap_type = 0;
+	r->entry &= ~PTE_PFN_MASK;
+}
+
+/**
+ * ptscope_walk_runs - merged runs of the entries in [start, end)
+ * @mm:    the target's mm, referenced; its mmap_lock is not held
+ * @start: first address, page aligned
+ * @end:   end address, page aligned
+ * @flags: PTSCOPE_WALK_*
+ * @runs:  a kernel buffer of @cap runs
+ * @cap:   its size
+ * @count: out: runs filled
+ * @next:  out: where to resume, @end when done
+ *
+ * Return: 0 or -EINTR.
+ */
+int ptscope_walk_runs(struct mm_struct *mm, u64 start, u64 end, u32 flags,
+		      struct ptscope_run *runs, u32 cap, u32 *count, u64 *next)
+{
+	struct run_collector c = { .runs = runs, .cap = cap };
+	struct ptscope_walker w = {
+		.mm = mm,
+		.ops = &run_ops,
+		.tables = flags & PTSCOPE_WALK_TABLES,
+		.private = &c,
+	};
+	int ret;
+
+	if (mmap_read_lock_killable(mm))
+		return -EINTR;
+	ret = ptscope_walk_range(&w, start, end);
+	mmap_read_unlock(mm);
+	if (ret < 0)
+		return ret;
+	/* A stop leaves no run pending: the run in progress ends at the end. */
+	*next = w.next;
+	if (c.pending)
+		c.count++;
+	*count = c.count;
+	return 0;
+}
+
+/* --- VMAs ------------------------------------------------------------------- */
+
+static u32 vma_kind(struct vm_area_struct *vma)
+{
+	struct mm_struct *mm = vma->vm_mm;
+
+	if (is_vm_hugetlb_page(vma))
+		return PTSCOPE_VMA_HUGETLB;
+	if (vma->vm_flags & (VM_PFNMAP | VM_IO))
+		return PTSCOPE_VMA_PFNMAP;
+	if (ptscope_vma_is_shmem(vma))
+		return PTSCOPE_VMA_SHMEM;
+	if (vma->vm_file)
+		return PTSCOPE_VMA_FILE;
+	if (vma->vm_start <= mm->brk && vma->vm_end >= mm->start_brk)
+		return PTSCOPE_VMA_HEAP;
+	if (vma->vm_start <= mm->start_stack && vma->vm_end >= mm->start_stack)
+		return PTSCOPE_VMA_STACK;
+	return PTSCOPE_VMA_ANON;
+}
+
+/* The name /proc/PID/maps shows, into @out (NUL-terminated, truncated). */
+static void vma_name(struct vm_area_struct *vma, char *pathbuf, char *out,
+		     size_t len, u32 *kind)
+{
+	const char *name;
+
+	if (vma->vm_file) {
+		name = d_path(&vma->vm_file->f_path, pathbuf, PATH_MAX);
+		strscpy(out, IS_ERR(name) ? "?" : name, len);
+		return;
+	}
+	if (vma->vm_ops && vma->vm_ops->name) {
+		name = vma->vm_ops->name(vma);
+		if (name) {
+			strscpy(out, name, len);
+			if (!strcmp(name, "[vdso]"))
+				*kind = PTSCOPE_VMA_VDSO;
+			else if (!strcmp(name, "[vvar]"))
+				*kind = PTSCOPE_VMA_VVAR;
+			else
+				*kind = PTSCOPE_VMA_SPECIAL;
+			return;
+		}
+	}
+	switch (*kind) {
+	case PTSCOPE_VMA_HEAP:
+		strscpy(out, "[heap]", len);
+		return;
+	case PTSCOPE_VMA_STACK:
+		strscpy(out, "[stack]", len);
+		return;
+	}
+	name = ptscope_anon_vma_name(vma);
+	if (name)
+		snprintf(out, len, "[anon:%s]", name);
+}
+
+/**
+ * ptscope_vma_fill - describe @vma, without its counts
+ * @vma:     the VMA
+ * @pathbuf: PATH_MAX bytes of scratch space for d_path()
+ * @out:     filled in; counts[] zero
+ *
+ * Locking: mmap_lock held for read.
+ */
+void ptscope_vma_fill(struct vm_area_struct *vma, char *pathbuf,
+		      struct ptscope_vma *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->start = vma->vm_start;
+	out->end = vma->vm_end;
+	out->vm_flags = vma->vm_flags;
+	out->page_size = vma_kernel_pagesize(vma);
+	if (vma->vm_flags & VM_READ)
+		out->prot |= PTSCOPE_PROT_READ;
+	if (vma->vm_flags & VM_WRITE)
+		out->prot |= PTSCOPE_PROT_WRITE;
+	if (vma->vm_flags & VM_EXEC)
+		out->prot |= PTSCOPE_PROT_EXEC;
+	if (vma->vm_flags & VM_MAYSHARE)
+		out->prot |= PTSCOPE_PROT_SHARED;
+	if (vma->vm_file) {
+		struct inode *inode = file_inode(vma->vm_file);
+
+		out->pgoff = (u64)vma->vm_pgoff << PAGE_SHIFT;
+		out->inode = inode->i_ino;
+		out->dev = (MAJOR(inode->i_sb->s_dev) << 20) | MINOR(inode->i_sb->s_dev);
+	}
+	out->kind = vma_kind(vma);
+	vma_name(vma, pathbuf, out->name, sizeof(out->name), &out->kind);
+}
+
+static void count_page(u64 *cnt, const struct ptscope_entry *e, u64 pages)
+{
+	if (e->page & PTSCOPE_PAGE_ZERO) {
+		cnt[PTSCOPE_CNT_ZERO] += pages;
+		return;
+	}
+	if (e->bits & PTSCOPE_B_SPECIAL || !e->page) {
+		cnt[PTSCOPE_CNT_SPECIAL] += pages;
+		return;
+	}
+	if (e->page & PTSCOPE_PAGE_HUGETLB) {
+		cnt[PTSCOPE_CNT_HUGETLB]++;
+		return;
+	}
+	/* Resident as smaps counts Rss: normal pages, by the entry's size. */
+	switch (e->level) {
+	case PTSCOPE_LEVEL_PTE:
+		cnt[PTSCOPE_CNT_RSS_PTE] += pages;
+		break;
+	case PTSCOPE_LEVEL_PMD:
+		cnt[PTSCOPE_CNT_RSS_PMD] += pages;
+		if (e->page & PTSCOPE_PAGE_ANON)
+			cnt[PTSCOPE_CNT_THP_PMD]++;
+		break;
+	default:
+		cnt[PTSCOPE_CNT_RSS_PUD] += pages;
+	}
+	if (e->page & PTSCOPE_PAGE_ANON)
+		cnt[PTSCOPE_CNT_ANON] += pages;
+	else if (e->page & PTSCOPE_PAGE_SHMEM)
+		cnt[PTSCOPE_CNT_SHMEM] += pages;
+	else
+		cnt[PTSCOPE_CNT_FILE] += pages;
+	if (e->page & PTSCOPE_PAGE_EXCLUSIVE)
+		cnt[PTSCOPE_CNT_EXCLUSIVE] += pages;
+}
+
+static const u8 table_counter[] = {
+	[PTSCOPE_LEVEL_PMD] = PTSCOPE_CNT_PTE_TABLES,
+	[PTSCOPE_LEVEL_PUD] = PTSCOPE_CNT_PMD_TABLES,
+	[PTSCOPE_LEVEL_P4D] = PTSCOPE_CNT_PUD_TABLES,
+	[PTSCOPE_LEVEL_PGD] = PTSCOPE_CNT_P4D_TABLES,
+};
+
+static int count_entry(struct ptscope_walker *w, const struct ptscope_entry *e)
+{
+	u64 pages = 1ULL << (e->shift - PAGE_SHIFT);
+	u64 *cnt = w->private;
+
+	switch (e->kind) {
+	case PTSCOPE_KIND_TABLE:
+		/* With 4-level paging the top entries point to PUD tables. */
+		if (e->level == PTSCOPE_LEVEL_PGD && mm_p4d_folded(w->mm))
+			cnt[PTSCOPE_CNT_PUD_TABLES]++;
+		else
+			cnt[table_counter[e->level]]++;
+		return 0;
+	case PTSCOPE_KIND_PAGE:
+		count_page(cnt, e, pages);
+		break;
+	case PTSCOPE_KIND_SWAP:
+		cnt[PTSCOPE_CNT_SWAP] += pages;
+		break;
+	case PTSCOPE_KIND_NONE:
+	case PTSCOPE_KIND_BAD:
+		return 0;
+	default:
+		cnt[PTSCOPE_CNT_MIGRATION] += pages;
+	}
+	if (e->bits & PTSCOPE_B_DIRTY)
+		cnt[PTSCOPE_CNT_DIRTY] += pages;
+	if (e->bits & PTSCOPE_B_ACCESSED)
+		cnt[PTSCOPE_CNT_YOUNG] += pages;
+	if (e->bits & PTSCOPE_B_SOFT_DIRTY)
+		cnt[PTSCOPE_CNT_SOFT_DIRTY] += pages;
+	return 0;
+}
+
+static const struct ptscope_walk_ops count_ops = {
+	.entry = count_entry,
+};
+
+/**
+ * ptscope_vma_count - fill out->counts by walking @vma's page tables
+ * @mm:  the VMA's mm
+ * @vma: the VMA
+ * @out: its description; counts[] are added to
+ *
+ * Locking: mmap_lock held for read. Return: 0 or -EINTR.
+ */
+int ptscope_vma_count(struct mm_struct *mm, struct vm_area_struct *vma,
+		      struct ptscope_vma *out)
+{
+	struct ptscope_walker w = {
+		.mm = mm,
+		.ops = &count_ops,
+		.tables = true,
+		.private = out->counts,
+	};
+
+	return ptscope_walk_range(&w, vma->vm_start, vma->vm_end);
+}
+
+/* VMAs overlapping [start, end) into @out; *next is 0 when none is left. */
+static int collect_vmas(struct mm_struct *mm, u64 start, u64 end, bool counts,
+			struct ptscope_vma *out, u32 cap, u32 *count, u64 *next)
+{
+	VMA_ITERATOR(vmi, mm, start);
+	struct vm_area_struct *vma;
+	char *pathbuf;
+	int ret = 0;
+	u32 n = 0;
+
+	pathbuf = kmalloc(PATH_MAX, GFP_KERNEL);
+	if (!pathbuf)
+		return -ENOMEM;
+	if (mmap_read_lock_killable(mm)) {
+		kfree(pathbuf);
+		return -EINTR;
+	}
+	*next = 0;
+	for_each_vma_range(vmi, vma, end) {
+		if (n == cap) {
+			*next = vma->vm_start;
+			break;
+		}
+		ptscope_vma_fill(vma, pathbuf, &out[n]);
+		if (counts) {
+			ret = ptscope_vma_count(mm, vma, &out[n]);
+			if (ret)
+				break;
+		}
+		n++;
+	}
+	mmap_read_unlock(mm);
+	kfree(pathbuf);
+	*count = n;
+	return ret;
+}
+
+/* --- vtop ------------------------------------------------------------------- */
+
+struct vtop_collector {
+	struct ptscope_entry path[5];
+	unsigned int n;
+};
+
+static int collect_path(struct ptscope_walker *w, const struct ptscope_entry *e)
+{
+	struct vtop_collector *c = w->private;
+
+	if (c->n < ARRAY_SIZE(c->path))
+		c->path[c->n++] = *e;
+	return 0;
+}
+
+static const struct ptscope_walk_ops path_ops = {
+	.entry = collect_path,
+};
+
+static void vtop_level(struct ptscope_vtop_level *l, u64 table_pa, u64 addr,
+		       const struct ptscope_entry *e)
+{
+	l->table_pa = table_pa;
+	l->entry = e->raw;
+	l->bits = e->bits;
+	l->pfn = e->pfn;
+	l->level = e->level;
+	l->index = (addr >> e->shift) & (PTRS_PER_PTE - 1);
+	l->kind = e->kind;
+	l->shift = e->shift;
+}
+
+/* The level below @level, and the bytes one of its entries maps. */
+static void level_below(struct mm_struct *mm, u8 level, u8 *below, u8 *shift)
+{
+	static const u8 shifts[] = {
+		[PTSCOPE_LEVEL_PTE] = PAGE_SHIFT,
+		[PTSCOPE_LEVEL_PMD] = PMD_SHIFT,
+		[PTSCOPE_LEVEL_PUD] = PUD_SHIFT,
+		[PTSCOPE_LEVEL_P4D] = P4D_SHIFT,
+	};
+
+	*below = level - 1;
+	if (level == PTSCOPE_LEVEL_PGD && mm_p4d_folded(mm))
+		*below = PTSCOPE_LEVEL_PUD;
+	*shift = shifts[*below];
+}
+
+/**
+ * ptscope_vtop - the translation path of @addr in @mm
+ * @mm:       referenced, mmap_lock not held
+ * @addr:     the virtual address
+ * @show_pfn: the caller may see physical addresses
+ * @v:        out fields filled in
+ *
+ * Return: 0 or -EINTR; the outcome is in v->result.
+ */
+int ptscope_vtop(struct mm_struct *mm, u64 addr, bool show_pfn, struct ptscope_vtop *v)
+{
+	struct vtop_collector c = { };
+	struct ptscope_walker w = {
+		.mm = mm, .ops = &path_ops, .tables = true, .private = &c,
+	};
+	struct vm_area_struct *vma;
+	struct ptscope_entry none, *last;
+	u64 table_pa;
+	unsigned int i;
+	int ret;
+
+	if (mmap_read_lock_killable(mm))
+		return -EINTR;
+	vma = find_vma(mm, addr);
+	if (!vma || vma->vm_start > addr) {
+		mmap_read_unlock(mm);
+		v->result = PTSCOPE_VTOP_NO_VMA;
+		return 0;
+	}
+	v->vma_start = vma->vm_start;
+	v->vma_end = vma->vm_end;
+	v->vm_flags = vma->vm_flags;
+	ret = ptscope_walk_range(&w, addr & PAGE_MASK, (addr & PAGE_MASK) + PAGE_SIZE);
+	mmap_read_unlock(mm);
+	if (ret)
+		return ret;
+
+	/* Where the path stops at an empty entry, show that entry too. */
+	last = c.n ? &c.path[c.n - 1] : NULL;
+	if (!last || last->kind == PTSCOPE_KIND_TABLE) {
+		memset(&none, 0, sizeof(none));
+		if (last) {
+			level_below(mm, last->level, &none.level, &none.shift);
+		} else {
+			none.level = PTSCOPE_LEVEL_PGD;
+			none.shift = PGDIR_SHIFT;
+		}
+		c.path[c.n++] = none;
+	}
+
+	table_pa = __pa(mm->pgd);
+	for (i = 0; i < c.n; i++) {
+		vtop_level(&v->levels[i], table_pa, addr, &c.path[i]);
+		table_pa = (u64)c.path[i].pfn << PAGE_SHIFT;
+	}
+	v->nlevels = c.n;
+
+	last = &c.path[c.n - 1];
+	switch (last->kind) {
+	case PTSCOPE_KIND_PAGE:
+		v->result = PTSCOPE_VTOP_MAPPED;
+		v->phys = ((u64)last->pfn << PAGE_SHIFT) + (addr & ((1ULL << last->shift) - 1));
+		v->page = last->page;
+		v->mapcount = last->mapcount;
+		v->folio_order = last->folio_order;
+		break;
+	case PTSCOPE_KIND_NONE:
+		v->result = PTSCOPE_VTOP_NOT_POPULATED;
+		break;
+	case PTSCOPE_KIND_SWAP:
+		v->result = PTSCOPE_VTOP_SWAPPED;
+		v->swap_type = last->swap_type;
+		v->swap_offset = last->swap_offset;
+		break;
+	default:
+		v->result = PTSCOPE_VTOP_NOT_PRESENT;
+	}
+	if (!(v->vm_flags & (VM_READ | VM_WRITE | VM_EXEC)))
+		v->result = PTSCOPE_VTOP_NO_ACCESS;
+
+	if (!show_pfn) {
+		v->phys = 0;
+		v->swap_offset = 0;
+		v->swap_type = 0;
+		for (i = 0; i < v->nlevels; i++) {
+			v->levels[i].table_pa = 0;
+			v->levels[i].pfn = 0;
+			v->levels[i].entry &= ~PTE_PFN_MASK;
+		}
+	}
+	return 0;
+}
+
+/* --- ioctls ----------------------------------------------------------------- */
+
+long ptscope_ioctl_target(struct ptscope_ctx *ctx, void __user *uarg)
+{
+	struct ptscope_target t;
+	long usize;
+	int err;
+
+	usize = ptscope_args_in(&t, sizeof(t), sizeof(t), uarg);
+	if (usize < 0)
+		return usize;
+	if (t.flags || memchr_inv(t.reserved, 0, sizeof(t.reserved)))
+		return -EINVAL;
+	err = ptscope_ctx_select(ctx, t.pid, &t);
+	if (err)
+		return err;
+	return ptscope_args_out(uarg, &t, sizeof(t), usize);
+}
+
+/* A range of the target: page aligned, non-empty, below its task size. */
+static int check_range(struct mm_struct *mm, u64 start, u64 end)
+{
+	if (!PAGE_ALIGNED(start) || !PAGE_ALIGNED(end) || start >= end ||
+	    end > mm->task_size)
+		return -EINVAL;
+	return 0;
+}
+
+/* The user's array of @count records of @size bytes, or NULL. */
+static void __user *user_array(u64 ptr, u32 count, u32 size)
+{
+	size_t bytes;
+
+	if (check_mul_overflow((size_t)count, (size_t)size, &bytes))
+		return NULL;
+	if (!ptr || !access_ok(u64_to_user_ptr(ptr), bytes))
+		return NULL;
+	return u64_to_user_ptr(ptr);
+}
+
+long ptscope_ioctl_walk(struct ptscope_ctx *ctx, bool show_pfn, void __user *uarg)
+{
+	struct ptscope_run *runs;
+	struct ptscope_walk wk;
+	void __user *ubuf;
+	struct mm_struct *mm;
+	u32 cap, i;
+	long usize;
+	int err;
+
+	usize = ptscope_args_in(&wk, sizeof(wk), sizeof(wk), uarg);
+	if (usize < 0)
+		return usize;
+	if ((wk.flags & ~PTSCOPE_WALK_TABLES) ||
+	    memchr_inv(wk.reserved, 0, sizeof(wk.reserved)) ||
+	    wk.run_size != sizeof(*runs) || wk.count < PTSCOPE_WALK_MIN_RUNS)
+		return -EINVAL;
+	ubuf = user_array(wk.runs, wk.count, wk.run_size);
+	if (!ubuf)
+		return -EFAULT;
+
+	mm = ptscope_ctx_mm(ctx);
+	if (IS_ERR(mm))
+		return PTR_ERR(mm);
+	err = check_range(mm, wk.start, wk.end);
+	if (err)
+		goto out_mm;
+	cap = min_t(u32, wk.count, PTSCOPE_RUN_BATCH);
+	runs = kvcalloc(cap, sizeof(*runs), GFP_KERNEL);
+	if (!runs) {
+		err = -ENOMEM;
+		goto out_mm;
+	}
+	err = ptscope_walk_runs(mm, wk.start, wk.end, wk.flags, runs, cap,
+				&wk.count, &wk.next);
+	mmput(mm);
+	mm = NULL;
+	if (err)
+		goto out_free;
+	if (!show_pfn)
+		for (i = 0; i < wk.count; i++)
+			ptscope_hide_run(&runs[i]);
+	if (copy_to_user(ubuf, runs, wk.count * sizeof(*runs)))
+		err = -EFAULT;
+	else
+		err = ptscope_args_out(uarg, &wk, sizeof(wk), usize);
+out_free:
+	kvfree(runs);
+out_mm:
+	if (mm)
+		mmput(mm);
+	return err;
+}
+
+long ptscope_ioctl_vmas(struct ptscope_ctx *ctx, bool show_pfn, void __user *uarg)
+{
+	struct ptscope_vma *vmas;
+	struct ptscope_vmas q;
+	struct mm_struct *mm;
+	void __user *ubuf;
+	u32 cap;
+	long usize;
+	int err;
+
+	usize = ptscope_args_in(&q, sizeof(q), sizeof(q), uarg);
+	if (usize < 0)
+		return usize;
+	if ((q.flags & ~PTSCOPE_VMAS_COUNTS) ||
+	    memchr_inv(q.reserved, 0, sizeof(q.reserved)) ||
+	    q.vma_size != sizeof(*vmas) || !q.count)
+		return -EINVAL;
+	ubuf = user_array(q.vmas, q.count, q.vma_size);
+	if (!ubuf)
+		return -EFAULT;
+
+	mm = ptscope_ctx_mm(ctx);
+	if (IS_ERR(mm))
+		return PTR_ERR(mm);
+	if (!q.end)
+		q.end = mm->task_size;
+	err = check_range(mm, q.start, q.end);
+	if (err)
+		goto out_mm;
+	cap = min_t(u32, q.count, PTSCOPE_VMA_BATCH);
+	vmas = kcalloc(cap, sizeof(*vmas), GFP_KERNEL);
+	if (!vmas) {
+		err = -ENOMEM;
+		goto out_mm;
+	}
+	err = collect_vmas(mm, q.start, q.end, q.flags & PTSCOPE_VMAS_COUNTS,
+			   vmas, cap, &q.count, &q.next);
+	mmput(mm);
+	mm = NULL;
+	if (!err && copy_to_user(ubuf, vmas, q.count * sizeof(*vmas)))
+		err = -EFAULT;
+	if (!err)
+		err = ptscope_args_out(uarg, &q, sizeof(q), usize);
+	kfree(vmas);
+out_mm:
+	if (mm)
+		mmput(mm);
+	return err;
+}
+
+long ptscope_ioctl_vtop(struct ptscope_ctx *ctx, bool show_pfn, void __user *uarg)
+{
+	struct ptscope_vtop *v;
+	struct mm_struct *mm;
+	long usize;
+	u64 addr;
+	int err;
+
+	v = kzalloc(sizeof(*v), GFP_KERNEL);
+	if (!v)
+		return -ENOMEM;
+	usize = ptscope_args_in(v, sizeof(*v), sizeof(*v), uarg);
+	if (usize < 0) {
+		err = usize;
+		goto out_free;
+	}
+	if (v->flags || memchr_inv(v->reserved, 0, sizeof(v->reserved))) {
+		err = -EINVAL;
+		goto out_free;
+	}
+	mm = ptscope_ctx_mm(ctx);
+	if (IS_ERR(mm)) {
+		err = PTR_ERR(mm);
+		goto out_free;
+	}
+	if (v->addr >= mm->task_size) {
+		mmput(mm);
+		err = -EINVAL;
+		goto out_free;
+	}
+	/* Out fields start from zero whatever the caller passed in. */
+	addr = v->addr;
+	memset(v, 0, sizeof(*v));
+	v->size = sizeof(*v);
+	v->addr = addr;
+	err = ptscope_vtop(mm, addr, show_pfn, v);
+	mmput(mm);
+	if (!err)
+		err = ptscope_args_out(uarg, v, sizeof(*v), usize);
+out_free:
+	kfree(v);
+	return err;
+}

@@ -1,0 +1,502 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ptscope: the page-table walker.
+ *
+ * Descends pgd -> p4d -> pud -> pmd -> pte of a process's mm over a range,
+ * one VMA at a time, and hands every non-empty entry, decoded, to a
+ * callback. Empty upper-level entries are skipped with their whole span, so
+ * a walk costs in proportion to the page tables that exist.
+ *
+ * Locking: the caller holds a reference on the mm (mmget) and its
+ * mmap_lock for read, for the whole walk. Under it, VMAs and the upper-level
+ * tables inside them cannot go away, but their entries can change (THP
+ * split and collapse, faults), so entries are read once, locklessly, and
+ * leaves are decoded again under their page-table lock. Since 6.5
+ * khugepaged may free or replace a PTE table without mmap_lock for write,
+ * so a PTE table is mapped under rcu_read_lock() and the pmd re-checked
+ * after taking the PTE lock, as __pte_offset_map_lock() does (it is not
+ * exported); the same holds on 6.1, where it costs nothing. Callbacks run
+ * under that spinlock and RCU: they must not sleep. Between PTE tables the
+ * walk reschedules and stops on a fatal signal.
+ *
+ * Return convention of callbacks and walks: 0 continue, > 0 stop (the walk
+ * records where in w->next), < 0 error.
+ */
+#include <kunit/visibility.h>
+#include <linux/hugetlb.h>
+#include <linux/mm.h>
+#include <linux/mmap_lock.h>
+#include <linux/pgtable.h>
+#include <linux/sched/signal.h>
+#include <linux/swapops.h>
+
+#include "ptscope.h"
+
+/* --- decoding --------------------------------------------------------- */
+
+/* Bits common to present entries of every level. */
+static u64 decode_flags(unsigned long flags, bool leaf, bool large)
+{
+	u64 bits = 0;
+
+	if (flags & _PAGE_PRESENT)
+		bits |= PTSCOPE_B_PRESENT;
+	if (flags & _PAGE_RW)
+		bits |= PTSCOPE_B_WRITE;
+	if (flags & _PAGE_USER)
+		bits |= PTSCOPE_B_USER;
+	if (flags & _PAGE_ACCESSED)
+		bits |= PTSCOPE_B_ACCESSED;
+	if (flags & _PAGE_PWT)
+		bits |= PTSCOPE_B_PWT;
+	if (flags & _PAGE_PCD)
+		bits |= PTSCOPE_B_PCD;
+	if (flags & _PAGE_NX)
+		bits |= PTSCOPE_B_NX;
+	if (!leaf)
+		return bits;
+	bits |= PTSCOPE_B_LEAF;
+	if (flags & _PAGE_DIRTY)
+		bits |= PTSCOPE_B_DIRTY;
+	if (flags & _PAGE_GLOBAL)
+		bits |= PTSCOPE_B_GLOBAL;
+	if (flags & (large ? _PAGE_PAT_LARGE : _PAGE_PAT))
+		bits |= PTSCOPE_B_PAT;
+	if (flags & _PAGE_SOFT_DIRTY)
+		bits |= PTSCOPE_B_SOFT_DIRTY;
+	if (flags & _PAGE_SPECIAL)
+		bits |= PTSCOPE_B_SPECIAL;
+	if (flags & _PAGE_DEVMAP)
+		bits |= PTSCOPE_B_DEVMAP;
+	if ((flags & (_PAGE_PRESENT | _PAGE_PROTNONE)) == _PAGE_PROTNONE)
+		bits |= PTSCOPE_B_PROTNONE;
+	return bits;
+}
+
+/*
+ * decode_swap - a non-present, non-empty leaf, in its PTE form (PMD and
+ * PUD swap-type entries use the same encoding on x86).
+ */
+static void decode_swap(pte_t pte, struct ptscope_entry *e)
+{
+	swp_entry_t entry = pte_to_swp_entry(pte);
+
+	if (pte_swp_soft_dirty(pte))
+		e->bits |= PTSCOPE_B_SOFT_DIRTY;
+	if (pte_swp_uffd_wp(pte))
+		e->bits |= PTSCOPE_B_UFFD_WP;
+	if (pte_swp_exclusive(pte))
+		e->bits |= PTSCOPE_B_SWP_EXCLUSIVE;
+
+	if (!non_swap_entry(entry)) {
+		e->kind = PTSCOPE_KIND_SWAP;
+		e->swap_type = swp_type(entry);
+		e->swap_offset = swp_offset(entry);
+	} else if (is_migration_entry(entry)) {
+		e->kind = PTSCOPE_KIND_MIGRATION;
+		if (is_writable_migration_entry(entry))
+			e->bits |= PTSCOPE_B_MIGRATION_WRITE;
+		else if (is_readable_exclusive_migration_entry(entry))
+			e->bits |= PTSCOPE_B_MIGRATION_EXCL;
+		else
+			e->bits |= PTSCOPE_B_MIGRATION_READ;
+		e->pfn = swp_offset(entry);
+	} else if (is_device_private_entry(entry)) {
+		e->kind = PTSCOPE_KIND_DEVICE_PRIVATE;
+		e->pfn = swp_offset(entry);
+	} else if (is_device_exclusive_entry(entry)) {
+		e->kind = PTSCOPE_KIND_DEVICE_EXCLUSIVE;
+		e->pfn = swp_offset(entry);
+	} else if (is_hwpoison_entry(entry)) {
+		e->kind = PTSCOPE_KIND_HWPOISON;
+		e->pfn = swp_offset(entry);
+	} else if (is_pte_marker_entry(entry)) {
+		e->kind = PTSCOPE_KIND_MARKER;
+		if (pte_marker_entry_uffd_wp(entry))
+			e->bits |= PTSCOPE_B_UFFD_WP;
+	} else {
+		e->kind = PTSCOPE_KIND_BAD;
+	}
+}
+
+/**
+ * ptscope_decode_pte - decode a PTE-format leaf: a PTE, or a PMD/PUD leaf
+ * read as a PTE (__pte(pmd_val(pmd))): x86 shares the layout
+ * @pte:   the entry
+ * @large: a PMD or PUD leaf (PAT sits in another bit)
+ * @e:     filled in; e->level, e->shift and e->addr are the caller's
+ */
+void ptscope_decode_pte(pte_t pte, bool large, struct ptscope_entry *e)
+{
+	e->raw = pte_val(pte);
+	if (pte_none(pte)) {
+		e->kind = PTSCOPE_KIND_NONE;
+		return;
+	}
+	if (!pte_present(pte)) {
+		decode_swap(pte, e);
+		return;
+	}
+	e->kind = PTSCOPE_KIND_PAGE;
+	e->bits = decode_flags(pte_flags(pte), true, large);
+	/* pte_present() includes PROT_NONE entries, as pagemap does. */
+	e->bits |= PTSCOPE_B_PRESENT;
+	if (pte_uffd_wp(pte))
+		e->bits |= PTSCOPE_B_UFFD_WP;
+	e->pfn = pte_pfn(pte);
+	e->pkey = pte_flags_pkey(pte_flags(pte));
+}
+EXPORT_SYMBOL_IF_KUNIT(ptscope_decode_pte);
+
+/* A table entry: present, pointing to the next level's table. */
+static void decode_table(unsigned long flags, unsigned long pfn,
+			 struct ptscope_entry *e)
+{
+	e->kind = PTSCOPE_KIND_TABLE;
+	e->bits = decode_flags(flags, false, false);
+	e->pfn = pfn;
+}
+
+/*
+ * What the page behind a present leaf is. Called under the entry's
+ * page-table lock, so the page cannot be freed while we look.
+ */
+static void decode_page(struct ptscope_entry *e)
+{
+	struct folio *folio;
+	struct page *page;
+
+	if (e->bits & PTSCOPE_B_SPECIAL)
+		return;
+	if (is_zero_pfn(e->pfn)) {
+		e->page = PTSCOPE_PAGE_ZERO;
+		return;
+	}
+	if (!pfn_valid(e->pfn))
+		return;
+	page = pfn_to_page(e->pfn);
+	folio = page_folio(page);
+	if (folio_test_anon(folio))
+		e->page |= PTSCOPE_PAGE_ANON;
+	else if (folio_test_swapbacked(folio))
+		e->page |= PTSCOPE_PAGE_SHMEM;
+	else
+		e->page |= PTSCOPE_PAGE_FILE;
+	if (folio_test_ksm(folio))
+		e->page |= PTSCOPE_PAGE_KSM;
+	if (folio_test_hugetlb(folio))
+		e->page |= PTSCOPE_PAGE_HUGETLB;
+	else if (folio_test_large(folio))
+		e->page |= PTSCOPE_PAGE_THP;
+	e->folio_order = folio_order(folio);
+	e->mapcount = ptscope_page_mapcount(folio, page);
+	if (e->mapcount == 1)
+		e->page |= PTSCOPE_PAGE_EXCLUSIVE;
+}
+
+/* --- the walk ----------------------------------------------------------- */
+
+static void entry_init(struct ptscope_entry *e, unsigned long addr,
+		       enum ptscope_level level, unsigned int shift)
+{
+	memset(e, 0, sizeof(*e));
+	e->addr = addr & ~((1UL << shift) - 1);
+	e->level = level;
+	e->shift = shift;
+}
+
+static int report(struct ptscope_walker *w, const struct ptscope_entry *e)
+{
+	int ret = w->ops->entry(w, e);
+
+	if (ret > 0)
+		w->next = max(e->addr, w->start);
+	return ret;
+}
+
+static int report_table(struct ptscope_walker *w, unsigned long addr,
+			enum ptscope_level level, unsigned int shift,
+			unsigned long flags, unsigned long pfn)
+{
+	struct ptscope_entry e;
+
+	if (!w->tables)
+		return 0;
+	entry_init(&e, addr, level, shift);
+	decode_table(flags, pfn, &e);
+	e.raw = (flags & ~PTE_PFN_MASK) | (pfn << PAGE_SHIFT);
+	return report(w, &e);
+}
+
+static int report_bad(struct ptscope_walker *w, unsigned long addr,
+		      enum ptscope_level level, unsigned int shift, u64 raw)
+{
+	struct ptscope_entry e;
+
+	entry_init(&e, addr, level, shift);
+	e.kind = PTSCOPE_KIND_BAD;
+	e.raw = raw;
+	return report(w, &e);
+}
+
+/*
+ * ptscope_pte_map_lock - map the PTE table under @pmdp and lock it
+ *
+ * Return: the PTE for @addr with RCU held and *@ptlp locked, or NULL when
+ * the pmd no longer points to a PTE table (the caller reads it again).
+ */
+static pte_t *ptscope_pte_map_lock(struct mm_struct *mm, pmd_t *pmdp,
+				   unsigned long addr, spinlock_t **ptlp)
+{
+	spinlock_t *ptl;	/* the entry's page-table lock */
+	pmd_t pmdval;
+	pte_t *pte;
+
+	rcu_read_lock();
+	pmdval = ptscope_pmdp_get_lockless(pmdp);
+	if (pmd_none(pmdval) || !pmd_present(pmdval) || pmd_leaf(pmdval) ||
+	    pmd_bad(pmdval))
+		goto nomap;
+	pte = pte_offset_kernel(&pmdval, addr);
+	ptl = pte_lockptr(mm, &pmdval);
+	spin_lock(ptl);
+	if (likely(pmd_same(pmdval, ptscope_pmdp_get_lockless(pmdp)))) {
+		*ptlp = ptl;
+		return pte;
+	}
+	spin_unlock(ptl);
+nomap:
+	rcu_read_unlock();
+	return NULL;
+}
+
+static void ptscope_pte_unmap_unlock(spinlock_t *ptl)
+{
+	spin_unlock(ptl);
+	rcu_read_unlock();
+}
+
+/* Return: as a callback, or -EAGAIN when the pmd changed under us. */
+static int walk_pte_range(struct ptscope_walker *w, pmd_t *pmdp,
+			  unsigned long addr, unsigned long end)
+{
+	struct ptscope_entry e;
+	spinlock_t *ptl;	/* the entry's page-table lock */
+	pte_t *ptep;
+	int ret = 0;
+
+	ptep = ptscope_pte_map_lock(w->mm, pmdp, addr, &ptl);
+	if (!ptep)
+		return -EAGAIN;
+	for (; addr < end; addr += PAGE_SIZE, ptep++) {
+		pte_t pte = ptep_get(ptep);
+
+		if (pte_none(pte))
+			continue;
+		entry_init(&e, addr, PTSCOPE_LEVEL_PTE, PAGE_SHIFT);
+		ptscope_decode_pte(pte, false, &e);
+		if (e.kind == PTSCOPE_KIND_PAGE)
+			decode_page(&e);
+		ret = report(w, &e);
+		if (ret)
+			break;
+	}
+	ptscope_pte_unmap_unlock(ptl);
+	return ret;
+}
+
+/* A PMD leaf (THP or hugetlb) or non-present PMD entry, read under its lock. */
+static int walk_pmd_leaf(struct ptscope_walker *w, pmd_t *pmdp,
+			 unsigned long addr)
+{
+	struct ptscope_entry e;
+	spinlock_t *ptl;	/* the entry's page-table lock */
+	pmd_t pmd;
+
+	ptl = pmd_lock(w->mm, pmdp);
+	pmd = ptscope_pmdp_get(pmdp);
+	if (!pmd_leaf(pmd) && pmd_present(pmd)) {
+		spin_unlock(ptl);
+		return -EAGAIN;
+	}
+	entry_init(&e, addr, PTSCOPE_LEVEL_PMD, PMD_SHIFT);
+	ptscope_decode_pte(__pte(pmd_val(pmd)), true, &e);
+	if (e.kind == PTSCOPE_KIND_PAGE)
+		decode_page(&e);
+	spin_unlock(ptl);
+	if (e.kind == PTSCOPE_KIND_NONE)
+		return 0;
+	return report(w, &e);
+}
+
+static int walk_pmd_range(struct ptscope_walker *w, pud_t *pudp,
+			  unsigned long addr, unsigned long end)
+{
+	pmd_t *pmdp = pmd_offset(pudp, addr);
+	unsigned long next;
+	int ret = 0;
+
+	for (; addr < end; pmdp++, addr = next) {
+		pmd_t pmd;
+
+		next = pmd_addr_end(addr, end);
+again:
+		pmd = ptscope_pmdp_get_lockless(pmdp);
+		if (pmd_none(pmd))
+			continue;
+		if (pmd_leaf(pmd) || !pmd_present(pmd))
+			ret = walk_pmd_leaf(w, pmdp, addr);
+		else if (pmd_bad(pmd))
+			ret = report_bad(w, addr, PTSCOPE_LEVEL_PMD, PMD_SHIFT, pmd_val(pmd));
+		else
+			ret = report_table(w, addr, PTSCOPE_LEVEL_PMD, PMD_SHIFT,
+					   pmd_flags(pmd), pmd_pfn(pmd)) ?:
+			      walk_pte_range(w, pmdp, addr, next);
+		if (ret == -EAGAIN)
+			goto again;
+		if (ret)
+			return ret;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		cond_resched();
+	}
+	return 0;
+}
+
+/* A PUD leaf: a 1 GiB hugetlb page (or a non-present hugetlb entry). */
+static int walk_pud_leaf(struct ptscope_walker *w, pud_t *pudp,
+			 unsigned long addr)
+{
+	struct ptscope_entry e;
+	spinlock_t *ptl;	/* the entry's page-table lock */
+	pud_t pud;
+
+	ptl = pud_lock(w->mm, pudp);
+	pud = ptscope_pudp_get(pudp);
+	entry_init(&e, addr, PTSCOPE_LEVEL_PUD, PUD_SHIFT);
+	ptscope_decode_pte(__pte(pud_val(pud)), true, &e);
+	if (e.kind == PTSCOPE_KIND_PAGE)
+		decode_page(&e);
+	spin_unlock(ptl);
+	if (e.kind == PTSCOPE_KIND_NONE)
+		return 0;
+	return report(w, &e);
+}
+
+static int walk_pud_range(struct ptscope_walker *w, p4d_t *p4dp,
+			  unsigned long addr, unsigned long end)
+{
+	pud_t *pudp = pud_offset(p4dp, addr);
+	unsigned long next;
+	int ret;
+
+	for (; addr < end; pudp++, addr = next) {
+		pud_t pud = ptscope_pudp_get(pudp);
+
+		next = pud_addr_end(addr, end);
+		if (pud_none(pud))
+			continue;
+		if (pud_leaf(pud) || !pud_present(pud))
+			ret = walk_pud_leaf(w, pudp, addr);
+		else if (pud_bad(pud))
+			ret = report_bad(w, addr, PTSCOPE_LEVEL_PUD, PUD_SHIFT, pud_val(pud));
+		else
+			ret = report_table(w, addr, PTSCOPE_LEVEL_PUD, PUD_SHIFT,
+					   pud_flags(pud), pud_pfn(pud)) ?:
+			      walk_pmd_range(w, pudp, addr, next);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * With 4-level paging the p4d level is folded into the pgd: its entries
+ * are the top table's, and are reported as PGD entries.
+ */
+static int walk_p4d_range(struct ptscope_walker *w, pgd_t *pgdp,
+			  unsigned long addr, unsigned long end)
+{
+	enum ptscope_level level = mm_p4d_folded(w->mm) ? PTSCOPE_LEVEL_PGD :
+							  PTSCOPE_LEVEL_P4D;
+	p4d_t *p4dp = p4d_offset(pgdp, addr);
+	unsigned long next;
+	int ret;
+
+	for (; addr < end; p4dp++, addr = next) {
+		p4d_t p4d = ptscope_p4dp_get(p4dp);
+
+		next = p4d_addr_end(addr, end);
+		if (p4d_none(p4d))
+			continue;
+		if (p4d_bad(p4d))
+			ret = report_bad(w, addr, level, P4D_SHIFT, p4d_val(p4d));
+		else
+			ret = report_table(w, addr, level, P4D_SHIFT,
+					   p4d_flags(p4d), p4d_pfn(p4d)) ?:
+			      walk_pud_range(w, p4dp, addr, next);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int walk_pgd_range(struct ptscope_walker *w, unsigned long addr,
+			  unsigned long end)
+{
+	bool folded = mm_p4d_folded(w->mm);
+	pgd_t *pgdp = pgd_offset(w->mm, addr);
+	unsigned long next;
+	int ret;
+
+	for (; addr < end; pgdp++, addr = next) {
+		pgd_t pgd = ptscope_pgdp_get(pgdp);
+
+		next = pgd_addr_end(addr, end);
+		if (pgd_none(pgd))
+			continue;
+		if (pgd_bad(pgd))
+			ret = report_bad(w, addr, PTSCOPE_LEVEL_PGD, PGDIR_SHIFT, pgd_val(pgd));
+		else
+			ret = (folded ? 0 :
+			       report_table(w, addr, PTSCOPE_LEVEL_PGD, PGDIR_SHIFT,
+					    pgd_flags(pgd), pgd_pfn(pgd))) ?:
+			      walk_p4d_range(w, pgdp, addr, next);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/**
+ * ptscope_walk_range - walk the page tables of every VMA in [start, end)
+ * @w:     the walker: mm, ops, tables and private set by the caller
+ * @start: first address, page aligned
+ * @end:   end address (exclusive), page aligned
+ *
+ * Locking: the caller holds @w->mm's mmap_lock for read (asserted).
+ *
+ * Return: 0 when the range was walked (w->next == @end), > 0 when a
+ * callback stopped the walk (w->next is where to resume), < 0 on error
+ * (-EINTR on a fatal signal).
+ */
+int ptscope_walk_range(struct ptscope_walker *w, unsigned long start,
+		       unsigned long end)
+{
+	VMA_ITERATOR(vmi, w->mm, start);
+	struct vm_area_struct *vma;
+	int ret;
+
+	mmap_assert_locked(w->mm);
+	w->start = start;
+	w->next = end;
+	for_each_vma_range(vmi, vma, end) {
+		w->vma = vma;
+		ret = walk_pgd_range(w, max(start, vma->vm_start),
+				     min(end, vma->vm_end));
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(ptscope_walk_range);
