@@ -11,13 +11,15 @@ KERNELS	:= $(shell awk '!/^\#/ && NF { print $$1 }' scripts/kernels.pin)
 CC	?= cc
 CFLAGS	?= -O2 -g
 WARN	:= -Wall -Wextra -Wshadow -Wformat=2 -Wmissing-prototypes -Werror=implicit-function-declaration
+# The kselftest harness is written for -Wall, as the kernel's selftests build.
+SELFTEST_WARN := -Wall -Wformat=2 -Werror=implicit-function-declaration
 SCOLS_CFLAGS = $(shell pkg-config --cflags smartcols)
 SCOLS_LIBS   = $(shell pkg-config --libs smartcols)
 
 TOOL		:= tools/ptscope/ptscope
 TOOL_SRCS	:= $(wildcard tools/ptscope/*.c)
 TOOL_HDRS	:= $(wildcard tools/ptscope/*.h) include/uapi/ptscope.h
-SELFTESTS	:= selftests/ptscope_test
+SELFTESTS	:= selftests/ptscope_test selftests/walk_test
 SELFTEST_HDRS	:= $(wildcard selftests/*.h) include/uapi/ptscope.h
 
 .PHONY: all module tool selftests stage modules-all deps check style sparse \
@@ -52,7 +54,7 @@ $(KSFT)/kselftest_harness.h:
 	scripts/deps source
 
 selftests/%: selftests/%.c $(SELFTEST_HDRS) $(KSFT)/kselftest_harness.h
-	$(CC) $(CFLAGS) $(WARN) -Wno-missing-prototypes -Wno-clobbered -Iinclude -I$(KSFT) -o $@ $< -lpthread
+	$(CC) $(CFLAGS) $(SELFTEST_WARN) -Iinclude -I$(KSFT) -o $@ $< -lpthread
 
 # What scripts/vm puts on the guest's PATH.
 stage: tool selftests

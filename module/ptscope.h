@@ -61,6 +61,8 @@ struct ptscope_walker {
 	struct vm_area_struct *vma;	/* the VMA being walked */
 	unsigned long start;		/* where this walk started */
 	unsigned long next;		/* where it stopped */
+	/* the last table entry reported per level: VMAs share tables */
+	unsigned long table_seen[PTSCOPE_LEVEL_PGD + 1];
 };
 
 void ptscope_decode_pte(pte_t pte, bool large, struct ptscope_entry *e);

@@ -20,7 +20,9 @@
  * walk reschedules and stops on a fatal signal.
  *
  * Return convention of callbacks and walks: 0 continue, > 0 stop (the walk
- * records where in w->next), < 0 error.
+ * records where in w->next), < 0 error. A table entry is reported once per
+ * walk, with the first VMA under it; a walk that resumes inside a table
+ * reports the tables above the resume point again.
  */
 #include <kunit/visibility.h>
 #include <linux/hugetlb.h>
@@ -166,12 +168,13 @@ static void decode_page(struct ptscope_entry *e)
 	struct folio *folio;
 	struct page *page;
 
-	if (e->bits & PTSCOPE_B_SPECIAL)
-		return;
+	/* The zero page is mapped with the special bit: look for it first. */
 	if (is_zero_pfn(e->pfn)) {
 		e->page = PTSCOPE_PAGE_ZERO;
 		return;
 	}
+	if (e->bits & PTSCOPE_B_SPECIAL)
+		return;
 	if (!pfn_valid(e->pfn))
 		return;
 	page = pfn_to_page(e->pfn);
@@ -223,6 +226,10 @@ static int report_table(struct ptscope_walker *w, unsigned long addr,
 	if (!w->tables)
 		return 0;
 	entry_init(&e, addr, level, shift);
+	/* Several VMAs under one table: report it with the first. */
+	if (w->table_seen[level] == e.addr)
+		return 0;
+	w->table_seen[level] = e.addr;
 	decode_table(flags, pfn, &e);
 	e.raw = (flags & ~PTE_PFN_MASK) | (pfn << PAGE_SHIFT);
 	return report(w, &e);
@@ -239,55 +246,18 @@ static int report_bad(struct ptscope_walker *w, unsigned long addr,
 	return report(w, &e);
 }
 
-/*
- * ptscope_pte_map_lock - map the PTE table under @pmdp and lock it
- *
- * Return: the PTE for @addr with RCU held and *@ptlp locked, or NULL when
- * the pmd no longer points to a PTE table (the caller reads it again).
- */
-static pte_t *ptscope_pte_map_lock(struct mm_struct *mm, pmd_t *pmdp,
-				   unsigned long addr, spinlock_t **ptlp)
+/* Does @pmd point to a PTE table? */
+static bool pmd_is_table(pmd_t pmd)
 {
-	spinlock_t *ptl;	/* the entry's page-table lock */
-	pmd_t pmdval;
-	pte_t *pte;
-
-	rcu_read_lock();
-	pmdval = ptscope_pmdp_get_lockless(pmdp);
-	if (pmd_none(pmdval) || !pmd_present(pmdval) || pmd_leaf(pmdval) ||
-	    pmd_bad(pmdval))
-		goto nomap;
-	pte = pte_offset_kernel(&pmdval, addr);
-	ptl = pte_lockptr(mm, &pmdval);
-	spin_lock(ptl);
-	if (likely(pmd_same(pmdval, ptscope_pmdp_get_lockless(pmdp)))) {
-		*ptlp = ptl;
-		return pte;
-	}
-	spin_unlock(ptl);
-nomap:
-	rcu_read_unlock();
-	return NULL;
+	return !pmd_none(pmd) && pmd_present(pmd) && !pmd_leaf(pmd) && !pmd_bad(pmd);
 }
 
-static void ptscope_pte_unmap_unlock(spinlock_t *ptl)
-{
-	spin_unlock(ptl);
-	rcu_read_unlock();
-}
-
-/* Return: as a callback, or -EAGAIN when the pmd changed under us. */
-static int walk_pte_range(struct ptscope_walker *w, pmd_t *pmdp,
-			  unsigned long addr, unsigned long end)
+static int walk_ptes(struct ptscope_walker *w, pte_t *ptep, unsigned long addr,
+		     unsigned long end)
 {
 	struct ptscope_entry e;
-	spinlock_t *ptl;	/* the entry's page-table lock */
-	pte_t *ptep;
-	int ret = 0;
+	int ret;
 
-	ptep = ptscope_pte_map_lock(w->mm, pmdp, addr, &ptl);
-	if (!ptep)
-		return -EAGAIN;
 	for (; addr < end; addr += PAGE_SIZE, ptep++) {
 		pte_t pte = ptep_get(ptep);
 
@@ -299,9 +269,39 @@ static int walk_pte_range(struct ptscope_walker *w, pmd_t *pmdp,
 			decode_page(&e);
 		ret = report(w, &e);
 		if (ret)
-			break;
+			return ret;
 	}
-	ptscope_pte_unmap_unlock(ptl);
+	return 0;
+}
+
+/*
+ * walk_pte_range - the PTE table under @pmdp, mapped and locked the way
+ * __pte_offset_map_lock() does: under RCU, with the pmd read again once
+ * the PTE lock is held.
+ *
+ * Return: as a callback, or -EAGAIN when the pmd changed under us.
+ */
+static int walk_pte_range(struct ptscope_walker *w, pmd_t *pmdp,
+			  unsigned long addr, unsigned long end)
+{
+	spinlock_t *ptl;	/* the PTE table's lock */
+	pmd_t pmdval;
+	int ret;
+
+	rcu_read_lock();
+	pmdval = ptscope_pmdp_get_lockless(pmdp);
+	if (!pmd_is_table(pmdval)) {
+		rcu_read_unlock();
+		return -EAGAIN;
+	}
+	ptl = pte_lockptr(w->mm, &pmdval);
+	spin_lock(ptl);
+	if (pmd_same(pmdval, ptscope_pmdp_get_lockless(pmdp)))
+		ret = walk_ptes(w, pte_offset_kernel(&pmdval, addr), addr, end);
+	else
+		ret = -EAGAIN;
+	spin_unlock(ptl);
+	rcu_read_unlock();
 	return ret;
 }
 
@@ -490,6 +490,7 @@ int ptscope_walk_range(struct ptscope_walker *w, unsigned long start,
 	mmap_assert_locked(w->mm);
 	w->start = start;
 	w->next = end;
+	memset(w->table_seen, 0xff, sizeof(w->table_seen));
 	for_each_vma_range(vmi, vma, end) {
 		w->vma = vma;
 		ret = walk_pgd_range(w, max(start, vma->vm_start),

@@ -1,13 +1,29 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Small helpers shared by the ptscope selftests, named by what they read. */
+/*
+ * Helpers shared by the ptscope selftests, named by what they read: the
+ * device (ptscope_*), and the kernel's own views that the tests compare it
+ * with (pagemap_*, kpageflags_*, smaps_*, maps_*).
+ */
 #ifndef _PTSCOPE_UTIL_H
 #define _PTSCOPE_UTIL_H
 
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <uapi/ptscope.h>
 
 #define PTSCOPE_DEV	"/dev/ptscope"
 #define PTSCOPE_DEBUGFS	"/sys/kernel/debug/ptscope"
+#define PAGE		4096UL
 
 /* debugfs_value - the rest of the line "KEY value" in a debugfs file, or NULL */
 static inline char *debugfs_value(const char *file, const char *key, char *buf, size_t len)
@@ -25,12 +41,344 @@ static inline char *debugfs_value(const char *file, const char *key, char *buf, 
 		if (strncmp(line, key, klen) || line[klen] != ' ')
 			continue;
 		line[strcspn(line, "\n")] = '\0';
-		snprintf(buf, len, "%s", line + klen + 1);
+		if (strlen(line + klen + 1) >= len)
+			break;
+		strcpy(buf, line + klen + 1);
 		ret = buf;
 		break;
 	}
 	fclose(f);
 	return ret;
+}
+
+/* --- the device ------------------------------------------------------- */
+
+/* ptscope_open_target - open the device with @pid selected; -errno on failure */
+static inline int ptscope_open_target(pid_t pid, struct ptscope_target *out)
+{
+	struct ptscope_target t = { .size = sizeof(t), .pid = pid };
+	int fd = open(PTSCOPE_DEV, O_RDWR);
+
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, PTSCOPE_IOC_TARGET, &t)) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	if (out)
+		*out = t;
+	return fd;
+}
+
+/* ptscope_walk_all - every run in [start, end), batch after batch; count or -errno */
+static inline long ptscope_walk_all(int fd, uint64_t start, uint64_t end, uint32_t flags,
+				    struct ptscope_run **runsp)
+{
+	size_t cap = 64, n = 0;
+	struct ptscope_run *runs = malloc(cap * sizeof(*runs));
+
+	while (start < end) {
+		struct ptscope_walk w = {
+			.size = sizeof(w), .flags = flags, .start = start, .end = end,
+			.run_size = sizeof(*runs), .count = 64,
+		};
+
+		if (n + 64 > cap) {
+			cap *= 2;
+			runs = realloc(runs, cap * sizeof(*runs));
+		}
+		w.runs = (uintptr_t)(runs + n);
+		if (ioctl(fd, PTSCOPE_IOC_WALK, &w)) {
+			free(runs);
+			return -errno;
+		}
+		n += w.count;
+		if (w.next <= start) {	/* no progress: a bug worth a loud failure */
+			fprintf(stderr, "# walk made no progress: [%#llx, %#llx) -> %u runs, next %#llx\n",
+				(unsigned long long)start, (unsigned long long)end, w.count,
+				(unsigned long long)w.next);
+			free(runs);
+			return -EDEADLK;
+		}
+		start = w.next;
+	}
+	*runsp = runs;
+	return n;
+}
+
+/* ptscope_vmas_all - every VMA, with counts when @flags says so; count or -errno */
+static inline long ptscope_vmas_all(int fd, uint32_t flags, struct ptscope_vma **vmasp)
+{
+	size_t cap = 16, n = 0;
+	struct ptscope_vma *vmas = malloc(cap * sizeof(*vmas));
+	uint64_t start = 0;
+
+	for (;;) {
+		struct ptscope_vmas q = {
+			.size = sizeof(q), .flags = flags, .start = start,
+			.vma_size = sizeof(*vmas), .count = 4,
+		};
+
+		if (n + 4 > cap) {
+			cap *= 2;
+			vmas = realloc(vmas, cap * sizeof(*vmas));
+		}
+		q.vmas = (uintptr_t)(vmas + n);
+		if (ioctl(fd, PTSCOPE_IOC_VMAS, &q)) {
+			free(vmas);
+			return -errno;
+		}
+		n += q.count;
+		if (!q.next)
+			break;
+		start = q.next;
+	}
+	*vmasp = vmas;
+	return n;
+}
+
+/* ptscope_vma_at - the VMA containing @addr, with counts; 0 or -errno */
+static inline int ptscope_vma_at(int fd, uint64_t addr, struct ptscope_vma *v)
+{
+	struct ptscope_vmas q = {
+		.size = sizeof(q), .flags = PTSCOPE_VMAS_COUNTS, .start = addr & ~(PAGE - 1),
+		.end = (addr & ~(PAGE - 1)) + PAGE, .vma_size = sizeof(*v), .count = 1,
+		.vmas = (uintptr_t)v,
+	};
+
+	if (ioctl(fd, PTSCOPE_IOC_VMAS, &q))
+		return -errno;
+	return q.count == 1 ? 0 : -ENOENT;
+}
+
+static inline int ptscope_vtop(int fd, uint64_t addr, struct ptscope_vtop *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->size = sizeof(*v);
+	v->addr = addr;
+	return ioctl(fd, PTSCOPE_IOC_VTOP, v) ? -errno : 0;
+}
+
+/* One base page as the runs describe it. */
+struct page_view {
+	int kind;		/* PTSCOPE_KIND_*, NONE when no run covers it */
+	int level;
+	uint64_t bits;
+	uint64_t pfn;		/* of this base page */
+	uint32_t page;
+	uint32_t swap_type;
+	uint64_t swap_offset;
+};
+
+/* page_view_of - what the leaf runs say about the base page at @addr */
+static inline struct page_view page_view_of(const struct ptscope_run *runs, long n,
+					    uint64_t addr)
+{
+	struct page_view pv = { .kind = PTSCOPE_KIND_NONE };
+	long i;
+
+	for (i = 0; i < n; i++) {
+		const struct ptscope_run *r = &runs[i];
+		uint64_t span = r->count << r->shift, idx;
+
+		if (r->kind == PTSCOPE_KIND_TABLE || addr < r->start || addr >= r->start + span)
+			continue;
+		idx = (addr - r->start) >> 12;		/* base pages into the run */
+		pv.kind = r->kind;
+		pv.level = r->level;
+		pv.bits = r->bits;
+		pv.page = r->page;
+		pv.pfn = r->pfn ? r->pfn + idx : 0;
+		pv.swap_type = r->swap_type;
+		pv.swap_offset = r->swap_offset + ((addr - r->start) >> r->shift);
+		break;
+	}
+	return pv;
+}
+
+/* --- the kernel's own views -------------------------------------------- */
+
+#define PM_PFN_MASK		((1ULL << 55) - 1)
+#define PM_SOFT_DIRTY		(1ULL << 55)
+#define PM_MMAP_EXCLUSIVE	(1ULL << 56)
+#define PM_FILE			(1ULL << 61)
+#define PM_SWAP			(1ULL << 62)
+#define PM_PRESENT		(1ULL << 63)
+
+static inline uint64_t pagemap_entry(pid_t pid, uint64_t addr)
+{
+	char path[64];
+	uint64_t e = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &e, sizeof(e), (addr / PAGE) * sizeof(e)) != sizeof(e))
+		e = 0;
+	close(fd);
+	return e;
+}
+
+#define KPF_THP		22
+#define KPF_ZERO_PAGE	24
+#define KPF_HUGE	17
+#define KPF_COMPOUND_HEAD 15
+
+static inline uint64_t kpageflags(uint64_t pfn)
+{
+	uint64_t f = 0;
+	int fd = open("/proc/kpageflags", O_RDONLY);
+
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &f, sizeof(f), pfn * sizeof(f)) != sizeof(f))
+		f = 0;
+	close(fd);
+	return f;
+}
+
+/* smaps_field - FIELD (in kB) of the VMA starting at @start in /proc/PID/smaps; -1 if absent */
+static inline long smaps_field(pid_t pid, uint64_t start, const char *field)
+{
+	char path[64], line[512];
+	size_t flen = strlen(field);
+	int in = 0;
+	long val = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long s, e;
+
+		if (sscanf(line, "%lx-%lx ", &s, &e) == 2 && strchr(line, '-') < strchr(line, ' ')) {
+			in = s == start;
+			continue;
+		}
+		if (in && !strncmp(line, field, flen) && line[flen] == ':') {
+			val = strtol(line + flen + 1, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return val;
+}
+
+/* smaps_vmflag - does the VMA at @start have VmFlags FLAG (e.g. "sd", "hg")? */
+static inline int smaps_vmflag(pid_t pid, uint64_t start, const char *flag)
+{
+	char path[64], line[512];
+	int in = 0, ret = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long s, e;
+
+		if (sscanf(line, "%lx-%lx ", &s, &e) == 2 && strchr(line, '-') < strchr(line, ' ')) {
+			in = s == start;
+			continue;
+		}
+		if (in && !strncmp(line, "VmFlags:", 8)) {
+			char *tok = strtok(line + 8, " \n");
+
+			for (; tok; tok = strtok(NULL, " \n"))
+				ret |= !strcmp(tok, flag);
+			break;
+		}
+	}
+	fclose(f);
+	return ret;
+}
+
+/* --- a quiet target process ---------------------------------------------- */
+
+/*
+ * A child that sets up mappings, reports their addresses in shared memory,
+ * then sits still and runs numbered actions on request, so that what the
+ * module reads of it can be compared with /proc exactly.
+ */
+struct target_shared {
+	uint64_t addr[8];
+	uint64_t len[8];
+	uint64_t arg;
+	int result;
+};
+
+typedef int (*target_action)(struct target_shared *sh, int cmd);
+
+struct target {
+	pid_t pid;
+	int to_child;
+	int from_child;
+	struct target_shared *sh;
+};
+
+/* target_do - run action @cmd in the child; its result (-1 if the child died) */
+static inline int target_do(struct target *t, int cmd)
+{
+	char c = cmd;
+
+	if (write(t->to_child, &c, 1) != 1 || read(t->from_child, &c, 1) != 1)
+		return -1;
+	return t->sh->result;
+}
+
+/* target_start - fork a child that runs @act(sh, 0) to set up; 0 or -1 */
+static inline int target_start(struct target *t, target_action act)
+{
+	int down[2], up[2];
+
+	t->sh = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (t->sh == MAP_FAILED || pipe(down) || pipe(up))
+		return -1;
+	t->pid = fork();
+	if (t->pid < 0)
+		return -1;
+	if (t->pid == 0) {
+		char c = 0;
+
+		close(down[1]);
+		close(up[0]);
+		do {
+			t->sh->result = act(t->sh, c);
+			if (write(up[1], &c, 1) != 1)
+				_exit(1);
+		} while (read(down[0], &c, 1) == 1 && c != 'q');
+		_exit(0);
+	}
+	close(down[0]);
+	close(up[1]);
+	t->to_child = down[1];
+	t->from_child = up[0];
+	{
+		char c;
+
+		if (read(t->from_child, &c, 1) != 1)
+			return -1;
+	}
+	return t->sh->result;
+}
+
+static inline void target_stop(struct target *t)
+{
+	if (t->pid > 0) {
+		kill(t->pid, SIGKILL);
+		waitpid(t->pid, NULL, 0);
+		t->pid = 0;
+	}
+	close(t->to_child);
+	close(t->from_child);
+	munmap(t->sh, PAGE);
 }
 
 #endif /* _PTSCOPE_UTIL_H */

@@ -200,7 +200,11 @@ struct ptscope_run {
  * @reserved: in: must be 0
  *
  * Empty entries are not reported: their span is skipped without being
- * visited. A batch that fills up ends early; call again from @next.
+ * visited. A batch that fills up ends early; call again from @next. With
+ * PTSCOPE_WALK_TABLES each table entry comes once per call, before the
+ * entries below it; a call resuming inside a table reports the table
+ * entries above @start again. A leaf that straddles @start is reported
+ * from its first address.
  */
 struct ptscope_walk {
 	__u32 size;

@@ -1,0 +1,1037 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ptscope walker selftests: what the module reads of a real process is
+ * compared, page by page, with /proc/PID/pagemap, and VMA by VMA with
+ * /proc/PID/maps and /proc/PID/smaps. The process is a quiet child
+ * (target_start) that makes the mappings of each case and then sits still.
+ */
+#define _GNU_SOURCE
+#include <limits.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include "kselftest_harness.h"
+#include "ptscope_util.h"
+
+#ifndef MADV_PAGEOUT
+#define MADV_PAGEOUT 21
+#endif
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25
+#endif
+#define MB (1UL << 20)
+#define GB (1UL << 30)
+
+/* ---- comparing one range with pagemap ------------------------------------ */
+
+/*
+ * expect_matches_pagemap - every base page in [start, end) of @pid as the
+ * module's runs describe it equals pagemap: present, swap, PFN, swap
+ * type/offset, soft-dirty, exclusive and file bits.
+ */
+static void expect_matches_pagemap(struct __test_metadata *_metadata, int fd, pid_t pid,
+				   uint64_t vma_start, uint64_t start, uint64_t end)
+{
+	size_t npages = (end - start) / PAGE, i, mismatches = 0;
+	struct ptscope_run *runs = NULL;
+	uint64_t *pm = calloc(npages, sizeof(*pm));
+	struct page_view *pv = calloc(npages, sizeof(*pv));
+	int sd_vma = smaps_vmflag(pid, vma_start, "sd");
+	char path[64];
+	long n, r;
+	int pmfd;
+
+	ASSERT_NE(NULL, pm);
+	ASSERT_NE(NULL, pv);
+	n = ptscope_walk_all(fd, start, end, 0, &runs);
+	ASSERT_LE(0, n) TH_LOG("walk: %s", strerror(-n));
+
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
+	pmfd = open(path, O_RDONLY);
+	ASSERT_LE(0, pmfd);
+	ASSERT_EQ((ssize_t)(npages * sizeof(*pm)),
+		  pread(pmfd, pm, npages * sizeof(*pm), start / PAGE * sizeof(*pm)));
+	close(pmfd);
+
+	/* Expand the runs to base pages; runs come in address order. */
+	for (r = 0; r < n; r++) {
+		uint64_t span = runs[r].count << runs[r].shift, a;
+
+		if (runs[r].kind == PTSCOPE_KIND_TABLE)
+			continue;
+		for (a = runs[r].start; a < runs[r].start + span; a += PAGE) {
+			if (a < start || a >= end)
+				continue;
+			pv[(a - start) / PAGE] = page_view_of(&runs[r], 1, a);
+		}
+	}
+
+	for (i = 0; i < npages && mismatches < 5; i++) {
+		uint64_t addr = start + i * PAGE, e = pm[i];
+		int present = pv[i].kind == PTSCOPE_KIND_PAGE;
+		int swap = pv[i].kind != PTSCOPE_KIND_PAGE && pv[i].kind != PTSCOPE_KIND_NONE;
+		int sd = sd_vma || (pv[i].bits & PTSCOPE_B_SOFT_DIRTY);
+		int ok = 1;
+
+		ok &= !!(e & PM_PRESENT) == present;
+		ok &= !!(e & PM_SWAP) == swap;
+		ok &= !!(e & PM_SOFT_DIRTY) == sd;
+		if (present) {
+			ok &= (e & PM_PFN_MASK) == pv[i].pfn;
+			ok &= !!(e & PM_MMAP_EXCLUSIVE) == !!(pv[i].page & PTSCOPE_PAGE_EXCLUSIVE);
+			ok &= !!(e & PM_FILE) ==
+			      !!(pv[i].page & (PTSCOPE_PAGE_FILE | PTSCOPE_PAGE_SHMEM));
+		}
+		if (pv[i].kind == PTSCOPE_KIND_SWAP)
+			ok &= (e & PM_PFN_MASK) == (pv[i].swap_type | pv[i].swap_offset << 5);
+		if (!ok) {
+			mismatches++;
+			TH_LOG("%#lx: pagemap %#llx, module kind %d level %d bits %#llx pfn %#llx page %#x swap %u:%#llx",
+			       (unsigned long)addr, (unsigned long long)e, pv[i].kind, pv[i].level,
+			       (unsigned long long)pv[i].bits, (unsigned long long)pv[i].pfn,
+			       pv[i].page, pv[i].swap_type, (unsigned long long)pv[i].swap_offset);
+		}
+	}
+	EXPECT_EQ(0, mismatches);
+	free(runs);
+	free(pm);
+	free(pv);
+}
+
+/* expect_counts_match_smaps - the VMA's counts equal smaps' for it */
+static void expect_counts_match_smaps(struct __test_metadata *_metadata, int fd, pid_t pid,
+				      uint64_t addr)
+{
+	struct ptscope_vma v;
+	const __u64 *c = v.counts;
+	long hugetlb_kb;
+
+	ASSERT_EQ(0, ptscope_vma_at(fd, addr, &v));
+	EXPECT_EQ(smaps_field(pid, v.start, "Rss"),
+		  (long)(c[PTSCOPE_CNT_RSS_PTE] + c[PTSCOPE_CNT_RSS_PMD] + c[PTSCOPE_CNT_RSS_PUD]) * 4);
+	EXPECT_EQ(smaps_field(pid, v.start, "Swap"), (long)c[PTSCOPE_CNT_SWAP] * 4);
+	EXPECT_EQ(smaps_field(pid, v.start, "Anonymous"), (long)c[PTSCOPE_CNT_ANON] * 4);
+	EXPECT_EQ(smaps_field(pid, v.start, "AnonHugePages"), (long)c[PTSCOPE_CNT_THP_PMD] * 2048);
+	hugetlb_kb = smaps_field(pid, v.start, "Private_Hugetlb") +
+		     smaps_field(pid, v.start, "Shared_Hugetlb");
+	EXPECT_EQ(hugetlb_kb, (long)(c[PTSCOPE_CNT_HUGETLB] * v.page_size / 1024));
+}
+
+/* A whole VMA of the child: pagemap, then smaps. */
+static void expect_vma_matches(struct __test_metadata *_metadata, int fd, pid_t pid,
+			       uint64_t addr)
+{
+	struct ptscope_vma v;
+
+	ASSERT_EQ(0, ptscope_vma_at(fd, addr, &v));
+	expect_matches_pagemap(_metadata, fd, pid, v.start, v.start, v.end);
+	expect_counts_match_smaps(_metadata, fd, pid, addr);
+}
+
+/* Present leaf entries at @level in [start, end). */
+static long count_leaves(int fd, uint64_t start, uint64_t end, int level)
+{
+	struct ptscope_run *runs = NULL;
+	long n = ptscope_walk_all(fd, start, end, 0, &runs), i, leaves = 0;
+
+	if (n < 0)
+		return n;
+	for (i = 0; i < n; i++)
+		if (runs[i].kind == PTSCOPE_KIND_PAGE && (int)runs[i].level == level)
+			leaves += runs[i].count;
+	free(runs);
+	return leaves;
+}
+
+/* Field @key of /proc/PID/status, in kB; -1 if absent. */
+static long status_kb(pid_t pid, const char *key)
+{
+	char path[64], line[256];
+	size_t klen = strlen(key);
+	long val = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, klen) && line[klen] == ':')
+			val = strtol(line + klen + 1, NULL, 10);
+	fclose(f);
+	return val;
+}
+
+/* PTE, PMD and PUD tables the TABLE runs point to, each counted once. */
+static long distinct_tables(const struct ptscope_run *runs, long n, unsigned int levels)
+{
+	long i, j, count = 0;
+
+	for (i = 0; i < n; i++) {
+		const struct ptscope_run *r = &runs[i];
+		int seen = 0;
+
+		if (r->kind != PTSCOPE_KIND_TABLE)
+			continue;
+		/* Entries of the top table point to P4D tables with 5 levels. */
+		if (r->level == PTSCOPE_LEVEL_PGD && levels == 5)
+			continue;
+		for (j = 0; j < i && !seen; j++)
+			seen = runs[j].kind == PTSCOPE_KIND_TABLE && runs[j].level == r->level &&
+			       runs[j].start == r->start;
+		count += !seen;
+	}
+	return count;
+}
+
+/* ---- the mapping cases: each child's set-up and actions -------------------- */
+
+static void *map_anon(size_t len, int prot)
+{
+	return mmap(NULL, len, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+}
+
+/* An aligned region of @len inside a larger mapping (for THP and hugetlb). */
+static void *map_aligned(size_t len, size_t align)
+{
+	char *p = mmap(NULL, len + align, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uintptr_t a;
+
+	if (p == MAP_FAILED)
+		return p;
+	a = ((uintptr_t)p + align - 1) & ~(align - 1);
+	munmap(p, a - (uintptr_t)p);
+	munmap((char *)a + len, (uintptr_t)p + align - a);
+	return (void *)a;
+}
+
+/* The article's example: 1 GiB reserved, one byte written every 4 KiB, 64 times. */
+static int act_article(struct target_shared *sh, int cmd)
+{
+	char *p;
+	int i;
+
+	if (cmd)
+		return 0;
+	p = map_anon(GB, PROT_READ | PROT_WRITE);
+	/* Without THP, which would back the first touch with a 2 MiB page. */
+	if (p == MAP_FAILED || madvise(p, GB, MADV_NOHUGEPAGE))
+		return -errno;
+	for (i = 0; i < 64; i++)
+		p[i * 4096] = 1;
+	sh->addr[0] = (uintptr_t)p;
+	sh->len[0] = GB;
+	return 0;
+}
+
+/* Anonymous memory: untouched, partly touched, fully touched. */
+static int act_anon(struct target_shared *sh, int cmd)
+{
+	char *a, *b, *c;
+	int i;
+
+	if (cmd)
+		return 0;
+	a = map_anon(16 * PAGE, PROT_READ | PROT_WRITE);
+	b = map_anon(16 * PAGE, PROT_READ | PROT_WRITE);
+	c = map_anon(16 * PAGE, PROT_READ | PROT_WRITE);
+	if (a == MAP_FAILED || b == MAP_FAILED || c == MAP_FAILED)
+		return -1;
+	b[0] = b[2 * PAGE] = b[5 * PAGE] = 1;
+	for (i = 0; i < 16; i++)
+		c[i * PAGE] = 1;
+	sh->addr[0] = (uintptr_t)a;
+	sh->addr[1] = (uintptr_t)b;
+	sh->addr[2] = (uintptr_t)c;
+	return 0;
+}
+
+/* A file of 8 pages, mapped private (read, then written: COW) and shared (written). */
+static int act_file(struct target_shared *sh, int cmd)
+{
+	char path[] = "/tmp/ptscope-file-XXXXXX", buf[8 * PAGE];
+	volatile char *priv, *shared;
+	int fd = mkstemp(path);
+
+	if (cmd || fd < 0)
+		return cmd ? 0 : -1;
+	memset(buf, 'x', sizeof(buf));
+	if (write(fd, buf, sizeof(buf)) != sizeof(buf))
+		return -1;
+	unlink(path);
+	priv = mmap(NULL, 8 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	shared = mmap(NULL, 8 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (priv == MAP_FAILED || shared == MAP_FAILED)
+		return -1;
+	(void)priv[0];
+	(void)priv[PAGE];
+	priv[2 * PAGE] = 'y';		/* COW: an anonymous page in a file VMA */
+	shared[3 * PAGE] = 'z';
+	sh->addr[0] = (uintptr_t)priv;
+	sh->addr[1] = (uintptr_t)shared;
+	return 0;
+}
+
+/* memfd and shared anonymous memory (both shmem). */
+static int act_shmem(struct target_shared *sh, int cmd)
+{
+	int fd = memfd_create("ptscope", 0);
+	char *m, *s;
+
+	if (cmd)
+		return 0;
+	if (fd < 0 || ftruncate(fd, 4 * PAGE))
+		return -1;
+	m = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	s = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED || s == MAP_FAILED)
+		return -1;
+	m[0] = m[PAGE] = 1;
+	s[2 * PAGE] = 1;
+	sh->addr[0] = (uintptr_t)m;
+	sh->addr[1] = (uintptr_t)s;
+	return 0;
+}
+
+/*
+ * Layout changes: mprotect splitting a VMA, a munmap hole, mlock, a
+ * PROT_NONE guard, heap and stack growth, the zero page after a read.
+ */
+static int act_layout(struct target_shared *sh, int cmd)
+{
+	char *p, *g, *z, *heap;
+	volatile char *vz;
+	char stack[64 * 1024];
+
+	if (cmd)
+		return 0;
+	p = map_anon(8 * PAGE, PROT_READ | PROT_WRITE);
+	g = map_anon(4 * PAGE, PROT_NONE);
+	z = map_anon(4 * PAGE, PROT_READ | PROT_WRITE);
+	if (p == MAP_FAILED || g == MAP_FAILED || z == MAP_FAILED)
+		return -1;
+	memset(p, 1, 8 * PAGE);
+	if (mprotect(p + 2 * PAGE, 2 * PAGE, PROT_READ))	/* three VMAs */
+		return -1;
+	if (munmap(p + 5 * PAGE, PAGE))				/* a hole */
+		return -1;
+	if (mlock(p + 6 * PAGE, 2 * PAGE))
+		return -1;
+	vz = z;
+	(void)vz[0];						/* the zero page */
+	heap = sbrk(0);
+	if (sbrk(64 * PAGE) == (void *)-1)
+		return -1;
+	memset(heap, 1, 64 * PAGE);
+	memset(stack, 1, sizeof(stack));			/* the stack grows */
+	sh->addr[0] = (uintptr_t)p;
+	sh->addr[1] = (uintptr_t)g;
+	sh->addr[2] = (uintptr_t)z;
+	sh->addr[3] = (uintptr_t)heap;
+	sh->addr[4] = (uintptr_t)stack;
+	return stack[100] == 1 ? 0 : -1;
+}
+
+/* THP: MADV_HUGEPAGE on an aligned 4 MiB region, touched. */
+static int act_thp(struct target_shared *sh, int cmd)
+{
+	char *p;
+
+	if (cmd)
+		return 0;
+	p = map_aligned(4 * MB, 2 * MB);
+	if (p == MAP_FAILED || madvise(p, 4 * MB, MADV_HUGEPAGE))
+		return -1;
+	memset(p, 1, 4 * MB);
+	sh->addr[0] = (uintptr_t)p;
+	return 0;
+}
+
+/* hugetlb: one 2 MiB page from the pool. */
+static int act_hugetlb(struct target_shared *sh, int cmd)
+{
+	char *p;
+
+	if (cmd)
+		return 0;
+	p = mmap(NULL, 2 * MB, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+	if (p == MAP_FAILED)
+		return -2;
+	p[0] = 1;
+	sh->addr[0] = (uintptr_t)p;
+	return 0;
+}
+
+/* Swap: 16 pages written, then paged out (action 1). */
+static int act_swap(struct target_shared *sh, int cmd)
+{
+	char *p = (char *)(uintptr_t)sh->addr[0];
+	int i;
+
+	if (cmd == 1)
+		return madvise(p, 16 * PAGE, MADV_PAGEOUT);
+	if (cmd)
+		return 0;
+	p = map_anon(16 * PAGE, PROT_READ | PROT_WRITE);
+	if (p == MAP_FAILED)
+		return -1;
+	for (i = 0; i < 16; i++)
+		p[i * PAGE] = i + 1;
+	sh->addr[0] = (uintptr_t)p;
+	return 0;
+}
+
+/* Soft-dirty: 8 pages written; action 1 writes page 3 (after clear_refs). */
+static int act_softdirty(struct target_shared *sh, int cmd)
+{
+	char *p = (char *)(uintptr_t)sh->addr[0];
+
+	if (cmd == 1) {
+		p[3 * PAGE] = 2;
+		return 0;
+	}
+	if (cmd)
+		return 0;
+	p = map_anon(8 * PAGE, PROT_READ | PROT_WRITE);
+	if (p == MAP_FAILED)
+		return -1;
+	memset(p, 1, 8 * PAGE);
+	sh->addr[0] = (uintptr_t)p;
+	return 0;
+}
+
+/*
+ * Fork: one written page, then a fork (action 1: the grandchild's pid in
+ * sh->arg), then the grandchild writes it (action 2).
+ */
+static int act_fork(struct target_shared *sh, int cmd)
+{
+	static int down[2], up[2];
+	char *p = (char *)(uintptr_t)sh->addr[0];
+	char c = 0;
+	pid_t pid;
+
+	switch (cmd) {
+	case 0:
+		p = map_anon(PAGE, PROT_READ | PROT_WRITE);
+		if (p == MAP_FAILED)
+			return -1;
+		p[0] = 1;
+		sh->addr[0] = (uintptr_t)p;
+		return 0;
+	case 1:
+		if (pipe(down) || pipe(up))
+			return -1;
+		pid = fork();
+		if (pid == 0) {
+			while (read(down[0], &c, 1) == 1) {
+				p[0] = 2;
+				if (write(up[1], &c, 1) != 1)
+					break;
+			}
+			_exit(0);
+		}
+		sh->arg = pid;
+		return pid > 0 ? 0 : -1;
+	case 2:
+		return write(down[1], &c, 1) == 1 && read(up[0], &c, 1) == 1 ? 0 : -1;
+	}
+	return 0;
+}
+
+/* Shared memory between two processes: a MAP_SHARED page written by both. */
+static char *shared_page;
+
+static int act_share(struct target_shared *sh, int cmd)
+{
+	if (cmd)
+		return 0;
+	shared_page[0]++;
+	sh->addr[0] = (uintptr_t)shared_page;
+	return 0;
+}
+
+/* ---- tests ----------------------------------------------------------------- */
+
+FIXTURE(walk) {
+	struct target t;
+	int fd;
+};
+
+FIXTURE_SETUP(walk)
+{
+	memset(&self->t, 0, sizeof(self->t));
+	self->fd = -1;
+	if (access(PTSCOPE_DEV, F_OK))
+		SKIP(return, PTSCOPE_DEV " missing: is ptscope.ko loaded?");
+}
+
+FIXTURE_TEARDOWN(walk)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+	if (self->t.pid)
+		target_stop(&self->t);
+}
+
+static int start_case(struct __test_metadata *_metadata, FIXTURE_DATA(walk) *self,
+		      target_action act)
+{
+	int ret = target_start(&self->t, act);
+
+	if (ret) {
+		TH_LOG("the target could not set up: %d", ret);
+		return ret;
+	}
+	self->fd = ptscope_open_target(self->t.pid, NULL);
+	if (self->fd < 0)
+		TH_LOG("select target: %s", strerror(-self->fd));
+	return self->fd < 0 ? -1 : 0;
+}
+
+/* VMAs equal /proc/PID/maps line by line: range, perms, offset, inode, name. */
+TEST_F(walk, vmas_match_maps)
+{
+	struct ptscope_vma *v = NULL;
+	char path[64], line[4096];
+	long n, i = 0;
+	FILE *f;
+
+	ASSERT_EQ(0, start_case(_metadata, self, act_layout));
+	n = ptscope_vmas_all(self->fd, 0, &v);
+	ASSERT_LT(0, n);
+	snprintf(path, sizeof(path), "/proc/%d/maps", self->t.pid);
+	f = fopen(path, "r");
+	ASSERT_NE(NULL, f);
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long s, e, off, ino;
+		char perms[8], name[4096] = "", want[8];
+		int consumed = 0;
+
+		ASSERT_EQ(5, sscanf(line, "%lx-%lx %7s %lx %*x:%*x %lu %n", &s, &e, perms,
+				    &off, &ino, &consumed));
+		sscanf(line + consumed, "%4095[^\n]", name);
+		if (!strcmp(name, "[vsyscall]"))	/* the gate area: not a VMA of the mm */
+			continue;
+		ASSERT_LT(i, n) TH_LOG("maps has more VMAs than the module: %s", line);
+		snprintf(want, sizeof(want), "%c%c%c%c",
+			 v[i].prot & PTSCOPE_PROT_READ ? 'r' : '-',
+			 v[i].prot & PTSCOPE_PROT_WRITE ? 'w' : '-',
+			 v[i].prot & PTSCOPE_PROT_EXEC ? 'x' : '-',
+			 v[i].prot & PTSCOPE_PROT_SHARED ? 's' : 'p');
+		EXPECT_EQ(s, v[i].start);
+		EXPECT_EQ(e, v[i].end);
+		EXPECT_STREQ(perms, want);
+		EXPECT_EQ(off, v[i].pgoff);
+		EXPECT_EQ(ino, v[i].inode);
+		EXPECT_STREQ(name, v[i].name);
+		i++;
+	}
+	fclose(f);
+	EXPECT_EQ(n, i);
+	free(v);
+}
+
+/* Named kinds: heap, stack, vdso, vvar; the heap grew, the guard has no access. */
+TEST_F(walk, vma_kinds)
+{
+	struct ptscope_vma *v = NULL;
+	int heap = 0, grown = 0, stack = 0, vdso = 0, vvar = 0;
+	long n, i;
+
+	ASSERT_EQ(0, start_case(_metadata, self, act_layout));
+	n = ptscope_vmas_all(self->fd, 0, &v);
+	ASSERT_LT(0, n);
+	for (i = 0; i < n; i++) {
+		heap += v[i].kind == PTSCOPE_VMA_HEAP && !strcmp(v[i].name, "[heap]");
+		grown += v[i].kind == PTSCOPE_VMA_HEAP && v[i].start <= self->t.sh->addr[3] &&
+			 v[i].end >= self->t.sh->addr[3] + 64 * PAGE;
+		stack += v[i].kind == PTSCOPE_VMA_STACK && !strcmp(v[i].name, "[stack]");
+		vdso += v[i].kind == PTSCOPE_VMA_VDSO;
+		vvar += v[i].kind == PTSCOPE_VMA_VVAR;
+		if (v[i].start == self->t.sh->addr[1])
+			EXPECT_EQ(0, v[i].prot & 7);
+	}
+	EXPECT_LE(1, heap);
+	EXPECT_EQ(1, grown);
+	EXPECT_EQ(1, stack);
+	EXPECT_EQ(1, vdso);
+	EXPECT_EQ(1, vvar);
+	free(v);
+}
+
+/* The article: 1 GiB mapped, 64 bytes written 4 KiB apart: exactly 64 PTEs. */
+TEST_F(walk, article_64_pages)
+{
+	uint64_t a;
+	struct ptscope_vma v;
+
+	ASSERT_EQ(0, start_case(_metadata, self, act_article));
+	a = self->t.sh->addr[0];
+	EXPECT_EQ(64, count_leaves(self->fd, a, a + GB, PTSCOPE_LEVEL_PTE));
+	ASSERT_EQ(0, ptscope_vma_at(self->fd, a, &v));
+	EXPECT_EQ(64, v.counts[PTSCOPE_CNT_RSS_PTE]);
+	/*
+	 * One PTE table per 2 MiB the 256 KiB written spans, and perhaps one
+	 * at each end that a neighbouring VMA populated (tables are shared).
+	 */
+	EXPECT_LE(((a + 63 * PAGE) >> 21) - (a >> 21) + 1, v.counts[PTSCOPE_CNT_PTE_TABLES]);
+	EXPECT_GE(((a + 63 * PAGE) >> 21) - (a >> 21) + 3, v.counts[PTSCOPE_CNT_PTE_TABLES]);
+	expect_vma_matches(_metadata, self->fd, self->t.pid, a);
+}
+
+TEST_F(walk, anon_untouched_partly_fully)
+{
+	ASSERT_EQ(0, start_case(_metadata, self, act_anon));
+	EXPECT_EQ(0, count_leaves(self->fd, self->t.sh->addr[0],
+				  self->t.sh->addr[0] + 16 * PAGE, PTSCOPE_LEVEL_PTE));
+	EXPECT_EQ(3, count_leaves(self->fd, self->t.sh->addr[1],
+				  self->t.sh->addr[1] + 16 * PAGE, PTSCOPE_LEVEL_PTE));
+	EXPECT_EQ(16, count_leaves(self->fd, self->t.sh->addr[2],
+				   self->t.sh->addr[2] + 16 * PAGE, PTSCOPE_LEVEL_PTE));
+	for (int i = 0; i < 3; i++)
+		expect_vma_matches(_metadata, self->fd, self->t.pid, self->t.sh->addr[i]);
+}
+
+TEST_F(walk, file_private_shared_cow)
+{
+	struct ptscope_vtop vt;
+
+	ASSERT_EQ(0, start_case(_metadata, self, act_file));
+	expect_vma_matches(_metadata, self->fd, self->t.pid, self->t.sh->addr[0]);
+	expect_vma_matches(_metadata, self->fd, self->t.pid, self->t.sh->addr[1]);
+	/* The COW copy is anonymous and writable; the read pages are the file's. */
+	ASSERT_EQ(0, ptscope_vtop(self->fd, self->t.sh->addr[0] + 2 * PAGE, &vt));
+	EXPECT_EQ(PTSCOPE_VTOP_MAPPED, vt.result);
+	EXPECT_TRUE(vt.page & PTSCOPE_PAGE_ANON);
+	EXPECT_TRUE(vt.levels[vt.nlevels - 1].bits & PTSCOPE_B_WRITE);
+	ASSERT_EQ(0, ptscope_vtop(self->fd, self->t.sh->addr[0], &vt));
+	/* Page cache: FILE, or SHMEM where /tmp is tmpfs (as in the test VM). */
+	EXPECT_TRUE(vt.page & (PTSCOPE_PAGE_FILE | PTSCOPE_PAGE_SHMEM));
+	EXPECT_FALSE(vt.page & PTSCOPE_PAGE_ANON);
+	EXPECT_FALSE(vt.levels[vt.nlevels - 1].bits & PTSCOPE_B_WRITE);
+	ASSERT_EQ(0, ptscope_vtop(self->fd, self->t.sh->addr[1] + 3 * PAGE, &vt));
+	EXPECT_TRUE(vt.levels[vt.nlevels - 1].bits & PTSCOPE_B_DIRTY);
+}
+
+TEST_F(walk, memfd_and_shmem)
+{
+	struct ptscope_vma v;
+
+	ASSERT_EQ(0, start_case(_metadata, self, act_shmem));
+	for (int i = 0; i < 2; i++) {
+		ASSERT_EQ(0, ptscope_vma_at(self->fd, self->t.sh->addr[i], &v));
+		EXPECT_EQ(PTSCOPE_VMA_SHMEM, v.kind);
+		EXPECT_EQ(i ? 1 : 2, v.counts[PTSCOPE_CNT_SHMEM]);
+		expect_vma_matches(_metadata, self->fd, self->t.pid, self->t.sh->addr[i]);
+	}
+}
+
+TEST_F(walk, layout_changes)
+{
+	struct ptscope_vtop vt;
+	struct ptscope_vma v;
+	uint64_t p = self->t.sh->addr[0];
+
+	ASSERT_EQ(0, start_case(_metadata, self, act_layout));
+	p = self->t.sh->addr[0];
+	/* mprotect split [p, p+2) rw, [p+2, p+4) r, [p+4, p+5) rw; hole at p+5. */
+	ASSERT_EQ(0, ptscope_vma_at(self->fd, p + 2 * PAGE, &v));
+	EXPECT_EQ(p + 2 * PAGE, v.start);
+	EXPECT_EQ(p + 4 * PAGE, v.end);
+	EXPECT_EQ(PTSCOPE_PROT_READ, v.prot);
+	ASSERT_EQ(0, ptscope_vtop(self->fd, p + 5 * PAGE, &vt));
+	EXPECT_EQ(PTSCOPE_VTOP_NO_VMA, vt.result);
+	ASSERT_EQ(0, ptscope_vma_at(self->fd, p + 6 * PAGE, &v));
+	EXPECT_TRUE(smaps_vmflag(self->t.pid, v.start, "lo"));
+	EXPECT_EQ(2, v.counts[PTSCOPE_CNT_RSS_PTE]);
+	/* The PROT_NONE guard: a VMA, nothing mapped, no access. */
+	ASSERT_EQ(0, ptscope_vtop(self->fd, self->t.sh->addr[1], &vt));
+	EXPECT_EQ(PTSCOPE_VTOP_NO_ACCESS, vt.result);
+	/* A read fault on fresh anonymous memory maps the zero page. */
+	ASSERT_EQ(0, ptscope_vtop(self->fd, self->t.sh->addr[2], &vt));
+	EXPECT_EQ(PTSCOPE_VTOP_MAPPED, vt.result);
+	EXPECT_EQ(PTSCOPE_PAGE_ZERO, vt.page);
+	EXPECT_TRUE(kpageflags(vt.phys / PAGE) & (1ULL << KPF_ZERO_PAGE));
+	ASSERT_EQ(0, ptscope_vma_at(self->fd, self->t.sh->addr[2], &v));
+	EXPECT_EQ(1, v.counts[PTSCOPE_CNT_ZERO]);
+	/* Heap and stack grew, and everything matches pagemap and smaps. */
+	for (int i = 0; i < 5; i++)
+		expect_vma_matches(_metadata, self->fd, self->t.pid, self->t.sh->addr[i]);
+	for (int i = 0; i < 8; i++)
+		if (i != 5)
+			expect_vma_matches(_metadata, self->fd, self->t.pid, p + i * PAGE);
+}
+
+TEST_F(walk, thp_pmd_leaf)
+{
+	uint64_t a;
+	struct ptscope_vtop vt;
+
+	ASSERT_EQ(0, start_case(_metadata, self, act_thp));
+	a = self->t.sh->addr[0];
+	if (smaps_field(self->t.pid, a, "AnonHugePages") <= 0)
+		SKIP(return, "no THP was allocated (THP disabled or memory fragmented)");
+	EXPECT_EQ(smaps_field(self->t.pid, a, "AnonHugePages") / 2048,
+		  count_leaves(self->fd, a, a + 4 * MB, PTSCOPE_LEVEL_PMD));
+	ASSERT_EQ(0, ptscope_vtop(self->fd, a + 12345, &vt));
+	if (vt.levels[vt.nlevels - 1].level == PTSCOPE_LEVEL_PMD) {
+		EXPECT_TRUE(vt.page & PTSCOPE_PAGE_THP);
+		EXPECT_EQ(9, vt.folio_order);
+		EXPECT_TRUE(kpageflags(vt.phys / PAGE) & (1ULL << KPF_THP));
+		EXPECT_EQ(pagemap_entry(self->t.pid, a + 12345) & PM_PFN_MASK, vt.phys / PAGE);
+	}
+	expect_vma_matches(_metadata, self->fd, self->t.pid, a);
+}
+
+TEST_F(walk, hugetlb_pmd_leaf)
+{
+	struct ptscope_vtop vt;
+	int ret;
+
+	ret = target_start(&self->t, act_hugetlb);
+	if (ret == -2)
+		SKIP(return, "no 2 MiB hugetlb page in the pool (run-guest reserves some)");
+	ASSERT_EQ(0, ret);
+	self->fd = ptscope_open_target(self->t.pid, NULL);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, ptscope_vtop(self->fd, self->t.sh->addr[0], &vt));
+	EXPECT_EQ(PTSCOPE_VTOP_MAPPED, vt.result);
+	EXPECT_EQ(PTSCOPE_LEVEL_PMD, vt.levels[vt.nlevels - 1].level);
+	EXPECT_TRUE(vt.page & PTSCOPE_PAGE_HUGETLB);
+	EXPECT_TRUE(kpageflags(vt.phys / PAGE) & (1ULL << KPF_HUGE));
+	expect_vma_matches(_metadata, self->fd, self->t.pid, self->t.sh->addr[0]);
+}
+
+TEST_F(walk, swap_entries)
+{
+	uint64_t a;
+	struct ptscope_vtop vt;
+	struct ptscope_vma v;
+
+	ASSERT_EQ(0, start_case(_metadata, self, act_swap));
+	a = self->t.sh->addr[0];
+	if (target_do(&self->t, 1))
+		SKIP(return, "MADV_PAGEOUT failed");
+	ASSERT_EQ(0, ptscope_vma_at(self->fd, a, &v));
+	if (!v.counts[PTSCOPE_CNT_SWAP])
+		SKIP(return, "nothing was swapped out: no swap device (run-guest sets up zram)");
+	ASSERT_EQ(0, ptscope_vtop(self->fd, a, &vt));
+	if (vt.result == PTSCOPE_VTOP_SWAPPED)
+		EXPECT_EQ(pagemap_entry(self->t.pid, a) & PM_PFN_MASK,
+			  vt.swap_type | vt.swap_offset << 5);
+	expect_vma_matches(_metadata, self->fd, self->t.pid, a);
+}
+
+TEST_F(walk, soft_dirty_after_clear_refs)
+{
+	char path[64];
+	uint64_t a;
+	int fd;
+
+	ASSERT_EQ(0, start_case(_metadata, self, act_softdirty));
+	a = self->t.sh->addr[0];
+	snprintf(path, sizeof(path), "/proc/%d/clear_refs", self->t.pid);
+	fd = open(path, O_WRONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(1, write(fd, "4", 1));
+	close(fd);
+	ASSERT_EQ(0, target_do(&self->t, 1));
+	expect_vma_matches(_metadata, self->fd, self->t.pid, a);
+	{
+		struct ptscope_vma v;
+
+		ASSERT_EQ(0, ptscope_vma_at(self->fd, a, &v));
+		EXPECT_EQ(1, v.counts[PTSCOPE_CNT_SOFT_DIRTY]);
+	}
+}
+
+/* Fork: the page is shared read-only; after the child's write, two frames. */
+TEST_F(walk, fork_cow)
+{
+	struct ptscope_vtop before, parent, child;
+	int cfd;
+	pid_t gc;
+	uint64_t a;
+
+	ASSERT_EQ(0, start_case(_metadata, self, act_fork));
+	a = self->t.sh->addr[0];
+	ASSERT_EQ(0, ptscope_vtop(self->fd, a, &before));
+	EXPECT_TRUE(before.levels[before.nlevels - 1].bits & PTSCOPE_B_WRITE);
+	ASSERT_EQ(0, target_do(&self->t, 1));
+	gc = self->t.sh->arg;
+	cfd = ptscope_open_target(gc, NULL);
+	ASSERT_LE(0, cfd);
+	ASSERT_EQ(0, ptscope_vtop(self->fd, a, &parent));
+	ASSERT_EQ(0, ptscope_vtop(cfd, a, &child));
+	EXPECT_EQ(parent.phys, child.phys);
+	EXPECT_EQ(2, child.mapcount);
+	EXPECT_FALSE(child.levels[child.nlevels - 1].bits & PTSCOPE_B_WRITE);
+	EXPECT_FALSE(parent.levels[parent.nlevels - 1].bits & PTSCOPE_B_WRITE);
+	ASSERT_EQ(0, target_do(&self->t, 2));
+	ASSERT_EQ(0, ptscope_vtop(cfd, a, &child));
+	EXPECT_NE(parent.phys, child.phys);
+	EXPECT_EQ(pagemap_entry(gc, a) & PM_PFN_MASK, child.phys / PAGE);
+	EXPECT_TRUE(child.levels[child.nlevels - 1].bits & PTSCOPE_B_WRITE);
+	expect_vma_matches(_metadata, cfd, gc, a);
+	close(cfd);
+	kill(gc, SIGKILL);
+}
+
+/* One MAP_SHARED page in two processes: the same frame. */
+TEST_F(walk, shared_page_same_pfn)
+{
+	struct target other = { 0 };
+	struct ptscope_vtop a, b;
+	int ofd;
+
+	shared_page = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, shared_page);
+	ASSERT_EQ(0, start_case(_metadata, self, act_share));
+	ASSERT_EQ(0, target_start(&other, act_share));
+	ofd = ptscope_open_target(other.pid, NULL);
+	ASSERT_LE(0, ofd);
+	ASSERT_EQ(0, ptscope_vtop(self->fd, (uintptr_t)shared_page, &a));
+	ASSERT_EQ(0, ptscope_vtop(ofd, (uintptr_t)shared_page, &b));
+	EXPECT_EQ(PTSCOPE_VTOP_MAPPED, a.result);
+	EXPECT_EQ(a.phys, b.phys);
+	EXPECT_TRUE(a.page & PTSCOPE_PAGE_SHMEM);
+	EXPECT_EQ(pagemap_entry(other.pid, (uintptr_t)shared_page) & PM_PFN_MASK, b.phys / PAGE);
+	close(ofd);
+	target_stop(&other);
+	munmap(shared_page, PAGE);
+}
+
+/* vtop: every level, each table where the level above points, ending in pagemap's frame. */
+TEST_F(walk, vtop_path)
+{
+	struct ptscope_version ver = { .size = sizeof(ver) };
+	struct ptscope_vtop vt;
+	uint64_t a;
+	unsigned int i;
+
+	ASSERT_EQ(0, start_case(_metadata, self, act_anon));
+	ASSERT_EQ(0, ioctl(self->fd, PTSCOPE_IOC_VERSION, &ver));
+	a = self->t.sh->addr[2] + 5 * PAGE + 123;
+	ASSERT_EQ(0, ptscope_vtop(self->fd, a, &vt));
+	EXPECT_EQ(PTSCOPE_VTOP_MAPPED, vt.result);
+	EXPECT_EQ(ver.pgtable_levels, vt.nlevels);
+	EXPECT_EQ((pagemap_entry(self->t.pid, a) & PM_PFN_MASK) * PAGE + 123, vt.phys);
+	for (i = 0; i < vt.nlevels; i++) {
+		EXPECT_EQ((a >> vt.levels[i].shift) & 511, vt.levels[i].index);
+		if (i)
+			EXPECT_EQ(vt.levels[i - 1].pfn * PAGE, vt.levels[i].table_pa);
+	}
+	EXPECT_EQ(PTSCOPE_LEVEL_PTE, vt.levels[vt.nlevels - 1].level);
+	/* Untouched: the path ends at an empty entry. */
+	ASSERT_EQ(0, ptscope_vtop(self->fd, self->t.sh->addr[0], &vt));
+	EXPECT_EQ(PTSCOPE_VTOP_NOT_POPULATED, vt.result);
+	EXPECT_EQ(PTSCOPE_KIND_NONE, vt.levels[vt.nlevels - 1].kind);
+	/* No VMA: a segfault. */
+	ASSERT_EQ(0, ptscope_vtop(self->fd, 4096, &vt));
+	EXPECT_EQ(PTSCOPE_VTOP_NO_VMA, vt.result);
+}
+
+/* A walk of the whole address space visits only what exists. */
+TEST_F(walk, whole_address_space)
+{
+	struct ptscope_target t = { 0 };
+	struct ptscope_run *runs = NULL;
+	long n;
+
+	ASSERT_EQ(0, start_case(_metadata, self, act_article));
+	close(self->fd);
+	self->fd = ptscope_open_target(self->t.pid, &t);
+	ASSERT_LE(0, self->fd);
+	n = ptscope_walk_all(self->fd, 0, t.task_size, PTSCOPE_WALK_TABLES, &runs);
+	ASSERT_LT(0, n);
+	/* Every leaf of the article's VMA is there: 64 pages. */
+	EXPECT_EQ(64, count_leaves(self->fd, self->t.sh->addr[0],
+				   self->t.sh->addr[0] + GB, PTSCOPE_LEVEL_PTE));
+	/*
+	 * The page tables found, each counted once, cost what the kernel
+	 * accounts in VmPTE: PTE, PMD and PUD tables (not the PGD, nor P4D
+	 * tables).
+	 */
+	EXPECT_EQ(status_kb(self->t.pid, "VmPTE"),
+		  distinct_tables(runs, n, t.pgtable_levels) * 4);
+	free(runs);
+}
+
+/* ---- bad input ----------------------------------------------------------- */
+
+TEST(bad_targets)
+{
+	int fd = open(PTSCOPE_DEV, O_RDWR);
+	struct ptscope_target t = { .size = sizeof(t) };
+	struct ptscope_walk w = { .size = sizeof(w) };
+	pid_t gone;
+
+	ASSERT_LE(0, fd);
+	/* No target selected yet. */
+	EXPECT_EQ(-1, ioctl(fd, PTSCOPE_IOC_WALK, &w));
+	EXPECT_EQ(EINVAL, errno);
+	t.pid = 0;
+	EXPECT_EQ(-1, ioctl(fd, PTSCOPE_IOC_TARGET, &t));
+	EXPECT_EQ(ESRCH, errno);
+	t.pid = -1;
+	EXPECT_EQ(-1, ioctl(fd, PTSCOPE_IOC_TARGET, &t));
+	EXPECT_EQ(ESRCH, errno);
+	gone = fork();
+	if (!gone)
+		_exit(0);
+	waitpid(gone, NULL, 0);
+	t.pid = gone;
+	EXPECT_EQ(-1, ioctl(fd, PTSCOPE_IOC_TARGET, &t));
+	EXPECT_EQ(ESRCH, errno);
+	t.pid = 2;			/* kthreadd: no user address space */
+	EXPECT_EQ(-1, ioctl(fd, PTSCOPE_IOC_TARGET, &t));
+	EXPECT_EQ(EINVAL, errno);
+	t.pid = getpid();
+	t.flags = 1;
+	EXPECT_EQ(-1, ioctl(fd, PTSCOPE_IOC_TARGET, &t));
+	EXPECT_EQ(EINVAL, errno);
+	t.flags = 0;
+	t.reserved[0] = 1;
+	EXPECT_EQ(-1, ioctl(fd, PTSCOPE_IOC_TARGET, &t));
+	EXPECT_EQ(EINVAL, errno);
+	close(fd);
+}
+
+TEST(bad_ranges_and_buffers)
+{
+	struct ptscope_target t = { 0 };
+	struct ptscope_run runs[16];
+	struct ptscope_vtop vt;
+	struct ptscope_walk w;
+	struct ptscope_vma v;
+	struct ptscope_vmas q;
+	char *buf = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *many = mmap(NULL, 256 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int fd = ptscope_open_target(getpid(), &t), i;
+
+	ASSERT_LE(0, fd);
+	ASSERT_NE(MAP_FAILED, buf);
+	ASSERT_NE(MAP_FAILED, many);
+#define WALK(s, e, ptr, cnt) (memset(&w, 0, sizeof(w)), w.size = sizeof(w), w.start = (s), \
+	w.end = (e), w.runs = (uintptr_t)(ptr), w.run_size = sizeof(runs[0]), w.count = (cnt), \
+	ioctl(fd, PTSCOPE_IOC_WALK, &w))
+	EXPECT_EQ(0, WALK(0, PAGE, runs, 16));
+	EXPECT_EQ(-1, WALK(2 * PAGE, PAGE, runs, 16));		/* start > end */
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, WALK(PAGE, PAGE, runs, 16));		/* empty */
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, WALK(1, PAGE, runs, 16));			/* unaligned */
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, WALK(0, t.task_size + PAGE, runs, 16));	/* past the top */
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, WALK(0, -PAGE, runs, 16));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, WALK(0, PAGE, runs, 4));			/* below the minimum batch */
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, WALK(0, PAGE, NULL, 16));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-1, WALK(0, PAGE, (void *)-PAGE, 16));	/* kernel address */
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-1, WALK(0, PAGE, t.task_size - PAGE, UINT32_MAX));	/* past the top */
+	EXPECT_EQ(EFAULT, errno);
+	/* A buffer that ends in an unmapped page, with more runs than fit. */
+	for (i = 0; i < 256; i += 2)
+		many[i * PAGE] = 1;
+	ASSERT_EQ(0, munmap(buf + PAGE, PAGE));
+	EXPECT_EQ(-1, WALK((uintptr_t)many, (uintptr_t)many + 256 * PAGE,
+			   buf + PAGE - 8 * sizeof(runs[0]), 64));
+	EXPECT_EQ(EFAULT, errno);
+	w.run_size = 8;
+	EXPECT_EQ(-1, ioctl(fd, PTSCOPE_IOC_WALK, &w));
+	EXPECT_EQ(EINVAL, errno);
+#undef WALK
+	memset(&q, 0, sizeof(q));
+	q.size = sizeof(q);
+	q.vma_size = sizeof(v);
+	q.count = 1;
+	q.vmas = (uintptr_t)&v;
+	q.flags = 0x80;
+	EXPECT_EQ(-1, ioctl(fd, PTSCOPE_IOC_VMAS, &q));
+	EXPECT_EQ(EINVAL, errno);
+	q.flags = 0;
+	q.start = 3;
+	EXPECT_EQ(-1, ioctl(fd, PTSCOPE_IOC_VMAS, &q));
+	EXPECT_EQ(EINVAL, errno);
+	q.start = 0;
+	q.count = 0;
+	EXPECT_EQ(-1, ioctl(fd, PTSCOPE_IOC_VMAS, &q));
+	EXPECT_EQ(EINVAL, errno);
+	q.count = 1;
+	q.vmas = 0;
+	EXPECT_EQ(-1, ioctl(fd, PTSCOPE_IOC_VMAS, &q));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-EINVAL, ptscope_vtop(fd, t.task_size, &vt));
+	EXPECT_EQ(-EINVAL, ptscope_vtop(fd, -1ULL, &vt));
+	vt.addr = 0;
+	vt.flags = 1;
+	EXPECT_EQ(-1, ioctl(fd, PTSCOPE_IOC_VTOP, &vt));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, ioctl(fd, PTSCOPE_IOC_VTOP, NULL));
+	EXPECT_EQ(EFAULT, errno);
+	close(fd);
+	munmap(buf, PAGE);
+	munmap(many, 256 * PAGE);
+}
+
+/* Another process needs privilege; without CAP_SYS_ADMIN PFNs read as 0. */
+TEST(unprivileged_reader)
+{
+	int fd = open(PTSCOPE_DEV, O_RDWR), status;
+	pid_t pid;
+
+	if (geteuid())
+		SKIP(return, "needs root to drop to an unprivileged uid");
+	ASSERT_LE(0, fd);
+	pid = fork();
+	if (pid == 0) {
+		struct ptscope_target t = { .size = sizeof(t), .pid = getppid() };
+		struct ptscope_vtop vt = { .size = sizeof(vt) };
+		char *p = map_anon(PAGE, PROT_READ | PROT_WRITE);
+
+		p[0] = 1;
+		if (setgid(65534) || setuid(65534))
+			_exit(10);
+		if (ioctl(fd, PTSCOPE_IOC_TARGET, &t) != -1 || errno != EPERM)
+			_exit(11);
+		t.pid = getpid();
+		if (ioctl(fd, PTSCOPE_IOC_TARGET, &t))
+			_exit(12);
+		vt.addr = (uintptr_t)p;
+		if (ioctl(fd, PTSCOPE_IOC_VTOP, &vt) || vt.result != PTSCOPE_VTOP_MAPPED)
+			_exit(13);
+		if (vt.phys || vt.levels[0].table_pa || vt.levels[vt.nlevels - 1].pfn)
+			_exit(14);		/* a PFN leaked */
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	close(fd);
+}
+
+/* A target that exits: -ESRCH at the next query, nothing else. */
+TEST_F(walk, target_exits)
+{
+	struct ptscope_vtop vt;
+
+	ASSERT_EQ(0, start_case(_metadata, self, act_article));
+	kill(self->t.pid, SIGKILL);
+	waitpid(self->t.pid, NULL, 0);
+	self->t.pid = 0;
+	EXPECT_EQ(-ESRCH, ptscope_vtop(self->fd, self->t.sh->addr[0], &vt));
+	close(self->t.to_child);
+	close(self->t.from_child);
+	munmap(self->t.sh, PAGE);
+}
+
+TEST_HARNESS_MAIN
