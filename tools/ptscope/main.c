@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ptscope - show what virtual memory looks like inside a live process.
+ *
+ * Talks to /dev/ptscope through the binary ABI in include/uapi/ptscope.h
+ * only; tables, trees and JSON are libsmartcols'. This file parses the
+ * command line and dispatches to one file per group of commands.
+ */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "common.h"
+
+enum { OPT_SVG = 'S', OPT_HTML = 'H' };
+
+struct command {
+	const char *name;
+	int (*fn)(void);
+	const char *synopsis;
+	const char *help;
+	const char *options;	/* the short options it takes */
+	int targets;		/* PIDs (or --from FILEs) it reads */
+	int min_extra, max_extra;	/* positional arguments after them */
+	struct view *view;
+};
+
+static const struct command commands[] = {
+	{ "version", cmd_version, "", "ABI version and features of the loaded module",
+	  "Jrn", 0, 0, 0, NULL },
+	{ "maps", cmd_maps, "PID | --from FILE",
+	  "one row per VMA: /proc/PID/maps plus residency, swap, huge pages, page-table cost",
+	  "Jrnbof", 1, 0, 0, &maps_view },
+	{ "walk", cmd_walk, "PID | --from FILE [START[-END]]",
+	  "the page-table tree, level by level, in merged runs", "Jrnbof", 1, 0, 1, &walk_view },
+	{ "vtop", cmd_vtop, "PID | --from FILE ADDR",
+	  "every level of the translation of one address, decoded", "Jrnbof", 1, 1, 1,
+	  &vtop_view },
+	{ "shared", cmd_shared, "PID1 PID2 | --from FILE1 --from FILE2",
+	  "physical pages two processes both map", "Jrnbof", 2, 0, 0, &shared_view },
+	{ "map", cmd_map, "PID | --from FILE --svg FILE | --html FILE",
+	  "a picture of the address space", "fSH", 1, 0, 0, NULL },
+	{ "snapshot", cmd_snapshot, "PID | --from FILE -o FILE",
+	  "save the VMAs and page tables of PID to FILE (- for stdout)", "of", 1, 0, 0, NULL },
+	{ "diff", cmd_diff, "A B",
+	  "what changed between two snapshots (files, or a PID for now)", "Jrnbo", 0, 2, 2,
+	  &diff_view },
+};
+
+static void usage(FILE *out)
+{
+	size_t i;
+
+	fputs("Usage: ptscope COMMAND [options] [ARGS]\n\nCommands:\n", out);
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(out, "  %s%s%s\n      %s\n", commands[i].name,
+			*commands[i].synopsis ? " " : "", commands[i].synopsis, commands[i].help);
+	fputs("\nOptions:\n"
+	      "  -J, --json          JSON output (sizes in bytes, addresses as \"0x...\")\n"
+	      "  -r, --raw           raw output\n"
+	      "  -n, --noheadings    no column headings\n"
+	      "  -b, --bytes         sizes in bytes\n"
+	      "  -o, --output LIST   columns to show (+LIST adds to the defaults);\n"
+	      "                      for snapshot: the FILE to write\n"
+	      "  -f, --from FILE     read a snapshot file instead of a live process\n"
+	      "      --svg FILE      map: write an SVG picture\n"
+	      "      --html FILE     map: write an HTML page with the picture\n"
+	      "  -h, --help          this text; after a command: its columns\n"
+	      "\nExit status: 0 ok, 1 failure, 2 bad usage, 3 module not loaded or no\n"
+	      "permission to open " PTSCOPE_DEV ", 4 no such process or not allowed to\n"
+	      "inspect it. See ptscope(1).\n", out);
+}
+
+static void command_help(const struct command *c)
+{
+	printf("Usage: ptscope %s %s\n\n%s.\n", c->name, c->synopsis, c->help);
+	if (c->view)
+		view_help(stdout, c->view);
+}
+
+/* parse_options - the options after COMMAND; 0, or an exit code */
+static int parse_options(const struct command *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json",	no_argument,		NULL, 'J' },
+		{ "raw",	no_argument,		NULL, 'r' },
+		{ "noheadings",	no_argument,		NULL, 'n' },
+		{ "bytes",	no_argument,		NULL, 'b' },
+		{ "output",	required_argument,	NULL, 'o' },
+		{ "from",	required_argument,	NULL, 'f' },
+		{ "svg",	required_argument,	NULL, OPT_SVG },
+		{ "html",	required_argument,	NULL, OPT_HTML },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch, extra;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "Jrnbo:f:h", longopts, NULL)) != -1) {
+		if (ch == 'h') {
+			command_help(c);
+			exit(EXIT_OK);
+		}
+		if (ch == '?')
+			return EXIT_USAGE;
+		if (!strchr(c->options, ch)) {
+			fprintf(stderr, "ptscope %s: option %s does not apply (see ptscope %s --help)\n",
+				c->name, argv[optind - 1], c->name);
+			return EXIT_USAGE;
+		}
+		switch (ch) {
+		case 'J': opt.json = 1; break;
+		case 'r': opt.raw = 1; break;
+		case 'n': opt.noheadings = 1; break;
+		case 'b': opt.bytes = 1; break;
+		case 'o': opt.columns = opt.outfile = optarg; break;
+		case OPT_SVG: opt.svg = optarg; break;
+		case OPT_HTML: opt.html = optarg; break;
+		case 'f':
+			if (opt.nfrom == (int)ARRAY_SIZE(opt.from)) {
+				fputs("ptscope: --from given too often\n", stderr);
+				return EXIT_USAGE;
+			}
+			opt.from[opt.nfrom++] = optarg;
+			break;
+		}
+	}
+	if (opt.json && opt.raw) {
+		fputs("ptscope: --json and --raw are mutually exclusive\n", stderr);
+		return EXIT_USAGE;
+	}
+	opt.args = argv + optind;
+	opt.nargs = argc - optind;
+	/* --from stands for the PIDs: a PID given as well would be ambiguous. */
+	if (opt.nfrom && (opt.nfrom != c->targets || opt.nargs > c->max_extra)) {
+		fprintf(stderr, "ptscope %s: %s\n", c->name, c->targets > 1 ?
+			"give PIDs or as many --from FILEs, not a mix" :
+			"a PID and --from are mutually exclusive");
+		return EXIT_USAGE;
+	}
+	extra = opt.nargs - (c->targets - opt.nfrom);
+	if (extra < c->min_extra || extra > c->max_extra) {
+		fprintf(stderr, "Usage: ptscope %s %s\n", c->name, c->synopsis);
+		return EXIT_USAGE;
+	}
+	opt.extra = opt.args + (opt.nargs - extra);
+	opt.nextra = extra;
+	if (c->view)
+		return view_columns(c->view, opt.columns);
+	return 0;
+}
+
+int cmd_version(void)
+{
+	static const struct colinfo cols[] = {
+		{ "KEY", 0, 0, SCOLS_JSON_STRING, "" },
+		{ "VALUE", 0, 0, SCOLS_JSON_STRING, "" },
+	};
+	struct view v = { "version", cols, ARRAY_SIZE(cols), "KEY,VALUE", { 0 }, 0 };
+	struct ptscope_version ver = { .size = sizeof(ver) };
+	struct libscols_table *tb;
+	struct libscols_line *ln;
+	int fd = dev_open();
+
+	if (fd < 0)
+		return -fd;
+	if (ioctl(fd, PTSCOPE_IOC_VERSION, &ver)) {
+		perror("ptscope: version");
+		close(fd);
+		return EXIT_FAIL;
+	}
+	close(fd);
+	view_columns(&v, NULL);
+	tb = view_table(&v);
+#define KV(k, ...) do { ln = scols_table_new_line(tb, NULL); \
+		scols_line_set_data(ln, 0, k); cell(ln, 1, __VA_ARGS__); } while (0)
+	KV("abi", "%u.%u", ver.abi_major, ver.abi_minor);
+	KV("features", "0x%llx", (unsigned long long)ver.features);
+	KV("page_size", "%u", ver.page_size);
+	KV("pgtable_levels", "%u", ver.pgtable_levels);
+#undef KV
+	table_print(tb);
+	return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	for (i = 0; i < ARRAY_SIZE(commands); i++) {
+		if (strcmp(argv[1], commands[i].name))
+			continue;
+		int err = parse_options(&commands[i], argc - 1, argv + 1);
+
+		return err ? err : commands[i].fn();
+	}
+	fprintf(stderr, "ptscope: unknown command '%s' (see ptscope --help)\n", argv[1]);
+	return EXIT_USAGE;
+}
