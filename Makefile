@@ -22,7 +22,7 @@ TOOL_HDRS	:= $(wildcard tools/ptscope/*.h) include/uapi/ptscope.h
 SELFTESTS	:= selftests/ptscope_test selftests/walk_test
 SELFTEST_HDRS	:= $(wildcard selftests/*.h) include/uapi/ptscope.h
 
-.PHONY: all module tool selftests stage modules-all deps check style sparse \
+.PHONY: all module tool tool-check selftests stage modules-all deps check style sparse \
 	vm clean help $(addprefix modules-,$(KERNELS))
 
 all: module tool
@@ -31,6 +31,7 @@ help:
 	@echo 'make [KDIR=...]     module/ptscope.ko for KDIR (default: the running kernel) and the tool'
 	@echo 'make module         module/ptscope.ko only'
 	@echo 'make tool           tools/ptscope/ptscope (needs libsmartcols-dev)'
+	@echo 'make tool-check     the tool'"'"'s golden tests on recorded snapshots (host, no VM)'
 	@echo 'make modules-all    the module for every pinned kernel, into build/NAME/, W=1, no warnings'
 	@echo 'make selftests      the kselftest-harness tests (harness from linux-source-6.12)'
 	@echo 'make deps           install/fetch everything (apt-get, kernels, linux-source): scripts/deps'
@@ -47,6 +48,10 @@ tool: $(TOOL)
 
 $(TOOL): $(TOOL_SRCS) $(TOOL_HDRS)
 	$(CC) $(CFLAGS) $(WARN) -Iinclude $(SCOLS_CFLAGS) -o $@ $(TOOL_SRCS) $(SCOLS_LIBS)
+
+# The tool's golden tests on recorded snapshots: host only, no VM, no module.
+tool-check: tool
+	tools/ptscope/tests/run
 
 selftests: $(SELFTESTS)
 

@@ -33,7 +33,7 @@ const char *const kind_names[KINDS] = {
 const char *const vma_kind_names[VMA_KINDS] = {
 	[PTSCOPE_VMA_ANON] = "anon", [PTSCOPE_VMA_FILE] = "file", [PTSCOPE_VMA_SHMEM] = "shmem",
 	[PTSCOPE_VMA_HEAP] = "heap", [PTSCOPE_VMA_STACK] = "stack", [PTSCOPE_VMA_VDSO] = "vdso",
-	[PTSCOPE_VMA_VVAR] = "vvar", [PTSCOPE_VMA_VSYSCALL] = "vsyscall",
+	[PTSCOPE_VMA_VVAR] = "vvar",
 	[PTSCOPE_VMA_HUGETLB] = "hugetlb", [PTSCOPE_VMA_PFNMAP] = "pfnmap",
 	[PTSCOPE_VMA_SPECIAL] = "special",
 };

@@ -31,10 +31,25 @@ static int run_cmp(const void *a, const void *b)
 	return (int)y->level - (int)x->level;
 }
 
-/* Address order, and a table before the entries below it (pre-order). */
+/*
+ * Address order, and a table before the entries below it (pre-order). The
+ * module walks one VMA at a time, so a table shared by two VMAs is reported
+ * once per VMA: keep one.
+ */
 void snap_sort_runs(struct snap *s)
 {
+	size_t i, n = 0;
+
 	qsort(s->runs, s->nruns, sizeof(*s->runs), run_cmp);
+	for (i = 0; i < s->nruns; i++) {
+		const struct ptscope_run *r = &s->runs[i];
+
+		if (n && r->kind == PTSCOPE_KIND_TABLE && s->runs[n - 1].kind == r->kind &&
+		    s->runs[n - 1].start == r->start && s->runs[n - 1].level == r->level)
+			continue;
+		s->runs[n++] = *r;
+	}
+	s->nruns = n;
 }
 
 const struct ptscope_vma *snap_find_vma(const struct snap *s, uint64_t addr)

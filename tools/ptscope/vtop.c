@@ -134,11 +134,12 @@ static void vtop_from_snap(struct ptscope_vtop *v, const struct snap *s, uint64_
 		v->result = PTSCOPE_VTOP_NOT_PRESENT;
 	} else if (!vma) {
 		v->result = PTSCOPE_VTOP_NO_VMA;
-	} else if (!(vma->prot & (PTSCOPE_PROT_READ | PTSCOPE_PROT_WRITE | PTSCOPE_PROT_EXEC))) {
-		v->result = PTSCOPE_VTOP_NO_ACCESS;
 	} else {
 		v->result = PTSCOPE_VTOP_NOT_POPULATED;
 	}
+	/* As the module says it: a VMA without access wins over the entries. */
+	if (vma && !(vma->prot & (PTSCOPE_PROT_READ | PTSCOPE_PROT_WRITE | PTSCOPE_PROT_EXEC)))
+		v->result = PTSCOPE_VTOP_NO_ACCESS;
 }
 
 static const char *next_level_name(unsigned int level, unsigned int levels)

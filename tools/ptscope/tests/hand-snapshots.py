@@ -83,6 +83,7 @@ def tables(leaves):
 
 
 def counts(v, leaves, tabs):
+    """counts[] as module/query.c count_entry() fills them."""
     c = {}
 
     def add(k, n):
@@ -92,23 +93,26 @@ def counts(v, leaves, tabs):
             continue
         pages = (r["count"] << r["shift"]) // PAGE
         if r["kind"] == "page":
-            add({1: "rss_pte", 2: "rss_pmd", 3: "rss_pud"}[r["level"]], pages)
-            for bit, key in (("dirty", "dirty"), ("accessed", "young"),
-                             ("soft_dirty", "soft_dirty")):
-                if r["bits"] & B[bit]:
-                    add(key, pages)
-            for pbit, key in (("anon", "anon"), ("file", "file"), ("shmem", "shmem"),
-                              ("zero", "zero"), ("exclusive", "exclusive")):
-                if r["page"] & P[pbit]:
-                    add(key, pages)
-            if r["bits"] & B["special"]:
+            if r["page"] & P["zero"]:
+                add("zero", pages)
+            elif r["bits"] & B["special"] or not r["page"]:
                 add("special", pages)
-            if r["level"] == 2:
-                add("thp_pmd", r["count"])
+            else:
+                add({1: "rss_pte", 2: "rss_pmd", 3: "rss_pud"}[r["level"]], pages)
+                if r["level"] == 2 and r["page"] & P["anon"]:
+                    add("thp_pmd", r["count"])
+                kind = "anon" if r["page"] & P["anon"] else \
+                       "shmem" if r["page"] & P["shmem"] else "file"
+                add(kind, pages)
+                if r["page"] & P["exclusive"]:
+                    add("exclusive", pages)
         elif r["kind"] == "swap":
             add("swap", pages)
         else:
             add("migration", pages)
+        for bit, key in (("dirty", "dirty"), ("accessed", "young"), ("soft_dirty", "soft_dirty")):
+            if r["bits"] & B[bit]:
+                add(key, pages)
     for t in tabs:
         end = t["start"] + (1 << t["shift"])
         if t["start"] < v["end"] and v["start"] < end:
