@@ -45,6 +45,7 @@ struct opts {
 /* What a view needs from the target. */
 #define SNAP_VMAS	(1U << 0)	/* VMAs with their counts[] */
 #define SNAP_RUNS	(1U << 1)	/* page-table runs, TABLE entries included */
+#define SNAP_NAMES	(1U << 2)	/* VMAs without counts: cheaper */
 
 /* A target's address space at one moment. */
 struct snap {

@@ -262,6 +262,8 @@ struct libscols_table *view_table(struct view *v)
 		exit(EXIT_FAIL);
 	}
 	scols_table_set_name(tb, v->name);
+	/* The same lines on a terminal as in a pipe: long ones wrap there. */
+	scols_table_set_termforce(tb, SCOLS_TERMFORCE_NEVER);
 	scols_table_enable_json(tb, opt.json);
 	scols_table_enable_raw(tb, opt.raw);
 	scols_table_enable_noheadings(tb, opt.noheadings);

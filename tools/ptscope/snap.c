@@ -103,8 +103,9 @@ int snap_live(struct snap *s, int pid, unsigned int what, uint64_t start, uint64
 	s->task_size = t.task_size;
 	strftime(s->taken, sizeof(s->taken), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
 	read_comm(s);
-	if (what & SNAP_VMAS) {
-		err = dev_vmas(fd, 0, 0, PTSCOPE_VMAS_COUNTS, &s->vmas, &s->nvmas);
+	if (what & (SNAP_VMAS | SNAP_NAMES)) {
+		err = dev_vmas(fd, 0, 0, what & SNAP_VMAS ? PTSCOPE_VMAS_COUNTS : 0,
+			       &s->vmas, &s->nvmas);
 		if (err)
 			goto out;
 	}

@@ -313,7 +313,7 @@ int cmd_vtop(void)
 		fprintf(stderr, "ptscope: '%s' is not an address\n", opt.extra[0]);
 		return EXIT_USAGE;
 	}
-	err = snap_get(&s, 0, opt.nfrom ? SNAP_RUNS | SNAP_VMAS : 0, 0, 0);
+	err = snap_get(&s, 0, opt.nfrom ? SNAP_RUNS | SNAP_VMAS : SNAP_NAMES, 0, 0);
 	if (err)
 		return err;
 	if (opt.nfrom) {
