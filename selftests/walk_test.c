@@ -862,6 +862,97 @@ TEST_F(walk, whole_address_space)
 	free(runs);
 }
 
+/* Write @text to debugfs file @name; 0 or the errno. */
+static int debugfs_write(const char *name, const char *text)
+{
+	char path[128];
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", PTSCOPE_DEBUGFS, name);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return errno;
+	if (write(fd, text, strlen(text)) < 0)
+		err = errno;
+	close(fd);
+	return err;
+}
+
+static FILE *debugfs_open(const char *name)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/%s", PTSCOPE_DEBUGFS, name);
+	return fopen(path, "r");
+}
+
+/* The debugfs text views say what the kernel says: maps, pagemap. */
+TEST_F(walk, debugfs_views)
+{
+	unsigned long long s, e, phys, a, n, sum = 0;
+	char line[4096], pid[16], perms[8], want[4096];
+	FILE *views, *maps;
+	uint64_t c;
+
+	ASSERT_EQ(0, start_case(_metadata, self, act_anon));
+	c = self->t.sh->addr[2];
+	snprintf(pid, sizeof(pid), "%d", self->t.pid);
+	ASSERT_EQ(0, debugfs_write("target", pid));
+
+	/* vmas: one line per line of maps, same range and permissions. */
+	snprintf(line, sizeof(line), "/proc/%d/maps", self->t.pid);
+	maps = fopen(line, "r");
+	views = debugfs_open("vmas");
+	ASSERT_NE(NULL, maps);
+	ASSERT_NE(NULL, views);
+	ASSERT_NE(NULL, fgets(line, sizeof(line), views));	/* the heading */
+	while (fgets(want, sizeof(want), maps)) {
+		unsigned long ms, me;
+		char mperms[8];
+
+		if (strstr(want, "[vsyscall]"))
+			continue;
+		ASSERT_EQ(3, sscanf(want, "%lx-%lx %7s", &ms, &me, mperms));
+		ASSERT_NE(NULL, fgets(line, sizeof(line), views));
+		ASSERT_EQ(3, sscanf(line, "%llx-%llx %7s", &s, &e, perms));
+		EXPECT_EQ(ms, s);
+		EXPECT_EQ(me, e);
+		EXPECT_STREQ(mperms, perms);
+	}
+	EXPECT_EQ(NULL, fgets(line, sizeof(line), views));
+	fclose(maps);
+	fclose(views);
+
+	/* pagetable: the 16 written pages of the third mapping, at PTE level. */
+	views = debugfs_open("pagetable");
+	ASSERT_NE(NULL, views);
+	while (fgets(line, sizeof(line), views))
+		if (sscanf(line, " PTE %llx x%llu page", &a, &n) == 2 && a >= c && a < c + 16 * PAGE)
+			sum += n;
+	fclose(views);
+	EXPECT_EQ(16, sum);
+
+	/* vtop: the physical address pagemap gives. */
+	snprintf(line, sizeof(line), "%#llx", (unsigned long long)c + 5 * PAGE + 7);
+	ASSERT_EQ(0, debugfs_write("vtop", line));
+	views = debugfs_open("vtop");
+	ASSERT_NE(NULL, views);
+	ASSERT_NE(NULL, fgets(line, sizeof(line), views));
+	fclose(views);
+	ASSERT_EQ(2, sscanf(line, "%llx: mapped at physical %llx", &a, &phys)) TH_LOG("%s", line);
+	EXPECT_EQ((pagemap_entry(self->t.pid, c + 5 * PAGE) & PM_PFN_MASK) * PAGE + 7, phys);
+
+	/* Bad pids change nothing. */
+	EXPECT_EQ(ESRCH, debugfs_write("target", "0"));
+	EXPECT_EQ(EINVAL, debugfs_write("target", "2"));
+	EXPECT_EQ(EINVAL, debugfs_write("target", "pid"));
+	views = debugfs_open("target");
+	ASSERT_NE(NULL, views);
+	ASSERT_NE(NULL, fgets(line, sizeof(line), views));
+	fclose(views);
+	EXPECT_EQ(self->t.pid, atoi(line));
+}
+
 /* ---- bad input ----------------------------------------------------------- */
 
 TEST(bad_targets)
