@@ -20,6 +20,7 @@ TOOL		:= tools/ptscope/ptscope
 TOOL_SRCS	:= $(wildcard tools/ptscope/*.c)
 TOOL_HDRS	:= $(wildcard tools/ptscope/*.h) include/uapi/ptscope.h
 SELFTESTS	:= selftests/ptscope_test selftests/walk_test
+BENCHES		:= bench/walk_bench
 SELFTEST_HDRS	:= $(wildcard selftests/*.h) include/uapi/ptscope.h
 
 .PHONY: all module tool tool-check selftests stage modules-all deps check style sparse \
@@ -62,9 +63,12 @@ selftests/%: selftests/%.c $(SELFTEST_HDRS) $(KSFT)/kselftest_harness.h
 	$(CC) $(CFLAGS) $(SELFTEST_WARN) -Iinclude -I$(KSFT) -o $@ $< -lpthread
 
 # What scripts/vm puts on the guest's PATH.
-stage: tool selftests
+bench/%: bench/%.c selftests/ptscope_util.h include/uapi/ptscope.h
+	$(CC) $(CFLAGS) $(WARN) -Wno-missing-prototypes -Iinclude -o $@ $<
+
+stage: tool selftests $(BENCHES)
 	@rm -rf build/guest && mkdir -p build/guest/bin
-	@cp $(TOOL) $(SELFTESTS) selftests/run-guest build/guest/bin/
+	@cp $(TOOL) $(SELFTESTS) $(BENCHES) selftests/run-guest build/guest/bin/
 
 modules-all: $(addprefix modules-,$(KERNELS))
 
@@ -87,6 +91,6 @@ vm: deps
 	scripts/vm
 
 clean:
-	rm -rf build $(TOOL) $(SELFTESTS)
+	rm -rf build $(TOOL) $(SELFTESTS) $(BENCHES)
 	rm -f module/*.o module/*.ko module/*.mod module/*.mod.c module/.*.cmd \
 	      .*.cmd Module.symvers modules.order module/modules.order

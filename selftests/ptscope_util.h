@@ -72,20 +72,22 @@ static inline int ptscope_open_target(pid_t pid, struct ptscope_target *out)
 	return fd;
 }
 
+#define WALK_BATCH 256	/* what the module fills per call at most */
+
 /* ptscope_walk_all - every run in [start, end), batch after batch; count or -errno */
 static inline long ptscope_walk_all(int fd, uint64_t start, uint64_t end, uint32_t flags,
 				    struct ptscope_run **runsp)
 {
-	size_t cap = 64, n = 0;
+	size_t cap = WALK_BATCH, n = 0;
 	struct ptscope_run *runs = malloc(cap * sizeof(*runs));
 
 	while (start < end) {
 		struct ptscope_walk w = {
 			.size = sizeof(w), .flags = flags, .start = start, .end = end,
-			.run_size = sizeof(*runs), .count = 64,
+			.run_size = sizeof(*runs), .count = WALK_BATCH,
 		};
 
-		if (n + 64 > cap) {
+		if (n + WALK_BATCH > cap) {
 			cap *= 2;
 			runs = realloc(runs, cap * sizeof(*runs));
 		}
