@@ -953,6 +953,40 @@ TEST_F(walk, debugfs_views)
 	EXPECT_EQ(self->t.pid, atoi(line));
 }
 
+/* A target killed while it is being walked: whole results, then -ESRCH. */
+TEST_F(walk, target_exits_during_walks)
+{
+	struct ptscope_target t = { 0 };
+	struct ptscope_run *runs = NULL;
+	pid_t killer, victim;
+	long n = 0;
+	int walks = 0;
+
+	ASSERT_EQ(0, start_case(_metadata, self, act_article));
+	close(self->fd);
+	self->fd = ptscope_open_target(self->t.pid, &t);
+	ASSERT_LE(0, self->fd);
+	victim = self->t.pid;
+	killer = fork();
+	if (killer == 0) {
+		usleep(100 * 1000);
+		kill(victim, SIGKILL);
+		_exit(0);
+	}
+	ASSERT_LT(0, killer);
+	while (walks < 100000) {
+		n = ptscope_walk_all(self->fd, 0, t.task_size, PTSCOPE_WALK_TABLES, &runs);
+		if (n < 0)
+			break;
+		free(runs);
+		runs = NULL;
+		walks++;
+	}
+	waitpid(killer, NULL, 0);
+	EXPECT_EQ(-ESRCH, n) TH_LOG("after %d whole walks: %s", walks, strerror(-n));
+	EXPECT_LT(0, walks);
+}
+
 /* ---- bad input ----------------------------------------------------------- */
 
 TEST(bad_targets)
