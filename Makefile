@@ -68,7 +68,7 @@ bench/%: bench/%.c selftests/ptscope_util.h include/uapi/ptscope.h
 
 stage: tool selftests $(BENCHES)
 	@rm -rf build/guest && mkdir -p build/guest/bin
-	@cp $(TOOL) $(SELFTESTS) $(BENCHES) selftests/run-guest build/guest/bin/
+	@cp $(TOOL) $(SELFTESTS) $(BENCHES) selftests/run-guest selftests/cli-guest build/guest/bin/
 
 modules-all: $(addprefix modules-,$(KERNELS))
 

@@ -252,10 +252,25 @@ int view_columns(struct view *v, const char *list)
 	return err;
 }
 
+static int view_is_tree(const struct view *v)
+{
+	size_t i;
+
+	for (i = 0; i < v->ncols; i++)
+		if (v->cols[i].flags & SCOLS_FL_TREE)
+			return 1;
+	return 0;
+}
+
+/*
+ * view_table - a table with the selected columns. A tree view stays a tree
+ * without its tree column: the first column selected draws it.
+ */
 struct libscols_table *view_table(struct view *v)
 {
 	struct libscols_table *tb = scols_new_table();
 	size_t i;
+	int tree;
 
 	if (!tb) {
 		fputs("ptscope: out of memory\n", stderr);
@@ -267,10 +282,14 @@ struct libscols_table *view_table(struct view *v)
 	scols_table_enable_json(tb, opt.json);
 	scols_table_enable_raw(tb, opt.raw);
 	scols_table_enable_noheadings(tb, opt.noheadings);
+	for (i = 0; i < v->nsel; i++)
+		if (v->cols[v->sel[i]].flags & SCOLS_FL_TREE)
+			break;
+	tree = i == v->nsel && view_is_tree(v) ? SCOLS_FL_TREE : 0;
 	for (i = 0; i < v->nsel; i++) {
 		const struct colinfo *ci = &v->cols[v->sel[i]];
 		struct libscols_column *cl = scols_table_new_column(tb, ci->name, ci->whint,
-								     ci->flags);
+								     ci->flags | (i ? 0 : tree));
 
 		if (!cl) {
 			fputs("ptscope: out of memory\n", stderr);

@@ -18,8 +18,9 @@
  *	end
  *
  * Records are KEY=VALUE pairs in any order; numbers are decimal or 0x hex;
- * a key this version does not know is ignored, a missing one is 0; name=
- * takes the rest of the line. Lines starting with # are comments.
+ * a key this version does not know is ignored, a missing one is 0 (the
+ * writer leaves out most zeros); name= takes the rest of the line. Lines
+ * starting with # are comments.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -38,39 +39,40 @@ struct field {
 	const char *const *names;	/* symbolic values, or NULL */
 	size_t nnames;
 	int hex;	/* written in hex */
+	int always;	/* written even when 0 */
 };
 
-#define F(type, m, names, n, hex) \
-	{ #m, offsetof(type, m), sizeof(((type *)0)->m), names, n, hex }
+#define F(type, m, names, n, hex, always) \
+	{ #m, offsetof(type, m), sizeof(((type *)0)->m), names, n, hex, always }
 
 static const struct field vma_fields[] = {
-	F(struct ptscope_vma, start, NULL, 0, 1),
-	F(struct ptscope_vma, end, NULL, 0, 1),
-	F(struct ptscope_vma, pgoff, NULL, 0, 1),
-	F(struct ptscope_vma, vm_flags, NULL, 0, 1),
-	F(struct ptscope_vma, inode, NULL, 0, 0),
-	F(struct ptscope_vma, prot, NULL, 0, 0),
-	F(struct ptscope_vma, kind, vma_kind_names, VMA_KINDS, 0),
-	F(struct ptscope_vma, page_size, NULL, 0, 0),
-	F(struct ptscope_vma, dev, NULL, 0, 0),
+	F(struct ptscope_vma, start, NULL, 0, 1, 1),
+	F(struct ptscope_vma, end, NULL, 0, 1, 1),
+	F(struct ptscope_vma, pgoff, NULL, 0, 1, 0),
+	F(struct ptscope_vma, vm_flags, NULL, 0, 1, 0),
+	F(struct ptscope_vma, inode, NULL, 0, 0, 0),
+	F(struct ptscope_vma, prot, NULL, 0, 0, 1),
+	F(struct ptscope_vma, kind, vma_kind_names, VMA_KINDS, 0, 1),
+	F(struct ptscope_vma, page_size, NULL, 0, 0, 1),
+	F(struct ptscope_vma, dev, NULL, 0, 0, 0),
 };
 
 static const struct field run_fields[] = {
-	F(struct ptscope_run, start, NULL, 0, 1),
-	F(struct ptscope_run, count, NULL, 0, 0),
-	F(struct ptscope_run, level, level_names, LEVELS, 0),
-	F(struct ptscope_run, kind, kind_names, KINDS, 0),
-	F(struct ptscope_run, shift, NULL, 0, 0),
-	F(struct ptscope_run, entry, NULL, 0, 1),
-	F(struct ptscope_run, pfn, NULL, 0, 1),
-	F(struct ptscope_run, table_pa, NULL, 0, 1),
-	F(struct ptscope_run, bits, NULL, 0, 1),
-	F(struct ptscope_run, swap_type, NULL, 0, 0),
-	F(struct ptscope_run, swap_offset, NULL, 0, 1),
-	F(struct ptscope_run, page, NULL, 0, 1),
-	F(struct ptscope_run, mapcount, NULL, 0, 0),
-	F(struct ptscope_run, folio_order, NULL, 0, 0),
-	F(struct ptscope_run, pkey, NULL, 0, 0),
+	F(struct ptscope_run, start, NULL, 0, 1, 1),
+	F(struct ptscope_run, count, NULL, 0, 0, 1),
+	F(struct ptscope_run, level, level_names, LEVELS, 0, 1),
+	F(struct ptscope_run, kind, kind_names, KINDS, 0, 1),
+	F(struct ptscope_run, shift, NULL, 0, 0, 1),
+	F(struct ptscope_run, entry, NULL, 0, 1, 0),
+	F(struct ptscope_run, pfn, NULL, 0, 1, 0),
+	F(struct ptscope_run, table_pa, NULL, 0, 1, 0),
+	F(struct ptscope_run, bits, NULL, 0, 1, 0),
+	F(struct ptscope_run, swap_type, NULL, 0, 0, 0),
+	F(struct ptscope_run, swap_offset, NULL, 0, 1, 0),
+	F(struct ptscope_run, page, NULL, 0, 1, 0),
+	F(struct ptscope_run, mapcount, NULL, 0, 0, 0),
+	F(struct ptscope_run, folio_order, NULL, 0, 0, 0),
+	F(struct ptscope_run, pkey, NULL, 0, 0, 0),
 };
 
 static uint64_t field_get(const void *rec, const struct field *f)
@@ -86,6 +88,8 @@ static void field_put(FILE *out, const void *rec, const struct field *f)
 
 	const char *name;
 
+	if (!v && !f->always)
+		return;
 	if (f->names && v < f->nnames && f->names[v]) {
 		fprintf(out, " %s=", f->key);
 		for (name = f->names[v]; *name; name++)

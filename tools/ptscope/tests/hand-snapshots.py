@@ -128,10 +128,15 @@ def write(path, comm, taken, vmas, leaves):
         f.write(f"pid 4242\ncomm {comm}\ntaken {taken}\npage_size 4096\nlevels 5\n")
         f.write("task_size 0xfffffffffff000\nwalk 0x0 0xfffffffffff000\n")
         for v in vmas:
-            f.write("vma")
-            for k in ("start", "end", "pgoff", "vm_flags", "inode"):
-                f.write(f" {k}={v[k]:#x}" if k != "inode" else f" {k}={v[k]}")
-            f.write(f" prot={v['prot']} kind={v['kind']} page_size={v['page_size']} dev={v['dev']}")
+            f.write(f"vma start={v['start']:#x} end={v['end']:#x}")
+            for k in ("pgoff", "vm_flags"):
+                if v[k]:
+                    f.write(f" {k}={v[k]:#x}")
+            if v["inode"]:
+                f.write(f" inode={v['inode']}")
+            f.write(f" prot={v['prot']} kind={v['kind']} page_size={v['page_size']}")
+            if v["dev"]:
+                f.write(f" dev={v['dev']}")
             c = counts(v, leaves, tabs)
             for k in COUNTS:
                 if c.get(k):
@@ -139,11 +144,13 @@ def write(path, comm, taken, vmas, leaves):
             f.write(f" name={v['name']}\n")
         for r in runs:
             f.write(f"run start={r['start']:#x} count={r['count']} level={LEVEL[r['level']]}"
-                    f" kind={r['kind']} shift={r['shift']} entry={r['entry']:#x}"
-                    f" pfn={r['pfn']:#x} table_pa={r['table_pa']:#x} bits={r['bits']:#x}"
-                    f" swap_type={r['swap_type']} swap_offset={r['swap_offset']:#x}"
-                    f" page={r['page']:#x} mapcount={r['mapcount']}"
-                    f" folio_order={r['folio_order']} pkey={r['pkey']}\n")
+                    f" kind={r['kind']} shift={r['shift']}")
+            for k in ("entry", "pfn", "table_pa", "bits", "swap_type", "swap_offset", "page",
+                      "mapcount", "folio_order", "pkey"):
+                if r[k]:
+                    dec = k in ("swap_type", "mapcount", "folio_order", "pkey")
+                    f.write(f" {k}={r[k]}" if dec else f" {k}={r[k]:#x}")
+            f.write("\n")
         f.write("end\n")
 
 
