@@ -122,6 +122,7 @@ struct colinfo {
 
 struct view {
 	const char *name;		/* JSON: the top-level key */
+	const char *title;		/* in --help, when not the name */
 	const struct colinfo *cols;
 	size_t ncols;
 	const char *defaults;		/* default -o list */

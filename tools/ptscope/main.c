@@ -24,7 +24,7 @@ struct command {
 	const char *options;	/* the short options it takes */
 	int targets;		/* PIDs (or --from FILEs) it reads */
 	int min_extra, max_extra;	/* positional arguments after them */
-	struct view *view;
+	struct view *view;	/* its columns, selected here */
 };
 
 static const struct command commands[] = {
@@ -67,6 +67,7 @@ static void usage(FILE *out)
 	      "  -f, --from FILE     read a snapshot file instead of a live process\n"
 	      "      --svg FILE      map: write an SVG picture\n"
 	      "      --html FILE     map: write an HTML page with the picture\n"
+
 	      "  -h, --help          this text; after a command: its columns\n"
 	      "\nExit status: 0 ok, 1 failure, 2 bad usage, 3 module not loaded or no\n"
 	      "permission to open " PTSCOPE_DEV ", 4 no such process or not allowed to\n"
@@ -78,6 +79,14 @@ static void command_help(const struct command *c)
 	printf("Usage: ptscope %s %s\n\n%s.\n", c->name, c->synopsis, c->help);
 	if (c->view)
 		view_help(stdout, c->view);
+}
+
+static const char *option_name(const struct option *o, int ch)
+{
+	for (; o->name; o++)
+		if (o->val == ch)
+			return o->name;
+	return "?";
 }
 
 /* parse_options - the options after COMMAND; 0, or an exit code */
@@ -106,8 +115,8 @@ static int parse_options(const struct command *c, int argc, char **argv)
 		if (ch == '?')
 			return EXIT_USAGE;
 		if (!strchr(c->options, ch)) {
-			fprintf(stderr, "ptscope %s: option %s does not apply (see ptscope %s --help)\n",
-				c->name, argv[optind - 1], c->name);
+			fprintf(stderr, "ptscope %s: option --%s does not apply (see ptscope %s "
+				"--help)\n", c->name, option_name(longopts, ch), c->name);
 			return EXIT_USAGE;
 		}
 		switch (ch) {
@@ -158,7 +167,9 @@ int cmd_version(void)
 		{ "KEY", 0, 0, SCOLS_JSON_STRING, "" },
 		{ "VALUE", 0, 0, SCOLS_JSON_STRING, "" },
 	};
-	struct view v = { "version", cols, ARRAY_SIZE(cols), "KEY,VALUE", { 0 }, 0 };
+	struct view v = {
+		.name = "version", .cols = cols, .ncols = ARRAY_SIZE(cols), .defaults = "KEY,VALUE",
+	};
 	struct ptscope_version ver = { .size = sizeof(ver) };
 	struct libscols_table *tb;
 	struct libscols_line *ln;

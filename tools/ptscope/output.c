@@ -304,7 +304,7 @@ void view_help(FILE *out, const struct view *v)
 {
 	size_t i;
 
-	fprintf(out, "\nColumns of '%s' (default: %s):\n", v->name, v->defaults);
+	fprintf(out, "\nColumns of '%s' (default: %s):\n", v->title ?: v->name, v->defaults);
 	for (i = 0; i < v->ncols; i++)
 		fprintf(out, " %12s  %s\n", v->cols[i].name, v->cols[i].help);
 }
