@@ -22,9 +22,10 @@ TOOL_HDRS	:= $(wildcard tools/ptscope/*.h) include/uapi/ptscope.h
 SELFTESTS	:= selftests/ptscope_test selftests/walk_test
 BENCHES		:= bench/walk_bench
 SELFTEST_HDRS	:= $(wildcard selftests/*.h) include/uapi/ptscope.h
+DEMO_PROGS	:= $(patsubst demo/progs/%.c,build/demo/demo-%,$(wildcard demo/progs/*.c))
 
 .PHONY: all module tool tool-check selftests stage modules-all deps check style sparse \
-	vm clean help $(addprefix modules-,$(KERNELS))
+	vm demo clean help $(addprefix modules-,$(KERNELS))
 
 all: module tool
 
@@ -40,6 +41,7 @@ help:
 	@echo 'make style          checkpatch.pl --strict on the kernel code'
 	@echo 'make sparse         sparse (C=2) on the module for every pinned kernel'
 	@echo 'make vm             a shell in a VM with the module loaded (scripts/vm --help)'
+	@echo 'make demo [HTML=DIR] the guided virtual-memory tour in a VM (scripts/demo --help)'
 	@echo 'make clean          remove build products (the cache stays: $(CACHE))'
 
 module:
@@ -62,13 +64,19 @@ $(KSFT)/kselftest_harness.h:
 selftests/%: selftests/%.c $(SELFTEST_HDRS) $(KSFT)/kselftest_harness.h
 	$(CC) $(CFLAGS) $(SELFTEST_WARN) -Iinclude -I$(KSFT) -o $@ $< -lpthread
 
+# The tour's C programs (demo/progs/), demo-NAME on the guest's PATH.
+build/demo/demo-%: demo/progs/%.c demo/progs/step.h
+	@mkdir -p build/demo
+	$(CC) $(CFLAGS) $(WARN) -D_GNU_SOURCE -o $@ $<
+
 # What scripts/vm puts on the guest's PATH.
 bench/%: bench/%.c selftests/ptscope_util.h include/uapi/ptscope.h
 	$(CC) $(CFLAGS) $(WARN) -Wno-missing-prototypes -Iinclude -o $@ $<
 
-stage: tool selftests $(BENCHES)
+stage: tool selftests $(BENCHES) $(DEMO_PROGS)
 	@rm -rf build/guest && mkdir -p build/guest/bin
-	@cp $(TOOL) $(SELFTESTS) $(BENCHES) selftests/run-guest selftests/cli-guest build/guest/bin/
+	@cp $(TOOL) $(SELFTESTS) $(BENCHES) selftests/run-guest selftests/cli-guest $(DEMO_PROGS) \
+		build/guest/bin/
 
 modules-all: $(addprefix modules-,$(KERNELS))
 
@@ -89,6 +97,10 @@ check:
 
 vm: deps
 	scripts/vm
+
+# HTML=DIR also writes DIR/index.html, with pictures, for projecting.
+demo: deps
+	scripts/demo $(if $(HTML),--html $(HTML))
 
 clean:
 	rm -rf build $(TOOL) $(SELFTESTS) $(BENCHES)

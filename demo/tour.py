@@ -1,0 +1,1007 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""The guided virtual-memory tour: one chapter per idea of the article.
+
+Runs inside the ptscope VM (scripts/demo boots it; `make demo`). Each chapter
+starts a small real program from demo/progs/, stops it at interesting
+moments, shows what ptscope sees, and checks every claim it makes against a
+source ptscope does not use: /proc/PID/pagemap, /proc/kpageflags,
+/proc/kpagecount, smaps, maps, /proc/PID/stat, getrusage, /proc/meminfo,
+/proc/vmstat, /proc/swaps. The tour is also a test: with --tap it prints one
+TAP line per claim, and it exits non-zero when a claim does not hold.
+
+    tour.py [--tap] [--html DIR] [--color] [CHAPTER...]
+"""
+
+import argparse
+import html
+import json
+import os
+import re
+import shlex
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+PAGE = 4096
+HERE = os.path.dirname(os.path.abspath(__file__))
+PROGS = os.path.join(HERE, "progs")
+
+
+# ---------------------------------------------------------------- the report
+
+class Report:
+    """Where the tour writes: the terminal (or TAP) and an HTML page."""
+
+    def __init__(self, tap, html_dir, color):
+        self.tap = tap
+        self.html_dir = html_dir
+        self.color = color and not tap
+        self.claims = 0
+        self.failed = 0
+        self.chapters = []      # (number, title, [blocks]) for the HTML page
+        self.blocks = None
+        if html_dir:
+            os.makedirs(html_dir, exist_ok=True)
+
+    def _style(self, code, text):
+        return f"\033[{code}m{text}\033[0m" if self.color else text
+
+    def _print(self, text=""):
+        for line in text.split("\n"):
+            print(f"# {line}".rstrip() if self.tap else line)
+        sys.stdout.flush()
+
+    def chapter(self, number, title):
+        self.blocks = []
+        self.chapters.append((number, title, self.blocks))
+        self._print()
+        self._print(self._style("1;4", f"Chapter {number}: {title}"))
+        self._print()
+
+    def para(self, text):
+        self.blocks.append(("p", text))
+        self._print(wrap(text))
+        self._print()
+
+    def command(self, shown, output):
+        self.blocks.append(("cmd", shown, output))
+        self._print(self._style("1", f"$ {shown}"))
+        if output:
+            self._print(output.rstrip("\n"))
+        self._print()
+
+    def program(self, name, lines):
+        if not lines:
+            return
+        text = "\n".join(lines)
+        self.blocks.append(("out", name, text))
+        self._print("\n".join(f"  [{name}] {line}" for line in lines))
+        self._print()
+
+    def picture(self, svg, caption):
+        if self.html_dir:
+            self.blocks.append(("img", svg, caption))
+
+    def claim(self, ok, text, evidence):
+        self.claims += 1
+        self.failed += not ok
+        self.blocks.append(("claim", ok, text, evidence))
+        if self.tap:
+            print(f"{'ok' if ok else 'not ok'} {self.claims} - {text}")
+            if not ok:
+                print(f"#   {evidence}")
+            sys.stdout.flush()
+            return
+        mark = self._style("32", "  ok  ") if ok else self._style("1;31", "FAILED")
+        self._print(f"{mark} {text}")
+        self._print(f"       ({evidence})")
+
+    def skip(self, text, why):
+        self.claims += 1
+        self.blocks.append(("claim", None, text, why))
+        if self.tap:
+            print(f"ok {self.claims} - {text} # SKIP {why}")
+        else:
+            self._print(f" skip  {text} ({why})")
+
+    def write_html(self, title, intro):
+        if not self.html_dir:
+            return
+        out = [HTML_HEAD.format(title=html.escape(title))]
+        out.append(f"<h1>{html.escape(title)}</h1><p class=intro>{html.escape(intro)}</p><ol class=toc>")
+        for number, name, _ in self.chapters:
+            out.append(f'<li><a href="#ch{number}">{html.escape(name)}</a></li>')
+        out.append("</ol>")
+        for number, name, blocks in self.chapters:
+            out.append(f'<section id="ch{number}"><h2>{number}. {html.escape(name)}</h2>')
+            for b in blocks:
+                out.append(html_block(b))
+            out.append("</section>")
+        out.append(f"<p class=total>{self.claims - self.failed} of {self.claims} claims held.</p>")
+        out.append("</body></html>\n")
+        with open(os.path.join(self.html_dir, "index.html"), "w") as f:
+            f.write("\n".join(out))
+
+
+HTML_HEAD = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<style>
+body {{ font: 18px/1.5 "DejaVu Sans", sans-serif; max-width: 70em; margin: 2em auto; padding: 0 1em; color: #222; }}
+h1 {{ font-size: 2em; }} h2 {{ margin-top: 2.5em; border-bottom: 2px solid #1e88e5; }}
+pre {{ background: #f4f4f4; padding: .6em; overflow-x: auto; font: 14px/1.35 "DejaVu Sans Mono", monospace; }}
+pre.cmd b {{ color: #1e88e5; }}
+pre.out {{ background: #fffbe6; }}
+figure {{ margin: 1em 0; }} figure img {{ max-width: 100%; border: 1px solid #ddd; }}
+figcaption {{ font-style: italic; color: #555; }}
+ul.claims {{ list-style: none; padding-left: 0; }}
+ul.claims li {{ margin: .3em 0; }}
+.ok {{ color: #2e7d32; font-weight: bold; }} .bad {{ color: #c62828; font-weight: bold; }}
+.skip {{ color: #777; font-weight: bold; }}
+.ev {{ color: #666; font-size: .85em; }}
+.toc {{ columns: 2; }} .total {{ margin-top: 3em; font-weight: bold; }}
+</style></head><body>"""
+
+
+def html_block(b):
+    kind = b[0]
+    if kind == "p":
+        return f"<p>{html.escape(b[1])}</p>"
+    if kind == "cmd":
+        return (f'<pre class=cmd><b>$ {html.escape(b[1])}</b>\n'
+                f"{html.escape(b[2].rstrip())}</pre>")
+    if kind == "out":
+        return f"<pre class=out><i>{html.escape(b[1])} prints:</i>\n{html.escape(b[2])}</pre>"
+    if kind == "img":
+        return (f'<figure><img src="{html.escape(b[1])}" alt="{html.escape(b[2])}">'
+                f"<figcaption>{html.escape(b[2])}</figcaption></figure>")
+    ok, text, ev = b[1:]
+    mark = {True: "<span class=ok>✔</span>", False: "<span class=bad>✘</span>",
+            None: "<span class=skip>skipped</span>"}[ok]
+    return f"<ul class=claims><li>{mark} {html.escape(text)} <span class=ev>({html.escape(ev)})</span></li></ul>"
+
+
+def wrap(text, width=78):
+    words, lines, line = text.split(), [], ""
+    for w in words:
+        if line and len(line) + 1 + len(w) > width:
+            lines.append(line)
+            line = w
+        else:
+            line = f"{line} {w}" if line else w
+    lines.append(line)
+    return "\n".join(lines)
+
+
+# ------------------------------------------------ the kernel's own accounts
+
+def pagemap(pid, addr):
+    """(present, swapped, pfn) of the page at addr, from /proc/PID/pagemap."""
+    with open(f"/proc/{pid}/pagemap", "rb") as f:
+        f.seek(addr // PAGE * 8)
+        (e,) = struct.unpack("<Q", f.read(8))
+    return bool(e >> 63 & 1), bool(e >> 62 & 1), e & ((1 << 55) - 1)
+
+
+def pagemap_range(pid, start, end):
+    """pagemap entries of [start, end) as (present, swapped, pfn) tuples."""
+    n = (end - start) // PAGE
+    with open(f"/proc/{pid}/pagemap", "rb") as f:
+        f.seek(start // PAGE * 8)
+        raw = f.read(8 * n)
+    return [(bool(e >> 63 & 1), bool(e >> 62 & 1), e & ((1 << 55) - 1))
+            for e in struct.unpack(f"<{n}Q", raw)]
+
+
+def kpage(path, pfn):
+    with open(path, "rb") as f:
+        f.seek(pfn * 8)
+        return struct.unpack("<Q", f.read(8))[0]
+
+
+KPF_THP = 22
+
+
+def smaps_vma(pid, addr):
+    """The smaps fields (kB) of the VMA that contains addr, or None."""
+    vma = None
+    with open(f"/proc/{pid}/smaps") as f:
+        for line in f:
+            m = re.match(r"([0-9a-f]+)-([0-9a-f]+) ", line)
+            if m:
+                if vma is not None:
+                    return vma
+                if int(m[1], 16) <= addr < int(m[2], 16):
+                    vma = {"start": int(m[1], 16), "end": int(m[2], 16), "line": line.strip()}
+                continue
+            if vma is not None:
+                m = re.match(r"(\w+):\s+(\d+) kB", line)
+                if m:
+                    vma[m[1]] = int(m[2])
+    return vma
+
+
+def proc_stat(pid):
+    """minflt and majflt of /proc/PID/stat."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[7]), int(fields[9])
+
+
+def kv_file(path):
+    """A file of 'Key: value [kB]' or 'key value' lines, values as ints."""
+    out = {}
+    with open(path) as f:
+        for line in f:
+            parts = line.replace(":", " ").split()
+            if len(parts) >= 2 and parts[1].lstrip("-").isdigit():
+                out[parts[0]] = int(parts[1])
+    return out
+
+
+def read(path):
+    with open(path) as f:
+        return f.read().strip()
+
+
+def write(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+
+
+# -------------------------------------------------------------- ptscope
+
+class Tool:
+    def __init__(self, report):
+        self.r = report
+        self.pictures = 0
+
+    def run(self, args, grep=None, show=True):
+        """Run ptscope, show the command and its output; grep keeps the
+        heading and the lines that contain one of the strings."""
+        p = subprocess.run(["ptscope"] + args, capture_output=True, text=True)
+        out = p.stdout + p.stderr
+        shown = "ptscope " + " ".join(shlex.quote(a) for a in args)
+        if grep:
+            lines = out.splitlines()
+            out = "\n".join(lines[:1] + [l for l in lines[1:] if any(g in l for g in grep)])
+            shown += " | grep -e " + " -e ".join(shlex.quote(g) for g in grep)
+        if show:
+            self.r.command(shown, out)
+        if p.returncode:
+            raise RuntimeError(f"{shown}: exit {p.returncode}: {p.stderr.strip()}")
+        return out
+
+    def json(self, args):
+        p = subprocess.run(["ptscope"] + args + ["-J"], capture_output=True, text=True)
+        if p.returncode:
+            raise RuntimeError(f"ptscope {' '.join(args)} -J: exit {p.returncode}: {p.stderr.strip()}")
+        return json.loads(p.stdout)
+
+    def vma(self, pid, addr, columns="start,end,perms,size,rss,anon,file,shmem,swap,thp,huge,name"):
+        for row in self.json(["maps", "-b", "-o", columns, str(pid)])["maps"]:
+            if int(row["start"], 16) <= addr < int(row["end"], 16):
+                return row
+        return None
+
+    def vtop(self, pid, addr):
+        rows = self.json(["vtop", "-o", "step,index,addr_bits,table,entry,next,kind,flags,covers,meaning",
+                          str(pid), hex(addr)])["vtop"]
+        return rows
+
+    def picture(self, pid, caption):
+        if not self.r.html_dir:
+            return
+        self.pictures += 1
+        name = f"picture-{self.pictures:02d}.svg"
+        subprocess.run(["ptscope", "map", str(pid), "--svg", os.path.join(self.r.html_dir, name)],
+                       check=True)
+        self.r.picture(name, caption)
+
+
+# -------------------------------------------------------------- programs
+
+class Program:
+    """A tour program, stopped at each `@ NAME key=value` line it prints."""
+
+    def __init__(self, report, argv, label=None):
+        self.r = report
+        self.label = label or os.path.basename(argv[0])
+        self.p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, text=True, bufsize=1)
+        self.pid = self.p.pid
+
+    def until(self, expect):
+        """Read up to the next stop, which must be `expect`; its values."""
+        lines = []
+        for line in self.p.stdout:
+            line = line.rstrip("\n")
+            if line.startswith("@ "):
+                self.r.program(self.label, lines)
+                name, *kv = line[2:].split()
+                if name != expect:
+                    raise RuntimeError(f"{self.label}: stopped at {name}, expected {expect}")
+                vals = {}
+                for item in kv:
+                    k, v = item.split("=", 1)
+                    vals[k] = int(v, 0) if re.fullmatch(r"-?(0x[0-9a-f]+|\d+)", v) else v
+                return vals
+            lines.append(line)
+        self.r.program(self.label, lines)
+        raise RuntimeError(f"{self.label}: ended (status {self.p.wait()}) before {expect}")
+
+    def go(self):
+        self.p.stdin.write("\n")
+        self.p.stdin.flush()
+
+    def finish(self):
+        """Let it run to the end; its exit status (negative: killed by a signal)."""
+        try:
+            self.p.stdin.close()
+        except BrokenPipeError:
+            pass
+        rest = [l.rstrip("\n") for l in self.p.stdout]
+        self.r.program(self.label, rest)
+        return self.p.wait()
+
+    def kill(self):
+        if self.p.poll() is None:
+            self.p.kill()
+        self.p.wait()
+
+
+def prog(name):
+    """A tour program: a compiled one on PATH (demo-NAME), or a Python file."""
+    py = os.path.join(PROGS, name + ".py")
+    if os.path.exists(py):
+        return [sys.executable, py]
+    return [f"demo-{name}"]
+
+
+# -------------------------------------------------------------- chapters
+
+CHAPTERS = []
+
+
+def chapter(key, title):
+    def register(fn):
+        CHAPTERS.append((key, title, fn))
+        return fn
+    return register
+
+
+def kib(n):
+    return f"{n // 1024} KiB"
+
+
+def in_range(rows, start, end):
+    return [r for r in rows if start <= int(r["start"], 16) < end]
+
+
+@chapter("lazy", "Lazy allocation: address space is a promise")
+def ch_lazy(r, t, ctx):
+    r.para("The article's own Python program asks the kernel for 1 GiB with mmap, then writes "
+           "one byte into each of the first 64 pages. Reserving the gigabyte only creates a VMA, "
+           "a note saying 'this range is valid'; no page table entry and no RAM exist yet. Each "
+           "first write to a page traps into the kernel (a page fault), which finds a free frame, "
+           "fills in a page table entry and lets the program carry on. (Python's mmap(-1, n) is a "
+           "shared anonymous mapping, so the pages are shared memory, 'shmem', to the kernel.)")
+    p = Program(r, prog("lazy"), "lazy.py")
+    try:
+        v = p.until("reserved")
+        addr, size = v["addr"], v["size"]
+        a = f"{addr:x}"
+        t.run(["maps", str(p.pid)], grep=[a, "[heap]"])
+        row = t.vma(p.pid, addr)
+        sm = smaps_vma(p.pid, addr)
+        r.claim(row["size"] == size == (sm["end"] - sm["start"]),
+                "lazy: ptscope shows a 1 GiB VMA, as /proc/PID/maps does",
+                f"ptscope size {row['size']}, maps {sm['end'] - sm['start']}")
+        r.claim(row["rss"] == 0 and sm["Rss"] == 0,
+                "lazy: before any write the gigabyte has no resident page",
+                f"ptscope rss {row['rss']}, smaps Rss {sm['Rss']} kB")
+        t.run(["snapshot", str(p.pid), "-o", "/tmp/lazy-before.snap"])
+        t.picture(p.pid, "lazy.py after mmap: the 1 GiB VMA is there, empty")
+        min0, _ = proc_stat(p.pid)
+        p.go()
+        p.until("touched")
+        min1, _ = proc_stat(p.pid)
+        t.run(["maps", str(p.pid)], grep=[a])
+        t.run(["walk", str(p.pid), f"{addr:#x}-{addr + 64 * PAGE:#x}"])
+        t.run(["diff", "/tmp/lazy-before.snap", str(p.pid)], grep=[a, "CHANGE"])
+        t.picture(p.pid, "lazy.py after 64 writes: 256 KiB resident at the start of the VMA")
+        row = t.vma(p.pid, addr)
+        sm = smaps_vma(p.pid, addr)
+        pm = pagemap_range(p.pid, addr, addr + size)
+        present = [i for i, e in enumerate(pm) if e[0]]
+        r.claim(row["rss"] == 64 * PAGE == sm["Rss"] * 1024 and present == list(range(64)),
+                "lazy: 64 writes made exactly the first 64 pages resident (256 KiB)",
+                f"ptscope rss {row['rss']}, smaps Rss {sm['Rss']} kB, pagemap present pages {len(present)}")
+        with open(f"/proc/{p.pid}/status") as f:
+            st = {l.split(":")[0]: l.split()[1] for l in f if l.startswith(("VmSize", "VmRSS"))}
+        r.claim(int(st["VmSize"]) * 1024 > size > 100 * int(st["VmRSS"]) * 1024,
+                "lazy: VSZ counts the gigabyte, RSS only what was touched",
+                f"VmSize {st['VmSize']} kB, VmRSS {st['VmRSS']} kB")
+        r.claim(min1 - min0 >= 64,
+                "lazy: the 64 first writes cost (at least) 64 page faults",
+                f"/proc/PID/stat minflt grew by {min1 - min0}; the interpreter itself may add a few")
+    finally:
+        p.kill()
+    r.para("VSZ (VmSize) is the sum of all VMAs: promises. RSS (VmRSS) counts the frames the "
+           "page tables really point to. Here they differ by a factor of hundreds, which is "
+           "normal: top's VIRT and RES columns show the same thing for every process.")
+
+
+@chapter("translation", "One translation: from a virtual address to RAM")
+def ch_translation(r, t, ctx):
+    r.para("A small C program has a global variable `answer` and prints its address. That "
+           "address is virtual: to find the byte the CPU cuts it into one 9-bit index per "
+           "page-table level plus a 12-bit offset, reads one entry per level, each pointing to "
+           "the next table, and ends at a physical frame. ptscope vtop does the same walk in the "
+           "kernel's tables and shows every step.")
+    p = Program(r, prog("translate"))
+    try:
+        addr = p.until("ready")["addr"]
+        t.run(["vtop", str(p.pid), hex(addr)])
+        rows = t.vtop(p.pid, addr)
+        levels = [x for x in rows if x["step"] != "page"]
+        page = rows[-1]
+        expect = ctx["levels"]
+        r.claim(len(levels) == expect, f"translation: the walk has {expect} levels, as the CPU's paging mode",
+                f"ptscope levels {len(levels)}; la57 in cpuinfo and no5lvl on the command line give {expect}")
+        shifts = {"PGD": 48 if expect == 5 else 39, "P4D": 39, "PUD": 30, "PMD": 21, "PTE": 12}
+        idx_ok = all(x["index"] == (addr >> shifts[x["step"]]) & 511 for x in levels)
+        r.claim(idx_ok, "translation: each index is 9 bits of the address",
+                "indexes " + " ".join(f"{x['step']}[{x['index']}]" for x in levels))
+        chain_ok = all(int(levels[i + 1]["table"], 16) == int(levels[i]["next"], 16)
+                       for i in range(len(levels) - 1))
+        r.claim(chain_ok, "translation: every entry points to the table read at the next level",
+                "next == table of the level below")
+        present, _, pfn = pagemap(p.pid, addr)
+        phys = int(page["next"], 16)
+        r.claim(present and page["kind"] == "mapped" and phys == pfn * PAGE + addr % PAGE,
+                "translation: the physical address is the frame pagemap reports, plus the offset",
+                f"ptscope {phys:#x}, pagemap PFN {pfn:#x} + {addr % PAGE:#x}")
+        pte = levels[-1]
+        r.claim("w" in pte["flags"] and "d" in pte["flags"] and "u" in pte["flags"],
+                "translation: the PTE is present, user, writable and dirty (answer was written)",
+                f"flags {pte['flags']}")
+    finally:
+        p.finish()
+    r.para("Reading five (or four) tables for every memory access would be far too slow, so the "
+           "CPU keeps recent translations in the TLB, the translation lookaside buffer. A hit "
+           "costs nothing; only a miss walks these tables. When the kernel changes an entry it "
+           "must flush the stale TLB copy (on every CPU that may hold it).")
+    r.skip("translation: TLB flushes counted for the process",
+           "the TLB counters (issue 4) are not on main yet")
+
+
+@chapter("faults", "Kinds of fault: minor, major, segmentation")
+def ch_faults(r, t, ctx):
+    r.para("A page fault is not an error: it is how the kernel is asked for a page. A minor "
+           "fault is served from RAM (a fresh zeroed frame, or a page already in memory); a "
+           "major fault has to wait for a device, such as a page coming back from swap. Only an "
+           "access the VMA does not allow, or one outside every VMA, ends in a segmentation fault.")
+    p = Program(r, prog("faults"))
+    try:
+        v = p.until("mapped")
+        addr, n = v["addr"], v["pages"]
+        rng = f"{addr:#x}-{addr + n * PAGE:#x}"
+        min0, maj0 = proc_stat(p.pid)
+        p.go()
+        v = p.until("written")
+        min1, maj1 = proc_stat(p.pid)
+        t.run(["walk", str(p.pid), rng])
+        present = sum(1 for e in pagemap_range(p.pid, addr, addr + n * PAGE) if e[0])
+        r.claim(v["minor"] == n == present and v["major"] == 0 and min1 - min0 >= n,
+                f"faults: {n} first writes are {n} minor faults, one per page made present",
+                f"getrusage over the loop: minor {v['minor']}, major {v['major']}; pagemap present "
+                f"{present}; /proc/PID/stat minflt +{min1 - min0} between the stops (the loop and printf)")
+        p.go()
+        p.until("paged-out")
+        t.run(["walk", str(p.pid), rng])
+        pm = pagemap_range(p.pid, addr, addr + n * PAGE)
+        swapped = sum(1 for e in pm if e[1])
+        _, maj0 = proc_stat(p.pid)
+        p.go()
+        v = p.until("read")
+        _, maj1 = proc_stat(p.pid)
+        r.claim(swapped == n and v["major"] == n == maj1 - maj0,
+                f"faults: reading {n} swapped-out pages back is {n} major faults",
+                f"pagemap swapped {swapped}, getrusage major {v['major']}, /proc/PID/stat majflt +{maj1 - maj0}")
+    finally:
+        p.kill()
+    for how, code, result in (("hole", "SEGV_MAPERR", "no-vma"), ("readonly", "SEGV_ACCERR", "mapped")):
+        p = Program(r, prog("segv") + [how], f"segv {how}")
+        try:
+            addr = p.until("ready")["addr"]
+            t.run(["vtop", "-o", "step,kind,flags,meaning", str(p.pid), hex(addr)])
+            page = t.vtop(p.pid, addr)[-1]
+            vma = smaps_vma(p.pid, addr)
+            p.go()
+            status = p.finish()
+            said = f"SIGSEGV at {addr:#018x}, si_code {code}"
+            r.claim(status == -11 and page["kind"] == result and
+                    (vma is None if how == "hole" else vma["line"].split()[1].startswith("r-")),
+                    f"faults: {'an address outside every VMA' if how == 'hole' else 'a write to a read-only page'} "
+                    f"is a segmentation fault ({code})",
+                    f"ptscope says {page['kind']}, maps has {'no VMA' if vma is None else vma['line'].split()[1]}, "
+                    f"the program died of signal {-status}")
+            r.claim(said in "\n".join(b[2] for b in r.blocks if b[0] == "out"),
+                    f"faults: the kernel reported the faulting address {addr:#x} in siginfo",
+                    said)
+        finally:
+            p.kill()
+    r.para("The first program's faults are counted by the kernel itself (getrusage and "
+           "/proc/PID/stat agree). The read-only page was mapped, to the shared zero page, but "
+           "its VMA forbids writing, so the kernel did not fix the fault up: it sent SIGSEGV.")
+
+
+@chapter("isolation", "Isolation: one virtual address, two frames")
+def ch_isolation(r, t, ctx):
+    r.para("Two copies of one program each map a page at the same virtual address, "
+           "0x100000000000, and write their own message there. Each process has its own page "
+           "tables, so the same address leads to a different physical frame; neither process "
+           "has any entry that reaches the other's frame, so it cannot read it.")
+    a = Program(r, prog("isolation") + ["hello from A"], "isolation A")
+    b = Program(r, prog("isolation") + ["hello from B"], "isolation B")
+    try:
+        addr_a = a.until("ready")["addr"]
+        addr_b = b.until("ready")["addr"]
+        t.run(["vtop", "-o", "step,index,next,flags,meaning", str(a.pid), hex(addr_a)])
+        t.run(["vtop", "-o", "step,index,next,flags,meaning", str(b.pid), hex(addr_b)])
+        pa = int(t.vtop(a.pid, addr_a)[-1]["next"], 16)
+        pb = int(t.vtop(b.pid, addr_b)[-1]["next"], 16)
+        fa, fb = pagemap(a.pid, addr_a)[2], pagemap(b.pid, addr_b)[2]
+        r.claim(addr_a == addr_b and pa != pb and pa == fa * PAGE and pb == fb * PAGE,
+                "isolation: the same virtual address maps two different frames",
+                f"A {pa:#x}, B {pb:#x}; pagemap PFNs {fa:#x}, {fb:#x}")
+        t.run(["shared", str(a.pid), str(b.pid)], grep=[f"{addr_a:x}"])
+        shared = t.json(["shared", str(a.pid), str(b.pid)])["shared"]
+        r.claim(not any(int(s["addr1"], 16) == addr_a for s in shared) and kpage("/proc/kpagecount", fa) == 1,
+                "isolation: the two processes share no frame at that address",
+                f"ptscope shared lists none there; kpagecount of A's frame is {kpage('/proc/kpagecount', fa)}")
+        a.go()
+        b.go()
+        a.finish()
+        b.finish()
+    finally:
+        a.kill()
+        b.kill()
+
+
+@chapter("shared", "Shared memory: one frame, two processes")
+def ch_shared(r, t, ctx):
+    r.para("Now the opposite: one program creates a POSIX shared-memory object of one page and "
+           "writes into it; a second program maps the same object. The two page tables point "
+           "to the same frame, so what one writes the other reads, with no copy: the fastest "
+           "way for two processes to talk.")
+    a = Program(r, prog("shared") + ["/ptscope-tour", "create"], "shared create")
+    try:
+        addr_a = a.until("ready")["addr"]
+        b = Program(r, prog("shared") + ["/ptscope-tour", "attach"], "shared attach")
+        try:
+            addr_b = b.until("ready")["addr"]
+            t.run(["shared", str(a.pid), str(b.pid)], grep=["ptscope-tour"])
+            rows = [s for s in t.json(["shared", str(a.pid), str(b.pid)])["shared"]
+                    if int(s["addr1"], 16) == addr_a]
+            fa, fb = pagemap(a.pid, addr_a)[2], pagemap(b.pid, addr_b)[2]
+            r.claim(len(rows) == 1 and int(rows[0]["addr2"], 16) == addr_b and
+                    int(rows[0]["pfn"], 16) == fa == fb and "shmem" in (rows[0]["type"] or ""),
+                    "shared: both processes map the same shmem frame",
+                    f"ptscope shared {rows[0]['pfn'] if rows else 'nothing'}; pagemap {fa:#x} and {fb:#x}")
+            r.claim(kpage("/proc/kpagecount", fa) == 2,
+                    "shared: the kernel counts two mappings of that frame",
+                    f"/proc/kpagecount {kpage('/proc/kpagecount', fa)}")
+            t.picture(b.pid, "the second process: its shared page (blue) is the first one's frame")
+            a.go()
+            a.finish()
+            b.go()
+            b.finish()
+        finally:
+            b.kill()
+    finally:
+        a.kill()
+
+
+@chapter("cow", "Copy-on-write after fork")
+def ch_cow(r, t, ctx):
+    r.para("fork() makes a child with a copy of the parent's address space, but copying every "
+           "page would be slow and mostly wasted. Instead the kernel lets both page tables point "
+           "to the same frames and removes the write permission from both. The first write from "
+           "either side faults; only then does the kernel copy that one page.")
+    p = Program(r, prog("cow"), "cow")
+    try:
+        v = p.until("forked")
+        par, chi, addr, n = v["parent"], v["child"], v["addr"], v["pages"]
+        a = f"{addr:x}"
+        r.para("Right after fork, every anonymous page of the parent is shared with the child "
+               "(TYPE anon): the program's data, its stack, and the 16 pages it wrote:")
+        t.run(["shared", str(par), str(chi)], grep=["anon"])
+        t.run(["walk", "-o", "range,level,kind,count,flags,pfn,mapcount", str(chi),
+               f"{addr:#x}-{addr + n * PAGE:#x}"])
+        t.run(["snapshot", str(chi), "-o", "/tmp/cow-before.snap"])
+
+        def shared_pages():
+            rows = t.json(["shared", str(par), str(chi)])["shared"]
+            return sum(s["pages"] for s in in_range([{"start": s["addr1"], **s} for s in rows],
+                                                     addr, addr + n * PAGE))
+
+        def same_frames():
+            pp, pc = pagemap_range(par, addr, addr + n * PAGE), pagemap_range(chi, addr, addr + n * PAGE)
+            return sum(1 for x, y in zip(pp, pc) if x[0] and y[0] and x[2] == y[2])
+
+        before_p = pagemap(par, addr)[2]
+        sp, sf = shared_pages(), same_frames()
+        ro = all("w" not in x["flags"] for x in walk_leaves(t, chi, addr, addr + n * PAGE))
+        r.claim(sp == sf == n, f"cow: after fork all {n} pages are shared",
+                f"ptscope shared {sp} pages, pagemap same frame for {sf}")
+        r.claim(ro, "cow: the shared pages are read-only in the child's page table",
+                "no w flag in the child's PTEs")
+        p.go()
+        p.until("child-wrote")
+        t.run(["diff", "/tmp/cow-before.snap", str(chi)], grep=[a, "CHANGE"])
+        sp, sf = shared_pages(), same_frames()
+        after_p, after_c = pagemap(par, addr)[2], pagemap(chi, addr)[2]
+        r.claim(sp == sf == n - 1 and after_p == before_p != after_c,
+                "cow: the child's write copied exactly one page; the parent kept its frame",
+                f"ptscope shared {sp}, pagemap same {sf}; parent {before_p:#x} -> {after_p:#x}, child {after_c:#x}")
+        p.go()
+        p.finish()
+    finally:
+        p.kill()
+
+
+def walk_leaves(t, pid, start, end):
+    """The leaf runs of a walk of [start, end), flattened from the tree."""
+    out = []
+
+    def visit(rows):
+        for row in rows:
+            if row.get("kind") != "table":
+                out.append(row)
+            visit(row.get("children", []))
+    visit(t.json(["walk", "-o", "range,level,kind,count,flags,pfn,page,mapcount",
+                  str(pid), f"{start:#x}-{end:#x}"])["walk"])
+    return out
+
+
+@chapter("mapfile", "A memory-mapped file")
+def ch_mapfile(r, t, ctx):
+    r.para("A program maps a whole 1 GiB file, a stand-in for a database, and reads one byte at "
+           "four places in it. The file becomes a range of memory; the kernel reads from the "
+           "file only the pages that are touched (on a local disk, also a few neighbours, "
+           "'fault-around'), never the whole gigabyte. The pages are the kernel's page cache: the same frames "
+           "any other reader of the file would use.")
+    fd, path = tempfile.mkstemp(prefix="demo-mapfile-", suffix=".bin", dir=ctx["datadir"])
+    size = 1 << 30
+    with os.fdopen(fd, "wb") as f:
+        f.truncate(size)
+        for i, ch in enumerate(b"ABCD"):
+            f.seek(size // 4 * i)
+            f.write(bytes([ch]))
+    p = Program(r, prog("mapfile") + [path], "mapfile")
+    try:
+        v = p.until("mapped")
+        addr = v["addr"]
+        row = t.vma(p.pid, addr)
+        r.claim(row["size"] == size and row["rss"] == 0,
+                "mapfile: the whole file is mapped and nothing of it is resident yet",
+                f"ptscope size {row['size']}, rss {row['rss']}")
+        p.go()
+        p.until("read")
+        t.run(["maps", "-o", "start,end,perms,size,rss,file,shmem,name", str(p.pid)], grep=[f"{addr:x}"])
+        t.run(["walk", "-o", "range,level,kind,count,size,flags,page", str(p.pid),
+               f"{addr:#x}-{addr + size:#x}"])
+        t.picture(p.pid, "mapfile: four small islands of page cache in a 1 GiB file mapping")
+        row = t.vma(p.pid, addr)
+        sm = smaps_vma(p.pid, addr)
+        pm = pagemap_range(p.pid, addr, addr + size)
+        touched = all(pm[size // 4 * i // PAGE][0] for i in range(4))
+        resident = row["file"] + row["shmem"]
+        r.claim(touched and resident == sm["Rss"] * 1024 == sum(1 for e in pm if e[0]) * PAGE,
+                "mapfile: the four pages read are resident, as smaps and pagemap say",
+                f"ptscope rss {row['rss']}, smaps Rss {sm['Rss']} kB, pagemap present "
+                f"{sum(1 for e in pm if e[0])} pages")
+        r.claim(0 < resident <= 4 * 64 * 1024,
+                "mapfile: at most a few KiB around each touched byte came in, not the gigabyte",
+                f"{kib(resident)} resident of {size >> 20} MiB")
+        p.go()
+        p.finish()
+    finally:
+        p.kill()
+        os.unlink(path)
+
+
+@chapter("swap", "Swapping out and back")
+def ch_swap(r, t, ctx):
+    r.para("When RAM runs short the kernel writes cold anonymous pages to a swap device and "
+           "replaces their page-table entries with swap entries: not present, and saying where "
+           "on the device the page now lives. The VM's swap device is zram, compressed RAM. "
+           "Here a program asks for it directly with MADV_PAGEOUT, then reads its data back.")
+    p = Program(r, prog("swap"), "swap")
+    try:
+        v = p.until("filled")
+        addr, n = v["addr"], v["pages"]
+        rng = f"{addr:#x}-{addr + n * PAGE:#x}"
+        used0 = swap_used()
+        t.run(["snapshot", str(p.pid), "-o", "/tmp/swap-before.snap"])
+        p.go()
+        p.until("swapped-out")
+        t.run(["maps", "-o", "start,end,perms,size,rss,swap,name", str(p.pid)], grep=[f"{addr:x}"])
+        t.run(["walk", "-o", "range,level,kind,count,size,flags,swap", str(p.pid), rng])
+        t.run(["diff", "/tmp/swap-before.snap", str(p.pid)], grep=[f"{addr:x}", "CHANGE"])
+        t.picture(p.pid, "swap: the 64 pages are swapped out (orange)")
+        row = t.vma(p.pid, addr)
+        sm = smaps_vma(p.pid, addr)
+        pm = pagemap_range(p.pid, addr, addr + n * PAGE)
+        used1 = swap_used()
+        r.claim(row["swap"] == n * PAGE == sm["Swap"] * 1024 and row["rss"] == 0 and all(e[1] for e in pm),
+                f"swap: all {n} pages left RAM for swap entries",
+                f"ptscope swap {row['swap']}, rss {row['rss']}; smaps Swap {sm['Swap']} kB; "
+                f"pagemap swapped {sum(1 for e in pm if e[1])}")
+        offs = [e[2] >> 5 for e in pm]
+        walk_swap = [x for x in walk_leaves(t, p.pid, addr, addr + n * PAGE) if x["kind"] == "swap"]
+        r.claim(used1 - used0 >= n * 4 and len(set(offs)) == n,
+                "swap: the swap device holds them, each at its own offset",
+                f"/proc/swaps Used +{used1 - used0} kB; {len(set(offs))} distinct offsets in pagemap; "
+                f"ptscope shows {len(walk_swap)} swap run(s)")
+        p.go()
+        v = p.until("back")
+        row = t.vma(p.pid, addr)
+        sm = smaps_vma(p.pid, addr)
+        r.claim(v["bad"] == 0 and row["rss"] == n * PAGE == sm["Rss"] * 1024 and row["swap"] == 0 == sm["Swap"],
+                "swap: reading them back restored every byte and made them resident again",
+                f"{v['bad']} bytes differ; ptscope rss {row['rss']}, swap {row['swap']}; smaps Rss {sm['Rss']} kB")
+        p.go()
+        p.finish()
+    finally:
+        p.kill()
+    r.para("Each page came back through a major fault. On zram that costs microseconds; on a "
+           "disk it costs milliseconds, about 100,000 times a RAM access, which is why "
+           "latency-critical programs avoid swap (see the mlock chapter).")
+
+
+def swap_used():
+    with open("/proc/swaps") as f:
+        return sum(int(l.split()[3]) for l in f.readlines()[1:])
+
+
+@chapter("huge", "Huge pages: 4 KiB versus 2 MiB")
+def ch_huge(r, t, ctx):
+    r.para("x86 can end a walk one level early: a PMD entry can map a whole 2 MiB page instead of "
+           "pointing to a table of 512 PTEs. One program fills two 4 MiB regions; the first asks "
+           "for small pages (MADV_NOHUGEPAGE), the second for transparent huge pages "
+           "(MADV_HUGEPAGE).")
+    p = Program(r, prog("huge"), "huge")
+    try:
+        v = p.until("touched")
+        small, huge, ln = v["small"], v["huge"], v["len"]
+        t.run(["maps", "-o", "start,end,perms,size,rss,huge,thp,pt,name", str(p.pid)],
+              grep=[f"{small:x}", f"{huge:x}"])
+        r.para("The walk of the first 32 KiB of the small-page region (of 1024 PTEs), then of "
+               "the whole huge-page region:")
+        t.run(["walk", "-o", "range,level,kind,count,size,flags,page", str(p.pid),
+               f"{small:#x}-{small + 8 * PAGE:#x}"])
+        t.run(["walk", "-o", "range,level,kind,count,size,flags,page", str(p.pid),
+               f"{huge:#x}-{huge + ln:#x}"])
+        t.picture(p.pid, "huge: the same 4 MiB as 1024 small pages, then as two huge pages (outlined)")
+        ls = walk_leaves(t, p.pid, small, small + ln)
+        lh = walk_leaves(t, p.pid, huge, huge + ln)
+        n_small = sum(x["count"] for x in ls if x["level"] == "PTE" and x["kind"] == "page")
+        n_huge = sum(x["count"] for x in lh if x["level"] == "PMD" and x["kind"] == "page")
+        ss, sh = smaps_vma(p.pid, small), smaps_vma(p.pid, huge)
+        pfn = pagemap(p.pid, huge)[2]
+        r.claim(n_small == ln // PAGE and ss["AnonHugePages"] == 0,
+                f"huge: the first region takes {ln // PAGE} PTEs",
+                f"ptscope {n_small} PTE pages; smaps AnonHugePages {ss['AnonHugePages']} kB")
+        if sh["AnonHugePages"] == 0 and n_huge == 0:
+            r.skip("huge: the second region takes 2 PMD leaves", "no huge page could be allocated")
+        else:
+            r.claim(n_huge == ln >> 21 and sh["AnonHugePages"] * 1024 == ln and
+                    kpage("/proc/kpageflags", pfn) >> KPF_THP & 1,
+                    f"huge: the second region takes {ln >> 21} PMD leaves, no PTE table",
+                    f"ptscope {n_huge} PMD pages; smaps AnonHugePages {sh['AnonHugePages']} kB; "
+                    "kpageflags THP set")
+    finally:
+        p.finish()
+    r.para(f"TLB reach: a TLB entry caches one translation, whatever the page size. Covering "
+           f"these 4 MiB takes {ln // PAGE} entries with 4 KiB pages but {ln >> 21} with 2 MiB "
+           "pages; with, say, 1536 entries a TLB reaches 6 MiB of 4 KiB pages but 3 GiB of "
+           "huge pages. The cost: memory is handed out 2 MiB at a time, and may be wasted.")
+    r.skip("huge: THP eligibility and TLB reach reported by ptscope",
+           "the huge-page status (issue 5) is not on main yet")
+
+
+@chapter("aslr", "ASLR: three runs, three layouts")
+def ch_aslr(r, t, ctx):
+    r.para("The article's one-liner, three times: the address of the same variable in the same "
+           "program. Then the same program stopped three times, and ptscope maps of each: "
+           "the kernel puts the stack, the heap and the shared libraries at random places in "
+           "every new process (address-space layout randomisation), so an exploit cannot "
+           "know where things are.")
+    one = 'x = 42; print(hex(id(x)))'
+    ids = []
+    for _ in range(3):
+        out = subprocess.run([sys.executable, "-c", one], capture_output=True, text=True).stdout
+        r.command(f'python3 -c "{one}"', out)
+        ids.append(out.strip())
+    r.para(("Three different addresses." if len(set(ids)) == 3 else
+            "The same address three times! Debian's python3 is not a position-independent "
+            "executable: it is loaded at the fixed address 0x400000, and in Python 3.11 the "
+            "small integer 42 lives inside the executable's data. ASLR moves only what may move: "
+            "the heap, the stack, the libraries, and every executable built as PIE. A heap "
+            "object shows it:"))
+    two = 'x = [42]; print(hex(id(x)))'
+    ids2 = []
+    for _ in range(3):
+        out = subprocess.run([sys.executable, "-c", two], capture_output=True, text=True).stdout
+        r.command(f'python3 -c "{two}"', out)
+        ids2.append(out.strip())
+    layouts = []
+    for i in range(3):
+        p = Program(r, [sys.executable, "-c", 'import sys; print("@ ready", flush=True); sys.stdin.readline()'],
+                    f"python3 run {i + 1}")
+        try:
+            p.until("ready")
+            t.run(["maps", "-o", "start,end,perms,size,name", str(p.pid)],
+                  grep=["[heap]", "[stack]", "libc.so", "[vdso]"])
+            rows = t.json(["maps", "-o", "start,name", str(p.pid)])["maps"]
+            with open(f"/proc/{p.pid}/maps") as f:
+                maps = f.read()
+            lay = {}
+            for key in ("[heap]", "[stack]", "libc.so.6", "[vdso]"):
+                mine = [x["start"] for x in rows if x["name"] and key in x["name"]]
+                theirs = [l.split("-")[0] for l in maps.splitlines() if key in l]
+                lay[key] = (int(mine[0], 16) if mine else None,
+                            int(theirs[0], 16) if theirs else None)
+            layouts.append(lay)
+            p.go()
+            p.finish()
+        finally:
+            p.kill()
+    r.claim(read("/proc/sys/kernel/randomize_va_space") == "2",
+            "aslr: full randomisation is on", "/proc/sys/kernel/randomize_va_space = 2")
+    r.claim(len(set(ids2)) == 3, "aslr: a heap object is at a new address in each run", " ".join(ids2))
+    for key in ("[heap]", "[stack]", "libc.so.6", "[vdso]"):
+        mine = [lay[key][0] for lay in layouts]
+        r.claim(len(set(mine)) == 3 and all(lay[key][0] == lay[key][1] for lay in layouts),
+                f"aslr: {key} starts somewhere else in each of the three runs",
+                "ptscope " + " ".join(hex(x) if x else "-" for x in mine) + ", same as /proc/PID/maps")
+
+
+@chapter("mlock", "mlock: pinned in RAM")
+def ch_mlock(r, t, ctx):
+    r.para("mlock() asks the kernel to keep a range in RAM: it faults every page in at once "
+           "(no lazy allocation) and will not swap it out. A program maps two regions of 64 "
+           "pages, locks the first, then asks for both to be paged out.")
+    p = Program(r, prog("mlock"), "mlock")
+    try:
+        v = p.until("locked")
+        lk, pl, n = v["locked"], v["plain"], v["pages"]
+        t.run(["maps", "-o", "start,end,perms,size,rss,swap,name", str(p.pid)], grep=[f"{lk:x}", f"{pl:x}"])
+        row = t.vma(p.pid, lk)
+        sm = smaps_vma(p.pid, lk)
+        r.claim(row["rss"] == n * PAGE == sm["Locked"] * 1024 and t.vma(p.pid, pl)["rss"] == 0,
+                "mlock: the locked region is resident before anything touched it",
+                f"ptscope rss {row['rss']}, smaps Locked {sm['Locked']} kB; the plain region has none")
+        p.go()
+        v = p.until("paged-out")
+        t.run(["maps", "-o", "start,end,perms,size,rss,swap,name", str(p.pid)], grep=[f"{lk:x}", f"{pl:x}"])
+        t.picture(p.pid, "mlock: the locked region stays resident, the plain one went to swap")
+        rl, rp = t.vma(p.pid, lk), t.vma(p.pid, pl)
+        sl, sp = smaps_vma(p.pid, lk), smaps_vma(p.pid, pl)
+        r.claim(rl["rss"] == n * PAGE and rl["swap"] == 0 == sl["Swap"] and sl["Rss"] * 1024 == n * PAGE,
+                "mlock: the locked pages stayed in RAM",
+                f"MADV_PAGEOUT errno {v['locked_errno']}; ptscope rss {rl['rss']} swap {rl['swap']}; "
+                f"smaps Rss {sl['Rss']} kB Swap {sl['Swap']} kB")
+        r.claim(rp["swap"] == n * PAGE == sp["Swap"] * 1024,
+                "mlock: the unlocked twin went to swap",
+                f"ptscope swap {rp['swap']}, smaps Swap {sp['Swap']} kB")
+        p.go()
+        p.finish()
+    finally:
+        p.kill()
+
+
+@chapter("overcommit", "Overcommit: promising more than there is")
+def ch_overcommit(r, t, ctx):
+    r.para("Linux promises more memory than exists, betting that processes touch little of "
+           "what they ask for. This VM has about " + f"{kv_file('/proc/meminfo')['MemTotal'] / (1 << 20):.1f}"
+           " GiB of RAM; a program asks for 64 GiB. Plain, the kernel's heuristic (overcommit "
+           "mode 0) refuses a single request larger than RAM plus swap; with MAP_NORESERVE it "
+           "grants it, and the program then writes one byte in every GiB.")
+    p = Program(r, prog("overcommit"), "overcommit")
+    try:
+        v = p.until("mapped")
+        addr, ln = v["addr"], v["len"]
+        mi = kv_file("/proc/meminfo")
+        mode = read("/proc/sys/vm/overcommit_memory")
+        r.claim(v["plain_errno"] == 12 and mode == "0" and ln > (mi["MemTotal"] + mi["SwapTotal"]) * 1024,
+                "overcommit: a plain 64 GiB request is refused (ENOMEM) in heuristic mode",
+                f"errno {v['plain_errno']}; overcommit_memory {mode}; MemTotal+SwapTotal "
+                f"{(mi['MemTotal'] + mi['SwapTotal']) >> 10} MiB")
+        p.go()
+        p.until("touched")
+        t.run(["maps", "-o", "start,end,perms,size,rss,pt,name", str(p.pid)], grep=[f"{addr:x}"])
+        r.para("The walk of the first 3 GiB of the 64: one page, and the tables that lead to "
+               "it, in each GiB.")
+        t.run(["walk", "-o", "range,level,kind,count,size,flags", str(p.pid),
+               f"{addr:#x}-{addr + 3 * (1 << 30):#x}"])
+        t.picture(p.pid, "overcommit: 64 GiB of address space, 64 pages of RAM")
+        row = t.vma(p.pid, addr)
+        sm = smaps_vma(p.pid, addr)
+        r.claim(row["size"] == ln > mi["MemTotal"] * 1024 * 16 and row["rss"] == 64 * PAGE == sm["Rss"] * 1024,
+                "overcommit: 64 GiB granted on a small machine, and only the 64 touched pages use RAM",
+                f"ptscope size {row['size'] >> 30} GiB rss {row['rss']}; smaps Rss {sm['Rss']} kB; "
+                f"MemTotal {mi['MemTotal'] >> 10} MiB")
+        p.go()
+        p.finish()
+    finally:
+        p.kill()
+    r.para("The bet can be lost: if such processes really touch their memory, RAM and swap run "
+           "out and the OOM killer picks a victim. overcommit_memory=2 (strict accounting) "
+           "refuses earlier instead and never has to kill.")
+
+
+# -------------------------------------------------------------- main
+
+def setup(ctx):
+    """What the chapters need: swap on zram, as selftests/run-guest does."""
+    if os.path.exists("/sys/block/zram0/disksize") and "zram0" not in read("/proc/swaps"):
+        write("/sys/block/zram0/disksize", "64M")
+        subprocess.run(["mkswap", "/dev/zram0"], check=True, capture_output=True)
+        subprocess.run(["swapon", "/dev/zram0"], check=True)
+    five = "la57" in read("/proc/cpuinfo").split() and "no5lvl" not in read("/proc/cmdline").split()
+    ctx["levels"] = 5 if five else 4
+
+
+def main():
+    ap = argparse.ArgumentParser(description="The guided virtual-memory tour.")
+    ap.add_argument("--tap", action="store_true", help="print TAP: one line per claim")
+    ap.add_argument("--html", metavar="DIR", help="also write DIR/index.html with pictures")
+    ap.add_argument("--color", action="store_true", help="bold headings, coloured verdicts")
+    ap.add_argument("--datadir", default="/host/build" if os.path.isdir("/host/build") else "/tmp",
+                    help="where the memory-mapped file chapter writes its 1 GiB (sparse) file")
+    ap.add_argument("chapters", nargs="*", metavar="CHAPTER",
+                    help="run only these: " + " ".join(k for k, _, _ in CHAPTERS))
+    args = ap.parse_args()
+    unknown = set(args.chapters) - {k for k, _, _ in CHAPTERS}
+    if unknown:
+        ap.error("unknown chapter(s): " + " ".join(sorted(unknown)))
+
+    r = Report(args.tap, args.html, args.color)
+    t = Tool(r)
+    ctx = {"datadir": args.datadir}
+    setup(ctx)
+    t0 = time.time()
+    if args.tap:
+        print("TAP version 13")
+    intro = (f"Virtual memory, seen live on Linux {os.uname().release} with "
+             f"{ctx['levels']}-level paging, through ptscope.")
+    if not args.tap:
+        r._print(r._style("1", "ptscope: a guided tour of virtual memory"))
+        r._print(intro)
+    t.run(["version"], show=False)
+    for number, (key, title, fn) in enumerate(CHAPTERS, 1):
+        if args.chapters and key not in args.chapters:
+            continue
+        r.chapter(number, title)
+        try:
+            fn(r, t, ctx)
+        except Exception as e:  # a chapter that breaks is a failed claim, not the end
+            r.claim(False, f"{key}: the chapter ran to the end", f"{type(e).__name__}: {e}")
+    if args.tap:
+        print(f"1..{r.claims}")
+    r._print()
+    r._print(f"{r.claims - r.failed} of {r.claims} claims held, in {time.time() - t0:.0f} s.")
+    r.write_html("ptscope: a guided tour of virtual memory", intro)
+    if args.html:
+        r._print(f"HTML report: {args.html}/index.html")
+    return 1 if r.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
