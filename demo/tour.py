@@ -134,7 +134,7 @@ h1 {{ font-size: 2em; }} h2 {{ margin-top: 2.5em; border-bottom: 2px solid #1e88
 pre {{ background: #f4f4f4; padding: .6em; overflow-x: auto; font: 14px/1.35 "DejaVu Sans Mono", monospace; }}
 pre.cmd b {{ color: #1e88e5; }}
 pre.out {{ background: #fffbe6; }}
-figure {{ margin: 1em 0; }} figure img {{ max-width: 100%; border: 1px solid #ddd; }}
+figure {{ margin: 1em 0; }} figure img {{ max-width: 100%; max-height: 85vh; border: 1px solid #ddd; }}
 figcaption {{ font-style: italic; color: #555; }}
 ul.claims {{ list-style: none; padding-left: 0; }}
 ul.claims li {{ margin: .3em 0; }}
@@ -351,6 +351,12 @@ class Program:
             self.p.kill()
         self.p.wait()
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.kill()
+
 
 def prog(name):
     """A tour program: a compiled one on PATH (demo-NAME), or a Python file."""
@@ -388,8 +394,7 @@ def ch_lazy(r, t, ctx):
            "first write to a page traps into the kernel (a page fault), which finds a free frame, "
            "fills in a page table entry and lets the program carry on. (Python's mmap(-1, n) is a "
            "shared anonymous mapping, so the pages are shared memory, 'shmem', to the kernel.)")
-    p = Program(r, prog("lazy"), "lazy.py")
-    try:
+    with Program(r, prog("lazy"), "lazy.py") as p:
         v = p.until("reserved")
         addr, size = v["addr"], v["size"]
         a = f"{addr:x}"
@@ -427,8 +432,6 @@ def ch_lazy(r, t, ctx):
         r.claim(min1 - min0 >= 64,
                 "lazy: the 64 first writes cost (at least) 64 page faults",
                 f"/proc/PID/stat minflt grew by {min1 - min0}; the interpreter itself may add a few")
-    finally:
-        p.kill()
     r.para("VSZ (VmSize) is the sum of all VMAs: promises. RSS (VmRSS) counts the frames the "
            "page tables really point to. Here they differ by a factor of hundreds, which is "
            "normal: top's VIRT and RES columns show the same thing for every process.")
@@ -441,8 +444,7 @@ def ch_translation(r, t, ctx):
            "page-table level plus a 12-bit offset, reads one entry per level, each pointing to "
            "the next table, and ends at a physical frame. ptscope vtop does the same walk in the "
            "kernel's tables and shows every step.")
-    p = Program(r, prog("translate"))
-    try:
+    with Program(r, prog("translate")) as p:
         addr = p.until("ready")["addr"]
         t.run(["vtop", str(p.pid), hex(addr)])
         rows = t.vtop(p.pid, addr)
@@ -468,7 +470,6 @@ def ch_translation(r, t, ctx):
         r.claim("w" in pte["flags"] and "d" in pte["flags"] and "u" in pte["flags"],
                 "translation: the PTE is present, user, writable and dirty (answer was written)",
                 f"flags {pte['flags']}")
-    finally:
         p.finish()
     r.para("Reading five (or four) tables for every memory access would be far too slow, so the "
            "CPU keeps recent translations in the TLB, the translation lookaside buffer. A hit "
@@ -484,8 +485,7 @@ def ch_faults(r, t, ctx):
            "fault is served from RAM (a fresh zeroed frame, or a page already in memory); a "
            "major fault has to wait for a device, such as a page coming back from swap. Only an "
            "access the VMA does not allow, or one outside every VMA, ends in a segmentation fault.")
-    p = Program(r, prog("faults"))
-    try:
+    with Program(r, prog("faults")) as p:
         v = p.until("mapped")
         addr, n = v["addr"], v["pages"]
         rng = f"{addr:#x}-{addr + n * PAGE:#x}"
@@ -511,11 +511,8 @@ def ch_faults(r, t, ctx):
         r.claim(swapped == n and v["major"] == n == maj1 - maj0,
                 f"faults: reading {n} swapped-out pages back is {n} major faults",
                 f"pagemap swapped {swapped}, getrusage major {v['major']}, /proc/PID/stat majflt +{maj1 - maj0}")
-    finally:
-        p.kill()
     for how, code, result in (("hole", "SEGV_MAPERR", "no-vma"), ("readonly", "SEGV_ACCERR", "mapped")):
-        p = Program(r, prog("segv") + [how], f"segv {how}")
-        try:
+        with Program(r, prog("segv") + [how], f"segv {how}") as p:
             addr = p.until("ready")["addr"]
             t.run(["vtop", "-o", "step,kind,flags,meaning", str(p.pid), hex(addr)])
             page = t.vtop(p.pid, addr)[-1]
@@ -532,8 +529,6 @@ def ch_faults(r, t, ctx):
             r.claim(said in "\n".join(b[2] for b in r.blocks if b[0] == "out"),
                     f"faults: the kernel reported the faulting address {addr:#x} in siginfo",
                     said)
-        finally:
-            p.kill()
     r.para("The first program's faults are counted by the kernel itself (getrusage and "
            "/proc/PID/stat agree). The read-only page was mapped, to the shared zero page, but "
            "its VMA forbids writing, so the kernel did not fix the fault up: it sent SIGSEGV.")
@@ -545,9 +540,8 @@ def ch_isolation(r, t, ctx):
            "0x100000000000, and write their own message there. Each process has its own page "
            "tables, so the same address leads to a different physical frame; neither process "
            "has any entry that reaches the other's frame, so it cannot read it.")
-    a = Program(r, prog("isolation") + ["hello from A"], "isolation A")
-    b = Program(r, prog("isolation") + ["hello from B"], "isolation B")
-    try:
+    with Program(r, prog("isolation") + ["hello from A"], "isolation A") as a, \
+         Program(r, prog("isolation") + ["hello from B"], "isolation B") as b:
         addr_a = a.until("ready")["addr"]
         addr_b = b.until("ready")["addr"]
         t.run(["vtop", "-o", "step,index,next,flags,meaning", str(a.pid), hex(addr_a)])
@@ -567,9 +561,6 @@ def ch_isolation(r, t, ctx):
         b.go()
         a.finish()
         b.finish()
-    finally:
-        a.kill()
-        b.kill()
 
 
 @chapter("shared", "Shared memory: one frame, two processes")
@@ -578,11 +569,9 @@ def ch_shared(r, t, ctx):
            "writes into it; a second program maps the same object. The two page tables point "
            "to the same frame, so what one writes the other reads, with no copy: the fastest "
            "way for two processes to talk.")
-    a = Program(r, prog("shared") + ["/ptscope-tour", "create"], "shared create")
-    try:
+    with Program(r, prog("shared") + ["/ptscope-tour", "create"], "shared create") as a:
         addr_a = a.until("ready")["addr"]
-        b = Program(r, prog("shared") + ["/ptscope-tour", "attach"], "shared attach")
-        try:
+        with Program(r, prog("shared") + ["/ptscope-tour", "attach"], "shared attach") as b:
             addr_b = b.until("ready")["addr"]
             t.run(["shared", str(a.pid), str(b.pid)], grep=["ptscope-tour"])
             rows = [s for s in t.json(["shared", str(a.pid), str(b.pid)])["shared"]
@@ -600,10 +589,6 @@ def ch_shared(r, t, ctx):
             a.finish()
             b.go()
             b.finish()
-        finally:
-            b.kill()
-    finally:
-        a.kill()
 
 
 @chapter("cow", "Copy-on-write after fork")
@@ -612,8 +597,7 @@ def ch_cow(r, t, ctx):
            "page would be slow and mostly wasted. Instead the kernel lets both page tables point "
            "to the same frames and removes the write permission from both. The first write from "
            "either side faults; only then does the kernel copy that one page.")
-    p = Program(r, prog("cow"), "cow")
-    try:
+    with Program(r, prog("cow"), "cow") as p:
         v = p.until("forked")
         par, chi, addr, n = v["parent"], v["child"], v["addr"], v["pages"]
         a = f"{addr:x}"
@@ -650,8 +634,6 @@ def ch_cow(r, t, ctx):
                 f"ptscope shared {sp}, pagemap same {sf}; parent {before_p:#x} -> {after_p:#x}, child {after_c:#x}")
         p.go()
         p.finish()
-    finally:
-        p.kill()
 
 
 def walk_leaves(t, pid, start, end):
@@ -682,36 +664,35 @@ def ch_mapfile(r, t, ctx):
         for i, ch in enumerate(b"ABCD"):
             f.seek(size // 4 * i)
             f.write(bytes([ch]))
-    p = Program(r, prog("mapfile") + [path], "mapfile")
     try:
-        v = p.until("mapped")
-        addr = v["addr"]
-        row = t.vma(p.pid, addr)
-        r.claim(row["size"] == size and row["rss"] == 0,
-                "mapfile: the whole file is mapped and nothing of it is resident yet",
-                f"ptscope size {row['size']}, rss {row['rss']}")
-        p.go()
-        p.until("read")
-        t.run(["maps", "-o", "start,end,perms,size,rss,file,shmem,name", str(p.pid)], grep=[f"{addr:x}"])
-        t.run(["walk", "-o", "range,level,kind,count,size,flags,page", str(p.pid),
-               f"{addr:#x}-{addr + size:#x}"])
-        t.picture(p.pid, "mapfile: four small islands of page cache in a 1 GiB file mapping")
-        row = t.vma(p.pid, addr)
-        sm = smaps_vma(p.pid, addr)
-        pm = pagemap_range(p.pid, addr, addr + size)
-        touched = all(pm[size // 4 * i // PAGE][0] for i in range(4))
-        resident = row["file"] + row["shmem"]
-        r.claim(touched and resident == sm["Rss"] * 1024 == sum(1 for e in pm if e[0]) * PAGE,
-                "mapfile: the four pages read are resident, as smaps and pagemap say",
-                f"ptscope rss {row['rss']}, smaps Rss {sm['Rss']} kB, pagemap present "
-                f"{sum(1 for e in pm if e[0])} pages")
-        r.claim(0 < resident <= 4 * 64 * 1024,
-                "mapfile: at most a few KiB around each touched byte came in, not the gigabyte",
-                f"{kib(resident)} resident of {size >> 20} MiB")
-        p.go()
-        p.finish()
+        with Program(r, prog("mapfile") + [path], "mapfile") as p:
+            v = p.until("mapped")
+            addr = v["addr"]
+            row = t.vma(p.pid, addr)
+            r.claim(row["size"] == size and row["rss"] == 0,
+                    "mapfile: the whole file is mapped and nothing of it is resident yet",
+                    f"ptscope size {row['size']}, rss {row['rss']}")
+            p.go()
+            p.until("read")
+            t.run(["maps", "-o", "start,end,perms,size,rss,file,shmem,name", str(p.pid)], grep=[f"{addr:x}"])
+            t.run(["walk", "-o", "range,level,kind,count,size,flags,page", str(p.pid),
+                   f"{addr:#x}-{addr + size:#x}"])
+            t.picture(p.pid, "mapfile: four small islands of page cache in a 1 GiB file mapping")
+            row = t.vma(p.pid, addr)
+            sm = smaps_vma(p.pid, addr)
+            pm = pagemap_range(p.pid, addr, addr + size)
+            touched = all(pm[size // 4 * i // PAGE][0] for i in range(4))
+            resident = row["file"] + row["shmem"]
+            r.claim(touched and resident == sm["Rss"] * 1024 == sum(1 for e in pm if e[0]) * PAGE,
+                    "mapfile: the four pages read are resident, as smaps and pagemap say",
+                    f"ptscope rss {row['rss']}, smaps Rss {sm['Rss']} kB, pagemap present "
+                    f"{sum(1 for e in pm if e[0])} pages")
+            r.claim(0 < resident <= 4 * 64 * 1024,
+                    "mapfile: at most a few KiB around each touched byte came in, not the gigabyte",
+                    f"{kib(resident)} resident of {size >> 20} MiB")
+            p.go()
+            p.finish()
     finally:
-        p.kill()
         os.unlink(path)
 
 
@@ -721,8 +702,7 @@ def ch_swap(r, t, ctx):
            "replaces their page-table entries with swap entries: not present, and saying where "
            "on the device the page now lives. The VM's swap device is zram, compressed RAM. "
            "Here a program asks for it directly with MADV_PAGEOUT, then reads its data back.")
-    p = Program(r, prog("swap"), "swap")
-    try:
+    with Program(r, prog("swap"), "swap") as p:
         v = p.until("filled")
         addr, n = v["addr"], v["pages"]
         rng = f"{addr:#x}-{addr + n * PAGE:#x}"
@@ -757,8 +737,6 @@ def ch_swap(r, t, ctx):
                 f"{v['bad']} bytes differ; ptscope rss {row['rss']}, swap {row['swap']}; smaps Rss {sm['Rss']} kB")
         p.go()
         p.finish()
-    finally:
-        p.kill()
     r.para("Each page came back through a major fault. On zram that costs microseconds; on a "
            "disk it costs milliseconds, about 100,000 times a RAM access, which is why "
            "latency-critical programs avoid swap (see the mlock chapter).")
@@ -775,8 +753,7 @@ def ch_huge(r, t, ctx):
            "pointing to a table of 512 PTEs. One program fills two 4 MiB regions; the first asks "
            "for small pages (MADV_NOHUGEPAGE), the second for transparent huge pages "
            "(MADV_HUGEPAGE).")
-    p = Program(r, prog("huge"), "huge")
-    try:
+    with Program(r, prog("huge"), "huge") as p:
         v = p.until("touched")
         small, huge, ln = v["small"], v["huge"], v["len"]
         t.run(["maps", "-o", "start,end,perms,size,rss,huge,thp,pt,name", str(p.pid)],
@@ -805,7 +782,6 @@ def ch_huge(r, t, ctx):
                     f"huge: the second region takes {ln >> 21} PMD leaves, no PTE table",
                     f"ptscope {n_huge} PMD pages; smaps AnonHugePages {sh['AnonHugePages']} kB; "
                     "kpageflags THP set")
-    finally:
         p.finish()
     r.para(f"TLB reach: a TLB entry caches one translation, whatever the page size. Covering "
            f"these 4 MiB takes {ln // PAGE} entries with 4 KiB pages but {ln >> 21} with 2 MiB "
@@ -842,9 +818,8 @@ def ch_aslr(r, t, ctx):
         ids2.append(out.strip())
     layouts = []
     for i in range(3):
-        p = Program(r, [sys.executable, "-c", 'import sys; print("@ ready", flush=True); sys.stdin.readline()'],
-                    f"python3 run {i + 1}")
-        try:
+        with Program(r, [sys.executable, "-c", 'import sys; print("@ ready", flush=True); sys.stdin.readline()'],
+                     f"python3 run {i + 1}") as p:
             p.until("ready")
             t.run(["maps", "-o", "start,end,perms,size,name", str(p.pid)],
                   grep=["[heap]", "[stack]", "libc.so", "[vdso]"])
@@ -860,8 +835,6 @@ def ch_aslr(r, t, ctx):
             layouts.append(lay)
             p.go()
             p.finish()
-        finally:
-            p.kill()
     r.claim(read("/proc/sys/kernel/randomize_va_space") == "2",
             "aslr: full randomisation is on", "/proc/sys/kernel/randomize_va_space = 2")
     r.claim(len(set(ids2)) == 3, "aslr: a heap object is at a new address in each run", " ".join(ids2))
@@ -877,8 +850,7 @@ def ch_mlock(r, t, ctx):
     r.para("mlock() asks the kernel to keep a range in RAM: it faults every page in at once "
            "(no lazy allocation) and will not swap it out. A program maps two regions of 64 "
            "pages, locks the first, then asks for both to be paged out.")
-    p = Program(r, prog("mlock"), "mlock")
-    try:
+    with Program(r, prog("mlock"), "mlock") as p:
         v = p.until("locked")
         lk, pl, n = v["locked"], v["plain"], v["pages"]
         t.run(["maps", "-o", "start,end,perms,size,rss,swap,name", str(p.pid)], grep=[f"{lk:x}", f"{pl:x}"])
@@ -902,8 +874,6 @@ def ch_mlock(r, t, ctx):
                 f"ptscope swap {rp['swap']}, smaps Swap {sp['Swap']} kB")
         p.go()
         p.finish()
-    finally:
-        p.kill()
 
 
 @chapter("overcommit", "Overcommit: promising more than there is")
@@ -913,8 +883,7 @@ def ch_overcommit(r, t, ctx):
            " GiB of RAM; a program asks for 64 GiB. Plain, the kernel's heuristic (overcommit "
            "mode 0) refuses a single request larger than RAM plus swap; with MAP_NORESERVE it "
            "grants it, and the program then writes one byte in every GiB.")
-    p = Program(r, prog("overcommit"), "overcommit")
-    try:
+    with Program(r, prog("overcommit"), "overcommit") as p:
         v = p.until("mapped")
         addr, ln = v["addr"], v["len"]
         mi = kv_file("/proc/meminfo")
@@ -939,8 +908,6 @@ def ch_overcommit(r, t, ctx):
                 f"MemTotal {mi['MemTotal'] >> 10} MiB")
         p.go()
         p.finish()
-    finally:
-        p.kill()
     r.para("The bet can be lost: if such processes really touch their memory, RAM and swap run "
            "out and the OOM killer picks a victim. overcommit_memory=2 (strict accounting) "
            "refuses earlier instead and never has to kill.")
