@@ -202,9 +202,12 @@ static void svg_gap(FILE *out, const struct block *b)
 		"axis cut: unmapped gap of %s</text>\n", X_LABEL, mid + 5, size);
 }
 
-/* Count the pages of [start, end) by class; @i walks the sorted pages. */
+/*
+ * The class most pages of [start, end) have, and in *share the part of the
+ * cell they fill; @i walks the sorted pages.
+ */
 static enum cell_class cell_class(const struct pages *pg, size_t *i, uint64_t start,
-				  uint64_t end, uint64_t page_size, double *filled)
+				  uint64_t end, uint64_t page_size, double *share)
 {
 	uint64_t count[C_CLASSES] = { 0 }, total = (end - start) / page_size, best = 0;
 	enum cell_class c = C_NONE;
@@ -219,8 +222,7 @@ static enum cell_class cell_class(const struct pages *pg, size_t *i, uint64_t st
 			best = count[k];
 			c = k;
 		}
-	*filled = total ? (double)(total - (total - best - 0)) / total : 0;
-	*filled = total ? 1.0 - (double)(total - best) / total : 0;
+	*share = total ? (double)best / total : 0;
 	return c;
 }
 
@@ -238,12 +240,12 @@ static void svg_cells(FILE *out, const struct block *b, const struct pages *pg,
 		uint64_t s = v->start + c * l->cell_bytes;
 		uint64_t e = s + l->cell_bytes < v->end ? s + l->cell_bytes : v->end;
 		enum cell_class cl = C_CLASSES;
-		double filled = 0;
+		double share = 0;
 		int op = 0;
 
 		if (c < b->cells) {
-			cl = cell_class(pg, &i, s, e, page_size, &filled);
-			op = cl == C_NONE ? 100 : 35 + (int)(65 * filled);
+			cl = cell_class(pg, &i, s, e, page_size, &share);
+			op = cl == C_NONE ? 100 : 35 + (int)(65 * share);
 		}
 		if (run_c != C_CLASSES && (cl != run_c || op != run_op || c / CELLS != row)) {
 			fprintf(out, "<rect x=\"%d\" y=\"%llu\" width=\"%d\" height=\"%d\" "

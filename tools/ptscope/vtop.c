@@ -124,7 +124,7 @@ static void vtop_from_snap(struct ptscope_vtop *v, const struct snap *s, uint64_
 		v->mapcount = leaf->mapcount;
 		v->folio_order = leaf->folio_order;
 		if (l->pfn)
-			v->phys = (l->pfn << page_shift) + (addr & (s->page_size - 1));
+			v->phys = (l->pfn << page_shift) + (addr & ((1ULL << l->shift) - 1));
 	} else if (leaf && leaf->kind == PTSCOPE_KIND_SWAP) {
 		v->result = PTSCOPE_VTOP_SWAPPED;
 		v->swap_type = leaf->swap_type;
@@ -150,7 +150,7 @@ static const char *next_level_name(unsigned int level, unsigned int levels)
 }
 
 static void meaning(char *buf, size_t len, const struct ptscope_vtop_level *l,
-		    unsigned int levels, unsigned int page_size)
+		    unsigned int levels)
 {
 	char size[16];
 
@@ -175,11 +175,9 @@ static void meaning(char *buf, size_t len, const struct ptscope_vtop_level *l,
 		snprintf(buf, len, "not present: a %s entry", enum_name(kind_names, KINDS, l->kind));
 		break;
 	}
-	(void)page_size;
 }
 
-static void result_meaning(char *buf, size_t len, const struct ptscope_vtop *v,
-			   unsigned int page_size)
+static void result_meaning(char *buf, size_t len, const struct ptscope_vtop *v)
 {
 	char names[128];
 
@@ -207,7 +205,6 @@ static void result_meaning(char *buf, size_t len, const struct ptscope_vtop *v,
 		snprintf(buf, len, "the VMA allows no access (PROT_NONE): an access is a fault");
 		break;
 	}
-	(void)page_size;
 }
 
 static void level_row(struct libscols_table *tb, const struct ptscope_vtop_level *l,
@@ -235,15 +232,14 @@ static void level_row(struct libscols_table *tb, const struct ptscope_vtop_level
 		case COL_FLAGS: cell(ln, i, "%s", bits_letters(buf, l->bits)); break;
 		case COL_BITS: cell(ln, i, "%s", bits_names(buf, sizeof(buf), l->bits)); break;
 		case COL_COVERS: cell_size(ln, i, 1ULL << l->shift); break;
-		case COL_MEANING: meaning(buf, sizeof(buf), l, levels, page_size);
+		case COL_MEANING: meaning(buf, sizeof(buf), l, levels);
 			cell(ln, i, "%s", buf);
 			break;
 		}
 	}
 }
 
-static void result_row(struct libscols_table *tb, const struct ptscope_vtop *v,
-		       unsigned int page_size)
+static void result_row(struct libscols_table *tb, const struct ptscope_vtop *v)
 {
 	struct libscols_line *ln = scols_table_new_line(tb, NULL);
 	unsigned int shift = v->nlevels ? v->levels[v->nlevels - 1].shift : 12;
@@ -266,7 +262,7 @@ static void result_row(struct libscols_table *tb, const struct ptscope_vtop *v,
 				cell_hex(ln, i, v->phys);
 			break;
 		case COL_KIND: cell(ln, i, "%s", result_names[v->result]); break;
-		case COL_MEANING: result_meaning(buf, sizeof(buf), v, page_size);
+		case COL_MEANING: result_meaning(buf, sizeof(buf), v);
 			cell(ln, i, "%s", buf);
 			break;
 		}
@@ -338,7 +334,7 @@ int cmd_vtop(void)
 	tb = view_table(&vtop_view);
 	for (i = 0; i < v.nlevels && i < ARRAY_SIZE(v.levels); i++)
 		level_row(tb, &v.levels[i], s.levels, s.page_size);
-	result_row(tb, &v, s.page_size);
+	result_row(tb, &v);
 	table_print(tb);
 	snap_free(&s);
 	return EXIT_OK;
