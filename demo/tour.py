@@ -960,10 +960,11 @@ def ch_huge(r, t, ctx):
                f"Covering these 4 MiB takes {ln // PAGE} entries with 4 KiB pages but {ln >> 21} "
                "with 2 MiB pages; with, say, 1536 entries a TLB reaches 6 MiB of 4 KiB pages but "
                "3 GiB of huge pages. The cost: memory is handed out 2 MiB at a time, and may be "
-               "wasted. ptscope's huge-page view counts, per VMA, the leaf entries (the TLB "
-               "entries the mapping needs), the base pages they map, and why a VMA cannot have "
-               "huge pages:")
+               "wasted.")
         if has_view("huge_vmas"):
+            r.para("ptscope's huge-page view counts, per VMA, the leaf entries (the TLB entries "
+                   "the mapping needs), the base pages they map, and why a VMA cannot have huge "
+                   "pages:")
             hv = huge_vmas(r, p.pid, [small, huge])
             hs, hh = hv.get(small), hv.get(huge)
             present_s = sum(1 for e in pagemap_range(p.pid, small, small + ln) if e[0])
@@ -1160,8 +1161,6 @@ def main():
     r._print()
     r._print(f"{r.claims - r.failed} of {r.claims} claims held, in {time.time() - t0:.0f} s.")
     r.write_html("ptscope: a guided tour of virtual memory", intro)
-    if args.html:
-        r._print(f"HTML report: {args.html}/index.html")
     return 1 if r.failed else 0
 
 
