@@ -7,7 +7,7 @@ starts a small real program from demo/progs/, stops it at interesting
 moments, shows what ptscope sees, and checks every claim it makes against a
 source ptscope does not use: /proc/PID/pagemap, /proc/kpageflags,
 /proc/kpagecount, smaps, maps, /proc/PID/stat, getrusage, /proc/meminfo,
-/proc/vmstat, /proc/swaps. The tour is also a test: with --tap it prints one
+tracefs, /proc/swaps. The tour is also a test: with --tap it prints one
 TAP line per claim, and it exits non-zero when a claim does not hold.
 
     tour.py [--tap] [--html DIR] [--color] [CHAPTER...]
@@ -987,6 +987,9 @@ def ch_huge(r, t, ctx):
         p.finish()
 
 
+PAUSED = 'import sys; x = 42; print("@ ready id42=" + hex(id(x)), flush=True); sys.stdin.readline()'
+
+
 @chapter("aslr", "ASLR: three runs, three layouts")
 def ch_aslr(r, t, ctx):
     r.para("The article's one-liner, three times: the address of the same variable in the same "
@@ -1012,16 +1015,24 @@ def ch_aslr(r, t, ctx):
         out = subprocess.run([sys.executable, "-c", two], capture_output=True, text=True).stdout
         r.command(f'python3 -c "{two}"', out)
         ids2.append(out.strip())
-    layouts = []
+    r.para("Every line of /proc/PID/maps is one VMA, one mapped region of the address space; "
+           "ptscope maps lists the same VMAs, with what the page tables hold under each:")
+    r.command("cat /proc/self/maps | head -15",
+              subprocess.run(["sh", "-c", "cat /proc/self/maps | head -15"],
+                             capture_output=True, text=True).stdout)
+    layouts, same_vmas, homes = [], [], []
     for i in range(3):
-        with Program(r, [sys.executable, "-c", 'import sys; print("@ ready", flush=True); sys.stdin.readline()'],
-                     f"python3 run {i + 1}") as p:
-            p.until("ready")
+        with Program(r, [sys.executable, "-c", PAUSED], f"python3 run {i + 1}") as p:
+            id42 = p.until("ready")["id42"]
             t.run(["maps", "-o", "start,end,perms,size,name", str(p.pid)],
-                  grep=["[heap]", "[stack]", "libc.so", "[vdso]"])
-            rows = t.json(["maps", "-o", "start,name", str(p.pid)])["maps"]
+                  grep=["python3", "[heap]", "[stack]", "libc.so", "[vdso]"])
+            rows = t.json(["maps", "-o", "start,end,name", str(p.pid)])["maps"]
             with open(f"/proc/{p.pid}/maps") as f:
                 maps = f.read()
+            starts = [int(l.split("-")[0], 16) for l in maps.splitlines()]
+            same_vmas.append([int(x["start"], 16) for x in rows] == starts)
+            home = [x["name"] for x in rows if int(x["start"], 16) <= id42 < int(x["end"], 16)]
+            homes.append((id42, home[0] if home else None, int(rows[0]["start"], 16)))
             lay = {}
             for key in ("[heap]", "[stack]", "libc.so.6", "[vdso]"):
                 mine = [x["start"] for x in rows if x["name"] and key in x["name"]]
@@ -1031,6 +1042,14 @@ def ch_aslr(r, t, ctx):
             layouts.append(lay)
             p.go()
             p.finish()
+    r.claim(all(same_vmas), "aslr: ptscope lists exactly the VMAs of /proc/PID/maps",
+            "the same start addresses, in each of the three runs")
+    if len(set(ids)) == 1:
+        r.claim(all(h[0] == int(ids[0], 16) and h[1] and "python3" in h[1] for h in homes) and
+                len({h[2] for h in homes}) == 1,
+                "aslr: the article's 42 sits in python3's own data, which does not move",
+                f"id(42) {ids[0]} is in the VMA of {homes[0][1]}; the executable starts at "
+                + " ".join(hex(h[2]) for h in homes))
     r.claim(read("/proc/sys/kernel/randomize_va_space") == "2",
             "aslr: full randomisation is on", "/proc/sys/kernel/randomize_va_space = 2")
     r.claim(len(set(ids2)) == 3, "aslr: a heap object is at a new address in each run", " ".join(ids2))
