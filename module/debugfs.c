@@ -435,6 +435,7 @@ struct dentry *ptscope_debugfs_init(void)
 	debugfs_create_file("vmas", 0400, dir, NULL, &vmas_fops);
 	debugfs_create_file("pagetable", 0400, dir, NULL, &pagetable_fops);
 	debugfs_create_file("vtop", 0600, dir, NULL, &vtop_fops);
+	ptscope_counters_debugfs(dir);
 	return dir;
 }
 

@@ -115,6 +115,12 @@ static long ptscope_ioctl(struct file *file, unsigned int cmd, unsigned long arg
 		return ptscope_ioctl_vmas(ctx, ptscope_show_pfn(file), uarg);
 	case PTSCOPE_IOC_VTOP:
 		return ptscope_ioctl_vtop(ctx, ptscope_show_pfn(file), uarg);
+	case PTSCOPE_IOC_WATCH:
+		return ptscope_ioctl_watch(file, uarg);
+	case PTSCOPE_IOC_UNWATCH:
+		return ptscope_ioctl_unwatch(file, uarg);
+	case PTSCOPE_IOC_COUNTERS:
+		return ptscope_ioctl_counters(file, uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -138,6 +144,7 @@ static int ptscope_release(struct inode *inode, struct file *file)
 {
 	struct ptscope_ctx *ctx = file->private_data;
 
+	ptscope_counters_release(file);
 	ptscope_ctx_release(ctx);
 	kfree(ctx);
 	return 0;
@@ -163,6 +170,7 @@ static int __init ptscope_init(void)
 {
 	int err;
 
+	ptscope_counters_init();
 	ptscope_debugfs_dir = ptscope_debugfs_init();
 
 	err = misc_register(&ptscope_miscdev);

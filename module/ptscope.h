@@ -100,4 +100,12 @@ void ptscope_hide_run(struct ptscope_run *r);
 long ptscope_args_in(void *karg, size_t ksize, size_t minsize, const void __user *uarg);
 long ptscope_args_out(void __user *uarg, const void *karg, size_t ksize, size_t usize);
 
+/* counters.c: TLB flush and page-fault counters */
+void ptscope_counters_init(void);
+void ptscope_counters_debugfs(struct dentry *dir);
+void ptscope_counters_release(struct file *file);
+long ptscope_ioctl_watch(struct file *file, void __user *uarg);
+long ptscope_ioctl_unwatch(struct file *file, void __user *uarg);
+long ptscope_ioctl_counters(struct file *file, void __user *uarg);
+
 #endif /* _PTSCOPE_H */

@@ -394,4 +394,192 @@ struct ptscope_vtop {
 
 #define PTSCOPE_IOC_VTOP	_IOWR(PTSCOPE_IOC_MAGIC, 0x04, struct ptscope_vtop)
 
+/* ------------------------------------------------------------------------
+ * TLB flush and page-fault counters (0x10-0x1f).
+ *
+ * A watch counts events for one address space (the mm a process had when
+ * it was watched; its threads share it) or, with PTSCOPE_WATCH_GLOBAL, for
+ * every process. It belongs to the open file that created it and lives
+ * until PTSCOPE_IOC_UNWATCH or the file is closed; counting stops by itself
+ * when the target exits or execs, and the counters stay readable until the
+ * watch is released. Several watches, on the same or other files, count
+ * independently. Counting costs nothing while no watch exists: the module
+ * attaches its hooks with the first watch and detaches them with the last.
+ *
+ * Watching another process needs CAP_SYS_PTRACE, a global watch
+ * CAP_SYS_ADMIN (-EPERM otherwise). At most PTSCOPE_WATCH_MAX watches exist
+ * at once (-ENOSPC).
+ *
+ * PTSCOPE_IOC_COUNTERS reads a snapshot: totals since the watch started
+ * and its age in @elapsed_ns; rates are for the caller to compute from two
+ * snapshots. The same numbers, as text, are in debugfs ptscope/counters.
+ *
+ * Where the numbers come from (x86):
+ *  - TLB flushes: the tlb:tlb_flush tracepoint, charged to the address space
+ *    of the task running on the CPU that flushes: for a task switch the one
+ *    switched to (from sched:sched_switch); for a remote shootdown the one
+ *    the IPI interrupted, which the kernel only flushes (and traces) when it
+ *    is the address space being shot down, or for a flush of no particular
+ *    mm; for an IPI sent, the sender's.
+ *  - PTSCOPE_FLT_TOTAL and the access kinds: the exceptions:page_fault_user
+ *    tracepoint, one per user-mode page-fault exception, whatever becomes of
+ *    it (also faults the kernel fixes up without handle_mm_fault, such as
+ *    spurious ones, and access errors that end in a signal).
+ *  - minor, major, outcome, page size and VMA: a kretprobe on
+ *    handle_mm_fault() (no tracepoint reports its result), with the
+ *    kernel's own accounting rule (mm_account_fault()): retried attempts are
+ *    not counted until they complete, failed ones are not minor or major,
+ *    and a fault that needed a retry is major. Like the kernel's min_flt,
+ *    this includes faults the kernel takes on user memory for a syscall
+ *    (PTSCOPE_FLT_KERNEL_MODE) and not those in user mode only.
+ *  - SIGSEGV/SIGBUS: the signal:signal_generate tracepoint, for signals the
+ *    kernel raises for a memory fault (si_code SEGV_MAPERR, SEGV_ACCERR,
+ *    SEGV_PKUERR, BUS_ADRERR, BUS_MCEERR_AR), including access errors that
+ *    never reach handle_mm_fault().
+ *  - dTLB load misses: a perf hardware-cache counter on the watched thread,
+ *    where the CPU has a PMU (PTSCOPE_CNT_F_DTLB); none under QEMU TCG.
+ */
+
+#define PTSCOPE_WATCH_MAX	64
+
+/* struct ptscope_watch.flags */
+#define PTSCOPE_WATCH_GLOBAL	(1U << 0)	/* every process; @pid must be 0 */
+
+/**
+ * struct ptscope_watch - start (PTSCOPE_IOC_WATCH) or release
+ *                        (PTSCOPE_IOC_UNWATCH) a watch
+ * @size:     in: sizeof(struct ptscope_watch)
+ * @flags:    in: PTSCOPE_WATCH_* for WATCH; 0 for UNWATCH
+ * @pid:      in: WATCH: a process (or thread) id in the caller's pid
+ *            namespace; 0 with PTSCOPE_WATCH_GLOBAL; 0, negative or gone
+ *            otherwise: -ESRCH; a kernel thread (no mm): -EINVAL.
+ *            UNWATCH: must be 0
+ * @id:       WATCH: out: the new watch's id (> 0); UNWATCH: in: the watch
+ *            to release; not a watch of this file: -ENOENT
+ * @reserved: in: must be 0
+ */
+struct ptscope_watch {
+	__u32 size;
+	__u32 flags;
+	__s32 pid;
+	__u32 id;
+	__u64 reserved[2];
+};
+
+#define PTSCOPE_IOC_WATCH	_IOWR(PTSCOPE_IOC_MAGIC, 0x10, struct ptscope_watch)
+#define PTSCOPE_IOC_UNWATCH	_IOW(PTSCOPE_IOC_MAGIC, 0x11, struct ptscope_watch)
+
+/* Index of struct ptscope_counters.tlb[]: the kernel's TLB flush reasons. */
+enum ptscope_tlb_reason {
+	PTSCOPE_TLB_TASK_SWITCH = 0,	/* CR3 loaded on a switch; full == a flush */
+	PTSCOPE_TLB_REMOTE_SHOOTDOWN,	/* flushed by an IPI from another CPU */
+	PTSCOPE_TLB_LOCAL_SHOOTDOWN,	/* local flush of no particular mm */
+	PTSCOPE_TLB_LOCAL_MM_SHOOTDOWN,	/* local flush of this mm */
+	PTSCOPE_TLB_REMOTE_SEND_IPI,	/* asked other CPUs to flush */
+	PTSCOPE_TLB_MAX = 8,		/* size of the array; unused slots are 0 */
+};
+
+/**
+ * struct ptscope_tlb_count - tlb:tlb_flush events of one reason
+ * @events: out: tracepoint hits (for a task switch: every CR3 load)
+ * @full:   out: of which flushed everything (TLB_FLUSH_ALL)
+ * @pages:  out: pages flushed by the others (ranged flushes)
+ */
+struct ptscope_tlb_count {
+	__u64 events;
+	__u64 full;
+	__u64 pages;
+};
+
+/* Index of struct ptscope_counters.faults[]. */
+enum ptscope_fault_count {
+	PTSCOPE_FLT_TOTAL = 0,		/* user-mode page-fault exceptions */
+	PTSCOPE_FLT_READ,		/* ... by access: read */
+	PTSCOPE_FLT_WRITE,		/* ... write */
+	PTSCOPE_FLT_EXEC,		/* ... instruction fetch */
+	PTSCOPE_FLT_MINOR,		/* completed, no I/O (the kernel's min_flt) */
+	PTSCOPE_FLT_MAJOR,		/* completed with I/O or a retry (maj_flt) */
+	PTSCOPE_FLT_HANDLED,		/* handle_mm_fault() outcome: done */
+	PTSCOPE_FLT_RETRY,		/* ... must be retried (VM_FAULT_RETRY) */
+	PTSCOPE_FLT_ERROR,		/* ... failed (VM_FAULT_ERROR: OOM, SIGBUS, ...) */
+	PTSCOPE_FLT_SIGSEGV,		/* SIGSEGV raised for a fault */
+	PTSCOPE_FLT_SIGBUS,		/* SIGBUS raised for a fault */
+	PTSCOPE_FLT_KERNEL_MODE,	/* handle_mm_fault() for a kernel access */
+	PTSCOPE_FLT_PAGE_4K,		/* completed faults by the size of the page */
+	PTSCOPE_FLT_PAGE_2M,		/*   that maps the address afterwards */
+	PTSCOPE_FLT_PAGE_1G,
+	PTSCOPE_FLT_KERNEL_MIN,		/* the kernel's min_flt of the process */
+	PTSCOPE_FLT_KERNEL_MAJ,		/* and maj_flt, over the same window */
+	PTSCOPE_FLT_MAX = 32,		/* size of the array; unused slots are 0 */
+};
+
+/**
+ * struct ptscope_fault_vma - completed faults in one VMA
+ * @start, @end: out: the VMA as it was at the time of its first fault
+ * @faults:   out: minor + major faults in it
+ * @major:    out: of which major
+ */
+struct ptscope_fault_vma {
+	__u64 start;
+	__u64 end;
+	__u64 faults;
+	__u64 major;
+};
+
+#define PTSCOPE_FAULT_VMAS	8
+
+/* struct ptscope_counters.state */
+enum ptscope_watch_state {
+	PTSCOPE_WATCH_ACTIVE = 0,	/* counting */
+	PTSCOPE_WATCH_GONE,		/* the address space is gone (exit or exec) */
+};
+
+/* struct ptscope_counters.valid */
+#define PTSCOPE_CNT_F_TLB	(1U << 0)	/* tlb[] is counted */
+#define PTSCOPE_CNT_F_FAULTS	(1U << 1)	/* TOTAL, READ, WRITE, EXEC */
+#define PTSCOPE_CNT_F_OUTCOME	(1U << 2)	/* MINOR ... PAGE_1G and vmas[] */
+#define PTSCOPE_CNT_F_SIGNALS	(1U << 3)	/* SIGSEGV, SIGBUS */
+#define PTSCOPE_CNT_F_DTLB	(1U << 4)	/* @dtlb_misses: a PMU counts them */
+#define PTSCOPE_CNT_F_KERNEL	(1U << 5)	/* KERNEL_MIN, KERNEL_MAJ (not global) */
+
+/**
+ * struct ptscope_counters - a snapshot of a watch's counters
+ * @size:     in: sizeof(struct ptscope_counters)
+ * @flags:    in: must be 0
+ * @id:       in: the watch (of this file); -ENOENT otherwise
+ * @pid:      out: the pid it was created with (0 for a global watch)
+ * @watch_flags: out: its PTSCOPE_WATCH_* flags
+ * @state:    out: enum ptscope_watch_state
+ * @valid:    out: PTSCOPE_CNT_F_* of the counters the running kernel feeds;
+ *            the others read 0 (a hook is missing, or a PMU for dTLB)
+ * @nr_vmas:  out: entries of @vmas filled, most faults first
+ * @elapsed_ns: out: time since the watch started (CLOCK_MONOTONIC)
+ * @dtlb_misses: out: dTLB load misses of the watched thread
+ * @faults:   out: enum ptscope_fault_count
+ * @tlb:      out: enum ptscope_tlb_reason
+ * @vma_other: out: completed faults in VMAs that did not fit in the
+ *            module's table (PTSCOPE_FAULT_VMAS per CPU) or are not shown
+ * @vmas:     out: the VMAs with the most faults (not for a global watch)
+ * @reserved: in: must be 0
+ */
+struct ptscope_counters {
+	__u32 size;
+	__u32 flags;
+	__u32 id;
+	__s32 pid;
+	__u32 watch_flags;
+	__u32 state;
+	__u32 valid;
+	__u32 nr_vmas;
+	__u64 elapsed_ns;
+	__u64 dtlb_misses;
+	__u64 faults[PTSCOPE_FLT_MAX];
+	struct ptscope_tlb_count tlb[PTSCOPE_TLB_MAX];
+	__u64 vma_other;
+	struct ptscope_fault_vma vmas[PTSCOPE_FAULT_VMAS];
+	__u64 reserved[4];
+};
+
+#define PTSCOPE_IOC_COUNTERS	_IOWR(PTSCOPE_IOC_MAGIC, 0x12, struct ptscope_counters)
+
 #endif /* _UAPI_PTSCOPE_H */

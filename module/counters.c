@@ -1,0 +1,1038 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ptscope: TLB flush and page-fault counters, per address space and global.
+ *
+ * A watch (struct ptscope_watcher) counts the events of one mm, or of
+ * every mm for a global watch, into per-CPU counters. The hooks feeding
+ * them are attached when the first watch is created and detached when the
+ * last one goes, so nothing is paid while nobody watches:
+ *
+ *   tlb:tlb_flush              flushes by reason, charged to the mm of the
+ *                              task on the flushing CPU (see tlb_flush_mm())
+ *   sched:sched_switch         the mm a task switch is about to load
+ *   exceptions:page_fault_user user-mode fault exceptions, by access
+ *   signal:signal_generate     SIGSEGV/SIGBUS raised for a fault
+ *   kretprobe handle_mm_fault  outcome, minor/major, page size, VMA: no
+ *                              tracepoint reports the result of a fault
+ *
+ * Tracepoint structs are not exported: they are found by name with
+ * for_each_kernel_tracepoint() at load time.
+ *
+ * Locking: ptscope_watch_lock (a mutex) serialises everything that changes
+ * the watch list, the watch ids and the hooks, and is held only in process
+ * context. The hooks never take a lock: they walk ptscope_watches under
+ * RCU and bump counters of the running CPU. A watch is freed only after
+ * it left the list and an RCU grace period passed; the hooks run with
+ * preemption disabled (tracepoint probes, kretprobe handlers), so
+ * synchronize_rcu() also waits for them. Detaching ends with
+ * tracepoint_synchronize_unregister(), so no probe of this module runs once
+ * the last watch is gone, and the module cannot go before its files close.
+ */
+#include <linux/capability.h>
+#include <linux/debugfs.h>
+#include <linux/idr.h>
+#include <linux/kprobes.h>
+#include <linux/ktime.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/perf_event.h>
+#include <linux/percpu.h>
+#include <linux/pid.h>
+#include <linux/rculist.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/tracepoint.h>
+#include <linux/uaccess.h>
+#include <asm/tlbflush.h>
+#include <asm/trap_pf.h>
+
+#include "ptscope.h"
+
+/* VMAs each CPU remembers per watch; faults in others go to vma_other. */
+#define PTSCOPE_VMA_SLOTS	16
+
+struct ptscope_vma_slot {
+	unsigned long start;
+	unsigned long end;	/* 0: free; written last */
+	u64 faults;
+	u64 major;
+};
+
+/* One CPU's share of a watch's counters. */
+struct ptscope_watch_cpu {
+	u64 faults[PTSCOPE_FLT_MAX];
+	struct ptscope_tlb_count tlb[PTSCOPE_TLB_MAX];
+	u64 vma_other;
+	struct ptscope_vma_slot vmas[PTSCOPE_VMA_SLOTS];
+};
+
+/**
+ * struct ptscope_watcher - one watch
+ * @node:     in ptscope_watches (RCU)
+ * @gone:     on a list of watches to free after the grace period
+ * @id:       the id user space names it by
+ * @flags:    PTSCOPE_WATCH_*
+ * @pid:      the pid it was created with, as the caller saw it
+ * @owner:    the file that created it; only that file may use it
+ * @mm:       the watched mm (mmgrab'd, so its address is never reused while
+ *            watched); NULL for a global watch
+ * @task:     the watched thread (referenced), for the kernel's own fault
+ *            counts and the dTLB counter; NULL for a global watch
+ * @dtlb:     perf counter of dTLB load misses, or NULL
+ * @start_ns: when counting started
+ * @kmin:     the kernel's min_flt of the process at the start
+ * @kmaj:     and its maj_flt
+ * @cpu:      the counters
+ */
+struct ptscope_watcher {
+	struct list_head node;
+	struct list_head gone;
+	u32 id;
+	u32 flags;
+	pid_t pid;
+	struct file *owner;
+	struct mm_struct *mm;
+	struct task_struct *task;
+	struct perf_event *dtlb;
+	u64 start_ns;
+	u64 kmin, kmaj;
+	struct ptscope_watch_cpu __percpu *cpu;
+};
+
+static DEFINE_MUTEX(ptscope_watch_lock);
+static LIST_HEAD(ptscope_watches);
+static DEFINE_IDR(ptscope_watch_ids);
+static unsigned int ptscope_nr_watches;
+
+/* ------------------------------------------------------------------------
+ * The hot path: probes. None sleeps or locks; all run with preemption off.
+ */
+
+static bool watch_matches(const struct ptscope_watcher *w,
+			  const struct mm_struct *mm)
+{
+	return (w->flags & PTSCOPE_WATCH_GLOBAL) || (mm && w->mm == mm);
+}
+
+/*
+ * What a task switch is about to load: sched:sched_switch fires just before
+ * context_switch() calls switch_mm_irqs_off(), which traces the flush while
+ * current is still the previous task. @prev tells a context switch apart
+ * from exec and kthread_use_mm(), where current->mm already is the new mm.
+ */
+struct ptscope_switch {
+	struct task_struct *prev;
+	struct mm_struct *next_mm;
+};
+
+static DEFINE_PER_CPU(struct ptscope_switch, ptscope_switch);
+
+static void probe_sched_switch(void *data, bool preempt, struct task_struct *prev,
+			       struct task_struct *next, unsigned int prev_state)
+{
+	this_cpu_write(ptscope_switch.prev, prev);
+	this_cpu_write(ptscope_switch.next_mm, next->mm);
+}
+
+/*
+ * tlb_flush_mm - the mm a tlb:tlb_flush event is charged to
+ *
+ * The tracepoint has no mm. A task switch is charged to the mm switched to.
+ * Every other flush runs on the CPU that flushes, in the context of the
+ * task it interrupted or runs: a local flush and an IPI sent belong to
+ * current's mm. A remote shootdown runs in the IPI handler on the receiving
+ * CPU; flush_tlb_func() returns without tracing unless the mm loaded there
+ * (not lazily) is the mm being shot down, or the flush names no mm (a batched
+ * flush after reclaim), so current->mm is the mm whose entries were flushed.
+ */
+static struct mm_struct *tlb_flush_mm(int reason)
+{
+	if (reason == TLB_FLUSH_ON_TASK_SWITCH &&
+	    this_cpu_read(ptscope_switch.prev) == current)
+		return this_cpu_read(ptscope_switch.next_mm);
+	return current->mm;
+}
+
+static int tlb_reason_index(int reason)
+{
+	switch (reason) {
+	case TLB_FLUSH_ON_TASK_SWITCH:	return PTSCOPE_TLB_TASK_SWITCH;
+	case TLB_REMOTE_SHOOTDOWN:	return PTSCOPE_TLB_REMOTE_SHOOTDOWN;
+	case TLB_LOCAL_SHOOTDOWN:	return PTSCOPE_TLB_LOCAL_SHOOTDOWN;
+	case TLB_LOCAL_MM_SHOOTDOWN:	return PTSCOPE_TLB_LOCAL_MM_SHOOTDOWN;
+	case TLB_REMOTE_SEND_IPI:	return PTSCOPE_TLB_REMOTE_SEND_IPI;
+	default:			return -1;
+	}
+}
+
+static void probe_tlb_flush(void *data, int reason, unsigned long pages)
+{
+	struct mm_struct *mm = tlb_flush_mm(reason);
+	int i = tlb_reason_index(reason);
+	struct ptscope_watcher *w;
+
+	if (i < 0)
+		return;
+	rcu_read_lock();
+	list_for_each_entry_rcu(w, &ptscope_watches, node) {
+		if (!watch_matches(w, mm))
+			continue;
+		this_cpu_inc(w->cpu->tlb[i].events);
+		if (pages == TLB_FLUSH_ALL)
+			this_cpu_inc(w->cpu->tlb[i].full);
+		else
+			this_cpu_add(w->cpu->tlb[i].pages, pages);
+	}
+	rcu_read_unlock();
+}
+
+static void probe_page_fault_user(void *data, unsigned long address,
+				  struct pt_regs *regs, unsigned long error_code)
+{
+	struct mm_struct *mm = current->mm;
+	struct ptscope_watcher *w;
+	int access;
+
+	if (error_code & X86_PF_INSTR)
+		access = PTSCOPE_FLT_EXEC;
+	else if (error_code & X86_PF_WRITE)
+		access = PTSCOPE_FLT_WRITE;
+	else
+		access = PTSCOPE_FLT_READ;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(w, &ptscope_watches, node) {
+		if (!watch_matches(w, mm))
+			continue;
+		this_cpu_inc(w->cpu->faults[PTSCOPE_FLT_TOTAL]);
+		this_cpu_inc(w->cpu->faults[access]);
+	}
+	rcu_read_unlock();
+}
+
+/* The signal a memory fault raises, as a counter index, or -1. */
+static int fault_signal_index(int sig, const struct kernel_siginfo *info)
+{
+	if (info == SEND_SIG_NOINFO || info == SEND_SIG_PRIV)
+		return -1;
+	if (sig == SIGSEGV && (info->si_code == SEGV_MAPERR ||
+			       info->si_code == SEGV_ACCERR ||
+			       info->si_code == SEGV_PKUERR))
+		return PTSCOPE_FLT_SIGSEGV;
+	if (sig == SIGBUS && (info->si_code == BUS_ADRERR ||
+			      info->si_code == BUS_MCEERR_AR))
+		return PTSCOPE_FLT_SIGBUS;
+	return -1;
+}
+
+static void probe_signal_generate(void *data, int sig, struct kernel_siginfo *info,
+				  struct task_struct *task, int group, int result)
+{
+	struct ptscope_watcher *w;
+	int i;
+
+	/* A fault's signal goes to the faulting task, which is current. */
+	if (task != current)
+		return;
+	i = fault_signal_index(sig, info);
+	if (i < 0)
+		return;
+	rcu_read_lock();
+	list_for_each_entry_rcu(w, &ptscope_watches, node)
+		if (watch_matches(w, task->mm))
+			this_cpu_inc(w->cpu->faults[i]);
+	rcu_read_unlock();
+}
+
+/* What the kretprobe on handle_mm_fault() carries from entry to return. */
+struct ptscope_fault_call {
+	unsigned long address;
+	unsigned long vm_start;
+	unsigned long vm_end;
+	unsigned int flags;
+};
+
+static bool mm_is_watched(const struct mm_struct *mm)
+{
+	struct ptscope_watcher *w;
+	bool found = false;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(w, &ptscope_watches, node) {
+		if (watch_matches(w, mm)) {
+			found = true;
+			break;
+		}
+	}
+	rcu_read_unlock();
+	return found;
+}
+
+/* handle_mm_fault(vma, address, flags, regs): entry. Nonzero skips the return. */
+static int fault_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct vm_area_struct *vma = (void *)regs_get_kernel_argument(regs, 0);
+	struct ptscope_fault_call *call = (void *)ri->data;
+	struct mm_struct *mm = current->mm;
+
+	if (!mm_is_watched(mm))
+		return 1;
+	call->address = regs_get_kernel_argument(regs, 1);
+	call->flags = regs_get_kernel_argument(regs, 2);
+	/* The vma may be gone by the return, once the fault dropped its lock. */
+	if (vma->vm_mm == mm) {
+		call->vm_start = vma->vm_start;
+		call->vm_end = vma->vm_end;
+	} else {
+		call->vm_start = 0;
+		call->vm_end = 0;
+	}
+	return 0;
+}
+
+/*
+ * fault_page_index - the page size that maps @addr after a completed fault
+ *
+ * Called on the return of handle_mm_fault() while the fault still holds
+ * mmap_lock or the VMA lock, so no upper table is freed under us; entries
+ * are read once, as GUP-fast does.
+ */
+static int fault_page_index(struct mm_struct *mm, unsigned long addr)
+{
+	pgd_t *pgdp = pgd_offset(mm, addr);
+	pgd_t pgd = READ_ONCE(*pgdp);
+	p4d_t *p4dp, p4d;
+	pud_t *pudp, pud;
+	pmd_t pmd;
+
+	if (pgd_none(pgd) || pgd_bad(pgd))
+		return PTSCOPE_FLT_PAGE_4K;
+	p4dp = p4d_offset_lockless(pgdp, pgd, addr);
+	p4d = READ_ONCE(*p4dp);
+	if (p4d_none(p4d) || p4d_bad(p4d))
+		return PTSCOPE_FLT_PAGE_4K;
+	pudp = pud_offset_lockless(p4dp, p4d, addr);
+	pud = READ_ONCE(*pudp);
+	if (pud_leaf(pud))
+		return PTSCOPE_FLT_PAGE_1G;
+	if (pud_none(pud) || pud_bad(pud))
+		return PTSCOPE_FLT_PAGE_4K;
+	pmd = READ_ONCE(*pmd_offset_lockless(pudp, pud, addr));
+	return pmd_leaf(pmd) ? PTSCOPE_FLT_PAGE_2M : PTSCOPE_FLT_PAGE_4K;
+}
+
+/* Count a completed fault against its VMA in this CPU's table. */
+static void count_fault_vma(struct ptscope_watch_cpu *c,
+			    const struct ptscope_fault_call *call, bool major)
+{
+	struct ptscope_vma_slot *s;
+
+	if (!call->vm_end)
+		goto other;
+	for (s = c->vmas; s < c->vmas + PTSCOPE_VMA_SLOTS; s++) {
+		unsigned long end = READ_ONCE(s->end);
+
+		if (!end) {
+			WRITE_ONCE(s->start, call->vm_start);
+			/* Claims the slot: pairs with merge_vmas()'s acquire. */
+			smp_store_release(&s->end, call->vm_end);
+			break;
+		}
+		if (end == call->vm_end && READ_ONCE(s->start) == call->vm_start)
+			break;
+	}
+	if (s == c->vmas + PTSCOPE_VMA_SLOTS)
+		goto other;
+	WRITE_ONCE(s->faults, s->faults + 1);
+	if (major)
+		WRITE_ONCE(s->major, s->major + 1);
+	return;
+other:
+	WRITE_ONCE(c->vma_other, c->vma_other + 1);
+}
+
+/*
+ * handle_mm_fault(): return. Counts as mm_account_fault() does: a retried
+ * attempt is not a fault yet, a failed one is neither minor nor major, and
+ * one that needed a retry (FAULT_FLAG_TRIED) is major.
+ */
+static int fault_return(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	const struct ptscope_fault_call *call = (void *)ri->data;
+	vm_fault_t ret = (__force vm_fault_t)regs_return_value(regs);
+	struct mm_struct *mm = current->mm;
+	struct ptscope_watcher *w;
+	bool done = !(ret & (VM_FAULT_RETRY | VM_FAULT_ERROR));
+	bool major = (ret & VM_FAULT_MAJOR) || (call->flags & FAULT_FLAG_TRIED);
+	bool user = call->flags & FAULT_FLAG_USER;
+	int outcome, page = -1;
+
+	if (ret & VM_FAULT_RETRY)
+		outcome = PTSCOPE_FLT_RETRY;
+	else if (ret & VM_FAULT_ERROR)
+		outcome = PTSCOPE_FLT_ERROR;
+	else
+		outcome = PTSCOPE_FLT_HANDLED;
+	/* With VM_FAULT_COMPLETED the locks are gone: the size stays unknown. */
+	if (done && !(ret & VM_FAULT_COMPLETED))
+		page = fault_page_index(mm, call->address);
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(w, &ptscope_watches, node) {
+		if (!watch_matches(w, mm))
+			continue;
+		this_cpu_inc(w->cpu->faults[outcome]);
+		if (!user)
+			this_cpu_inc(w->cpu->faults[PTSCOPE_FLT_KERNEL_MODE]);
+		if (!done)
+			continue;
+		this_cpu_inc(w->cpu->faults[major ? PTSCOPE_FLT_MAJOR : PTSCOPE_FLT_MINOR]);
+		if (page >= 0)
+			this_cpu_inc(w->cpu->faults[page]);
+		if (!(w->flags & PTSCOPE_WATCH_GLOBAL))
+			count_fault_vma(this_cpu_ptr(w->cpu), call, major);
+	}
+	rcu_read_unlock();
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Attaching and detaching the hooks, under ptscope_watch_lock.
+ */
+
+struct ptscope_tp_hook {
+	const char *name;		/* tracepoint name */
+	void *probe;
+	u32 valid;			/* PTSCOPE_CNT_F_* it feeds */
+	struct tracepoint *tp;		/* found at load time, or NULL */
+	bool attached;
+};
+
+static struct ptscope_tp_hook ptscope_tp_hooks[] = {
+	{ "sched_switch",	probe_sched_switch,	0 },
+	{ "tlb_flush",		probe_tlb_flush,	PTSCOPE_CNT_F_TLB },
+	{ "page_fault_user",	probe_page_fault_user,	PTSCOPE_CNT_F_FAULTS },
+	{ "signal_generate",	probe_signal_generate,	PTSCOPE_CNT_F_SIGNALS },
+};
+
+static struct kretprobe ptscope_fault_krp;
+static bool ptscope_fault_krp_attached;
+/* kretprobe instances missed (more faults in flight than maxactive), all runs */
+static unsigned long ptscope_fault_krp_missed;
+
+/* What the attached hooks feed: PTSCOPE_CNT_F_* */
+static u32 ptscope_hooks_valid;
+
+static void find_tracepoint(struct tracepoint *tp, void *priv)
+{
+	struct ptscope_tp_hook *h;
+
+	for (h = ptscope_tp_hooks; h < ptscope_tp_hooks + ARRAY_SIZE(ptscope_tp_hooks); h++)
+		if (!strcmp(tp->name, h->name))
+			h->tp = tp;
+}
+
+static int attach_fault_kretprobe(void)
+{
+	ptscope_fault_krp = (struct kretprobe) {
+		.kp.symbol_name	= "handle_mm_fault",
+		.entry_handler	= fault_entry,
+		.handler	= fault_return,
+		.data_size	= sizeof(struct ptscope_fault_call),
+		/* faults sleep (I/O, locks): room for many per CPU */
+		.maxactive	= 16 * num_possible_cpus(),
+	};
+	return register_kretprobe(&ptscope_fault_krp);
+}
+
+static void detach_hooks(void)
+{
+	struct ptscope_tp_hook *h;
+
+	lockdep_assert_held(&ptscope_watch_lock);
+	if (ptscope_fault_krp_attached) {
+		unregister_kretprobe(&ptscope_fault_krp);
+		ptscope_fault_krp_missed += ptscope_fault_krp.nmissed;
+		ptscope_fault_krp_attached = false;
+	}
+	for (h = ptscope_tp_hooks; h < ptscope_tp_hooks + ARRAY_SIZE(ptscope_tp_hooks); h++) {
+		if (!h->attached)
+			continue;
+		tracepoint_probe_unregister(h->tp, h->probe, NULL);
+		h->attached = false;
+	}
+	tracepoint_synchronize_unregister();
+	ptscope_hooks_valid = 0;
+}
+
+/*
+ * attach_hooks - attach every hook the kernel offers
+ *
+ * A missing or refused hook is not an error: its counters are left out of
+ * ptscope_hooks_valid and read as 0.
+ */
+static void attach_hooks(void)
+{
+	struct ptscope_tp_hook *h;
+	int err;
+
+	lockdep_assert_held(&ptscope_watch_lock);
+	for (h = ptscope_tp_hooks; h < ptscope_tp_hooks + ARRAY_SIZE(ptscope_tp_hooks); h++) {
+		if (!h->tp)
+			continue;
+		err = tracepoint_probe_register(h->tp, h->probe, NULL);
+		if (err) {
+			pr_warn_once("cannot attach to tracepoint %s: %d\n", h->name, err);
+			continue;
+		}
+		h->attached = true;
+		ptscope_hooks_valid |= h->valid;
+	}
+	err = attach_fault_kretprobe();
+	if (err) {
+		pr_warn_once("cannot attach a kretprobe to handle_mm_fault: %d\n", err);
+		return;
+	}
+	ptscope_fault_krp_attached = true;
+	ptscope_hooks_valid |= PTSCOPE_CNT_F_OUTCOME;
+}
+
+/* ------------------------------------------------------------------------
+ * Watches: creation, release, snapshots. Process context.
+ */
+
+/* The kernel's own fault counts of @task's process, as /proc/PID/stat sums them. */
+static void task_fault_counts(struct task_struct *task, u64 *min, u64 *maj)
+{
+	struct signal_struct *sig = task->signal;
+	struct task_struct *t;
+	unsigned int seq;
+
+	rcu_read_lock();
+	do {
+		seq = read_seqbegin(&sig->stats_lock);
+		*min = sig->min_flt;
+		*maj = sig->maj_flt;
+		__for_each_thread(sig, t) {
+			*min += t->min_flt;
+			*maj += t->maj_flt;
+		}
+	} while (read_seqretry(&sig->stats_lock, seq));
+	rcu_read_unlock();
+}
+
+/* dTLB load misses of @task in user mode, or NULL without a PMU that counts them. */
+static struct perf_event *dtlb_counter(struct task_struct *task)
+{
+	struct perf_event_attr attr = {
+		.type		= PERF_TYPE_HW_CACHE,
+		.size		= sizeof(attr),
+		.config		= PERF_COUNT_HW_CACHE_DTLB |
+				  (PERF_COUNT_HW_CACHE_OP_READ << 8) |
+				  (PERF_COUNT_HW_CACHE_RESULT_MISS << 16),
+		.exclude_kernel	= 1,
+		.exclude_hv	= 1,
+	};
+	struct perf_event *event;
+
+	event = perf_event_create_kernel_counter(&attr, -1, task, NULL, NULL);
+	return IS_ERR(event) ? NULL : event;
+}
+
+static void watch_free(struct ptscope_watcher *w)
+{
+	if (w->dtlb)
+		perf_event_release_kernel(w->dtlb);
+	if (w->mm)
+		mmdrop(w->mm);
+	if (w->task)
+		put_task_struct(w->task);
+	free_percpu(w->cpu);
+	kfree(w);
+}
+
+/*
+ * watch_target - take the task and mm of @pid for a watch
+ *
+ * Return: 0, -ESRCH (no such process, or exiting), -EINVAL (a kernel
+ * thread) or -EPERM (another process without CAP_SYS_PTRACE).
+ */
+static int watch_target(struct ptscope_watcher *w, pid_t nr)
+{
+	struct task_struct *task = NULL;
+	struct mm_struct *mm;
+	struct pid *pid;
+	int err;
+
+	pid = nr > 0 ? find_get_pid(nr) : NULL;
+	if (pid)
+		task = get_pid_task(pid, PIDTYPE_PID);
+	put_pid(pid);
+	if (!task)
+		return -ESRCH;
+	err = -EINVAL;
+	if (task->flags & PF_KTHREAD)
+		goto err_task;
+	err = -EPERM;
+	if (!same_thread_group(task, current) && !capable(CAP_SYS_PTRACE))
+		goto err_task;
+	err = -ESRCH;
+	mm = get_task_mm(task);
+	if (!mm)
+		goto err_task;
+	mmgrab(mm);
+	mmput(mm);
+	w->task = task;
+	w->mm = mm;
+	w->dtlb = dtlb_counter(task);
+	task_fault_counts(task, &w->kmin, &w->kmaj);
+	return 0;
+
+err_task:
+	put_task_struct(task);
+	return err;
+}
+
+static struct ptscope_watcher *watch_create(struct file *file, u32 flags, pid_t pid)
+{
+	struct ptscope_watcher *w;
+	int err;
+
+	w = kzalloc(sizeof(*w), GFP_KERNEL);
+	if (!w)
+		return ERR_PTR(-ENOMEM);
+	w->cpu = alloc_percpu(struct ptscope_watch_cpu);
+	if (!w->cpu) {
+		err = -ENOMEM;
+		goto err_free;
+	}
+	w->flags = flags;
+	w->pid = pid;
+	w->owner = file;
+	if (!(flags & PTSCOPE_WATCH_GLOBAL)) {
+		err = watch_target(w, pid);
+		if (err)
+			goto err_free;
+	}
+	return w;
+
+err_free:
+	watch_free(w);
+	return ERR_PTR(err);
+}
+
+/* Publish @w; the first watch attaches the hooks. */
+static int watch_add(struct ptscope_watcher *w)
+{
+	int id;
+
+	mutex_lock(&ptscope_watch_lock);
+	if (ptscope_nr_watches >= PTSCOPE_WATCH_MAX) {
+		id = -ENOSPC;
+		goto out;
+	}
+	id = idr_alloc(&ptscope_watch_ids, w, 1, 0, GFP_KERNEL);
+	if (id < 0)
+		goto out;
+	w->id = id;
+	if (!ptscope_nr_watches++)
+		attach_hooks();
+	w->start_ns = ktime_get_ns();
+	list_add_tail_rcu(&w->node, &ptscope_watches);
+out:
+	mutex_unlock(&ptscope_watch_lock);
+	return id;
+}
+
+/* Unpublish @w; the last watch detaches the hooks. The caller frees it after a grace period. */
+static void watch_remove(struct ptscope_watcher *w)
+{
+	lockdep_assert_held(&ptscope_watch_lock);
+	list_del_rcu(&w->node);
+	idr_remove(&ptscope_watch_ids, w->id);
+	if (!--ptscope_nr_watches)
+		detach_hooks();
+}
+
+static struct ptscope_watcher *watch_find(struct file *file, u32 id)
+{
+	struct ptscope_watcher *w;
+
+	lockdep_assert_held(&ptscope_watch_lock);
+	w = idr_find(&ptscope_watch_ids, id);
+	return w && w->owner == file ? w : NULL;
+}
+
+/**
+ * ptscope_ioctl_watch - PTSCOPE_IOC_WATCH: start a watch
+ * @file: the open device, which will own the watch
+ * @uarg: struct ptscope_watch
+ *
+ * Return: 0 with the id written back, or a negative errno; nothing is
+ * created on error.
+ */
+long ptscope_ioctl_watch(struct file *file, void __user *uarg)
+{
+	struct ptscope_watcher *w;
+	struct ptscope_watch a;
+	long usize;
+	int id;
+
+	usize = ptscope_args_in(&a, sizeof(a), sizeof(a), uarg);
+	if (usize < 0)
+		return usize;
+	if ((a.flags & ~PTSCOPE_WATCH_GLOBAL) || a.id ||
+	    memchr_inv(a.reserved, 0, sizeof(a.reserved)))
+		return -EINVAL;
+	if (a.flags & PTSCOPE_WATCH_GLOBAL) {
+		if (a.pid)
+			return -EINVAL;
+		if (!capable(CAP_SYS_ADMIN))
+			return -EPERM;
+	}
+
+	w = watch_create(file, a.flags, a.pid);
+	if (IS_ERR(w))
+		return PTR_ERR(w);
+	id = watch_add(w);
+	if (id < 0) {
+		watch_free(w);
+		return id;
+	}
+	a.id = id;
+	if (ptscope_args_out(uarg, &a, sizeof(a), usize)) {
+		mutex_lock(&ptscope_watch_lock);
+		watch_remove(w);
+		mutex_unlock(&ptscope_watch_lock);
+		synchronize_rcu();
+		watch_free(w);
+		return -EFAULT;
+	}
+	return 0;
+}
+
+/**
+ * ptscope_ioctl_unwatch - PTSCOPE_IOC_UNWATCH: release a watch of @file
+ * @file: the open device
+ * @uarg: struct ptscope_watch with @id
+ *
+ * Return: 0, or -ENOENT if @file has no such watch.
+ */
+long ptscope_ioctl_unwatch(struct file *file, void __user *uarg)
+{
+	struct ptscope_watcher *w;
+	struct ptscope_watch a;
+	long usize;
+
+	usize = ptscope_args_in(&a, sizeof(a), sizeof(a), uarg);
+	if (usize < 0)
+		return usize;
+	if (a.flags || a.pid || memchr_inv(a.reserved, 0, sizeof(a.reserved)))
+		return -EINVAL;
+
+	mutex_lock(&ptscope_watch_lock);
+	w = watch_find(file, a.id);
+	if (w)
+		watch_remove(w);
+	mutex_unlock(&ptscope_watch_lock);
+	if (!w)
+		return -ENOENT;
+	synchronize_rcu();
+	watch_free(w);
+	return 0;
+}
+
+/**
+ * ptscope_counters_release - release every watch of a file being closed
+ * @file: the open device
+ */
+void ptscope_counters_release(struct file *file)
+{
+	struct ptscope_watcher *w, *tmp;
+	LIST_HEAD(gone);
+
+	mutex_lock(&ptscope_watch_lock);
+	list_for_each_entry_safe(w, tmp, &ptscope_watches, node) {
+		if (w->owner != file)
+			continue;
+		watch_remove(w);
+		list_add(&w->gone, &gone);
+	}
+	mutex_unlock(&ptscope_watch_lock);
+	if (list_empty(&gone))
+		return;
+	synchronize_rcu();
+	list_for_each_entry_safe(w, tmp, &gone, gone)
+		watch_free(w);
+}
+
+static int vma_cmp_faults(const void *a, const void *b)
+{
+	const struct ptscope_fault_vma *x = a, *y = b;
+
+	if (x->faults != y->faults)
+		return x->faults < y->faults ? 1 : -1;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/*
+ * merge_vmas - fold every CPU's VMA table into @vmas, most faults first
+ *
+ * @vmas has room for @max; what does not fit goes to c->vma_other.
+ * Return: the number of entries filled.
+ */
+static unsigned int merge_vmas(const struct ptscope_watcher *w,
+			       struct ptscope_fault_vma *vmas, unsigned int max,
+			       struct ptscope_counters *c)
+{
+	unsigned int n = 0, i, cpu;
+
+	for_each_possible_cpu(cpu) {
+		const struct ptscope_watch_cpu *pc = per_cpu_ptr(w->cpu, cpu);
+		const struct ptscope_vma_slot *s;
+
+		for (s = pc->vmas; s < pc->vmas + PTSCOPE_VMA_SLOTS; s++) {
+			/* A claimed slot has its start: see count_fault_vma(). */
+			unsigned long end = smp_load_acquire(&s->end);
+			unsigned long start = READ_ONCE(s->start);
+
+			if (!end)
+				break;
+			for (i = 0; i < n; i++)
+				if (vmas[i].start == start && vmas[i].end == end)
+					break;
+			if (i == n && n == max) {
+				c->vma_other += READ_ONCE(s->faults);
+				continue;
+			}
+			if (i == n) {
+				vmas[n++] = (struct ptscope_fault_vma) {
+					.start = start, .end = end,
+				};
+			}
+			vmas[i].faults += READ_ONCE(s->faults);
+			vmas[i].major += READ_ONCE(s->major);
+		}
+	}
+	sort(vmas, n, sizeof(*vmas), vma_cmp_faults, NULL);
+	return n;
+}
+
+/*
+ * watch_snapshot - sum @w's counters into @c
+ *
+ * Called with ptscope_watch_lock held, which keeps @w alive; the counters
+ * move on while they are summed, each one is read whole.
+ */
+static int watch_snapshot(const struct ptscope_watcher *w,
+			  struct ptscope_counters *c)
+{
+	struct ptscope_fault_vma *vmas;
+	unsigned int cpu, i, n, max = 2 * PTSCOPE_VMA_SLOTS;
+
+	lockdep_assert_held(&ptscope_watch_lock);
+	for_each_possible_cpu(cpu) {
+		const struct ptscope_watch_cpu *pc = per_cpu_ptr(w->cpu, cpu);
+
+		for (i = 0; i < PTSCOPE_FLT_MAX; i++)
+			c->faults[i] += READ_ONCE(pc->faults[i]);
+		for (i = 0; i < PTSCOPE_TLB_MAX; i++) {
+			c->tlb[i].events += READ_ONCE(pc->tlb[i].events);
+			c->tlb[i].full += READ_ONCE(pc->tlb[i].full);
+			c->tlb[i].pages += READ_ONCE(pc->tlb[i].pages);
+		}
+		c->vma_other += READ_ONCE(pc->vma_other);
+	}
+
+	vmas = kcalloc(max, sizeof(*vmas), GFP_KERNEL);
+	if (!vmas)
+		return -ENOMEM;
+	n = merge_vmas(w, vmas, max, c);
+	c->nr_vmas = min_t(unsigned int, n, PTSCOPE_FAULT_VMAS);
+	memcpy(c->vmas, vmas, c->nr_vmas * sizeof(*vmas));
+	for (i = c->nr_vmas; i < n; i++)
+		c->vma_other += vmas[i].faults;
+	kfree(vmas);
+
+	c->pid = w->pid;
+	c->watch_flags = w->flags;
+	c->valid = ptscope_hooks_valid;
+	c->elapsed_ns = ktime_get_ns() - w->start_ns;
+	c->state = w->mm && !atomic_read(&w->mm->mm_users) ?
+		   PTSCOPE_WATCH_GONE : PTSCOPE_WATCH_ACTIVE;
+	if (w->task) {
+		u64 min, maj;
+
+		task_fault_counts(w->task, &min, &maj);
+		c->faults[PTSCOPE_FLT_KERNEL_MIN] = min - w->kmin;
+		c->faults[PTSCOPE_FLT_KERNEL_MAJ] = maj - w->kmaj;
+		c->valid |= PTSCOPE_CNT_F_KERNEL;
+	}
+	if (w->dtlb) {
+		u64 enabled, running;
+
+		c->dtlb_misses = perf_event_read_value(w->dtlb, &enabled, &running);
+		c->valid |= PTSCOPE_CNT_F_DTLB;
+	}
+	return 0;
+}
+
+/**
+ * ptscope_ioctl_counters - PTSCOPE_IOC_COUNTERS: snapshot a watch of @file
+ * @file: the open device
+ * @uarg: struct ptscope_counters with @id
+ *
+ * Return: 0, -ENOENT (no such watch on @file), or another negative errno.
+ */
+long ptscope_ioctl_counters(struct file *file, void __user *uarg)
+{
+	struct ptscope_watcher *w;
+	struct ptscope_counters *c;
+	long usize, err;
+	u32 id;
+
+	c = kzalloc(sizeof(*c), GFP_KERNEL);
+	if (!c)
+		return -ENOMEM;
+	usize = ptscope_args_in(c, sizeof(*c), sizeof(*c), uarg);
+	err = usize;
+	if (usize < 0)
+		goto out;
+	err = -EINVAL;
+	if (c->flags || memchr_inv(c->reserved, 0, sizeof(c->reserved)))
+		goto out;
+	/* Everything else is out: start from zero whatever the caller left. */
+	id = c->id;
+	memset(c, 0, sizeof(*c));
+	c->size = usize;
+	c->id = id;
+
+	mutex_lock(&ptscope_watch_lock);
+	w = watch_find(file, c->id);
+	err = w ? watch_snapshot(w, c) : -ENOENT;
+	mutex_unlock(&ptscope_watch_lock);
+	if (!err)
+		err = ptscope_args_out(uarg, c, sizeof(*c), usize);
+out:
+	kfree(c);
+	return err;
+}
+
+/* ------------------------------------------------------------------------
+ * debugfs ptscope/counters: every watch, as "watch ID KEY VALUE..." lines.
+ */
+
+static const char *const ptscope_fault_names[PTSCOPE_FLT_MAX] = {
+	[PTSCOPE_FLT_TOTAL]	= "total",
+	[PTSCOPE_FLT_READ]	= "read",
+	[PTSCOPE_FLT_WRITE]	= "write",
+	[PTSCOPE_FLT_EXEC]	= "exec",
+	[PTSCOPE_FLT_MINOR]	= "minor",
+	[PTSCOPE_FLT_MAJOR]	= "major",
+	[PTSCOPE_FLT_HANDLED]	= "handled",
+	[PTSCOPE_FLT_RETRY]	= "retry",
+	[PTSCOPE_FLT_ERROR]	= "error",
+	[PTSCOPE_FLT_SIGSEGV]	= "sigsegv",
+	[PTSCOPE_FLT_SIGBUS]	= "sigbus",
+	[PTSCOPE_FLT_KERNEL_MODE] = "kernel_mode",
+	[PTSCOPE_FLT_PAGE_4K]	= "page_4k",
+	[PTSCOPE_FLT_PAGE_2M]	= "page_2m",
+	[PTSCOPE_FLT_PAGE_1G]	= "page_1g",
+	[PTSCOPE_FLT_KERNEL_MIN] = "kernel_min_flt",
+	[PTSCOPE_FLT_KERNEL_MAJ] = "kernel_maj_flt",
+};
+
+static const char *const ptscope_tlb_names[PTSCOPE_TLB_MAX] = {
+	[PTSCOPE_TLB_TASK_SWITCH]	= "task_switch",
+	[PTSCOPE_TLB_REMOTE_SHOOTDOWN]	= "remote_shootdown",
+	[PTSCOPE_TLB_LOCAL_SHOOTDOWN]	= "local_shootdown",
+	[PTSCOPE_TLB_LOCAL_MM_SHOOTDOWN] = "local_mm_shootdown",
+	[PTSCOPE_TLB_REMOTE_SEND_IPI]	= "remote_send_ipi",
+};
+
+static void show_watch(struct seq_file *m, const struct ptscope_watcher *w,
+		       const struct ptscope_counters *c)
+{
+	unsigned int i;
+
+	seq_printf(m, "watch %u pid %d%s state %s\n", w->id, c->pid,
+		   w->flags & PTSCOPE_WATCH_GLOBAL ? " global" : "",
+		   c->state == PTSCOPE_WATCH_GONE ? "gone" : "active");
+	seq_printf(m, "watch %u elapsed_ns %llu\n", w->id, c->elapsed_ns);
+	for (i = 0; i < PTSCOPE_FLT_MAX; i++)
+		if (ptscope_fault_names[i])
+			seq_printf(m, "watch %u fault.%s %llu\n", w->id,
+				   ptscope_fault_names[i], c->faults[i]);
+	for (i = 0; i < PTSCOPE_TLB_MAX; i++)
+		if (ptscope_tlb_names[i])
+			seq_printf(m, "watch %u tlb.%s %llu full %llu pages %llu\n",
+				   w->id, ptscope_tlb_names[i], c->tlb[i].events,
+				   c->tlb[i].full, c->tlb[i].pages);
+	if (c->valid & PTSCOPE_CNT_F_DTLB)
+		seq_printf(m, "watch %u dtlb_misses %llu\n", w->id, c->dtlb_misses);
+	else
+		seq_printf(m, "watch %u dtlb_misses unsupported\n", w->id);
+	for (i = 0; i < c->nr_vmas; i++)
+		seq_printf(m, "watch %u vma %llx-%llx faults %llu major %llu\n", w->id,
+			   c->vmas[i].start, c->vmas[i].end, c->vmas[i].faults,
+			   c->vmas[i].major);
+	seq_printf(m, "watch %u vma_other %llu\n", w->id, c->vma_other);
+}
+
+static int counters_show(struct seq_file *m, void *unused)
+{
+	const struct ptscope_tp_hook *h;
+	struct ptscope_watcher *w;
+	struct ptscope_counters *c;
+	int err = 0;
+
+	c = kmalloc(sizeof(*c), GFP_KERNEL);
+	if (!c)
+		return -ENOMEM;
+	mutex_lock(&ptscope_watch_lock);
+	seq_printf(m, "watches %u\n", ptscope_nr_watches);
+	seq_puts(m, "hooks");
+	for (h = ptscope_tp_hooks; h < ptscope_tp_hooks + ARRAY_SIZE(ptscope_tp_hooks); h++)
+		if (h->attached)
+			seq_printf(m, " %s", h->name);
+	if (ptscope_fault_krp_attached)
+		seq_puts(m, " kretprobe:handle_mm_fault");
+	seq_puts(m, "\n");
+	seq_printf(m, "kretprobe_missed %lu\n", ptscope_fault_krp_missed +
+		   (ptscope_fault_krp_attached ? ptscope_fault_krp.nmissed : 0));
+	list_for_each_entry(w, &ptscope_watches, node) {
+		memset(c, 0, sizeof(*c));
+		err = watch_snapshot(w, c);
+		if (err)
+			break;
+		show_watch(m, w, c);
+	}
+	mutex_unlock(&ptscope_watch_lock);
+	kfree(c);
+	return err;
+}
+DEFINE_SHOW_ATTRIBUTE(counters);
+
+/**
+ * ptscope_counters_debugfs - create ptscope/counters
+ * @dir: the module's debugfs directory
+ */
+void ptscope_counters_debugfs(struct dentry *dir)
+{
+	debugfs_create_file("counters", 0444, dir, NULL, &counters_fops);
+}
+
+/**
+ * ptscope_counters_init - find the tracepoints the counters attach to
+ *
+ * Nothing is attached until the first watch. A tracepoint this kernel
+ * lacks leaves its counters out of struct ptscope_counters.valid.
+ */
+void ptscope_counters_init(void)
+{
+	for_each_kernel_tracepoint(find_tracepoint, NULL);
+}
