@@ -589,7 +589,6 @@ static int watch_target(struct ptscope_watcher *w, pid_t nr)
 	w->task = task;
 	w->mm = mm;
 	w->dtlb = dtlb_counter(task);
-	task_fault_counts(task, &w->kmin, &w->kmaj);
 	return 0;
 
 err_task:
@@ -643,6 +642,12 @@ static int watch_add(struct ptscope_watcher *w)
 		attach_hooks();
 	w->start_ns = ktime_get_ns();
 	list_add_tail_rcu(&w->node, &ptscope_watches);
+	/*
+	 * The kernel's counts start after ours: a fault of a busy target in
+	 * between is in ours only, never the other way round.
+	 */
+	if (w->task)
+		task_fault_counts(w->task, &w->kmin, &w->kmaj);
 out:
 	mutex_unlock(&ptscope_watch_lock);
 	return id;

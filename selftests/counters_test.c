@@ -1,0 +1,780 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ptscope selftests: the TLB flush and page-fault counters (PTSCOPE_IOC_WATCH,
+ * PTSCOPE_IOC_UNWATCH, PTSCOPE_IOC_COUNTERS, debugfs ptscope/counters).
+ * Every count is checked against what the kernel says elsewhere: getrusage,
+ * /proc/PID/stat, wait4, /proc/self/pagemap, tracefs, the exit signal.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/capability.h>
+
+#include "kselftest_harness.h"
+#include <uapi/ptscope.h>
+#include "ptscope_util.h"
+
+#define PAGE		4096UL
+#define TRACEFS		"/sys/kernel/tracing"
+
+static int watch(int fd, pid_t pid, __u32 flags)
+{
+	struct ptscope_watch w = { .size = sizeof(w), .flags = flags, .pid = pid };
+
+	if (ioctl(fd, PTSCOPE_IOC_WATCH, &w))
+		return -errno;
+	return w.id;
+}
+
+static int unwatch(int fd, __u32 id)
+{
+	struct ptscope_watch w = { .size = sizeof(w), .id = id };
+
+	return ioctl(fd, PTSCOPE_IOC_UNWATCH, &w) ? -errno : 0;
+}
+
+static int counters(int fd, __u32 id, struct ptscope_counters *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->size = sizeof(*c);
+	c->id = id;
+	return ioctl(fd, PTSCOPE_IOC_COUNTERS, c) ? -errno : 0;
+}
+
+/* vma_faults - faults counted for the VMA that contains @addr */
+static __u64 vma_faults(const struct ptscope_counters *c, const void *addr, __u64 *major)
+{
+	__u32 i;
+
+	for (i = 0; i < c->nr_vmas; i++) {
+		if (c->vmas[i].start <= (uintptr_t)addr && (uintptr_t)addr < c->vmas[i].end) {
+			if (major)
+				*major = c->vmas[i].major;
+			return c->vmas[i].faults;
+		}
+	}
+	if (major)
+		*major = 0;
+	return 0;
+}
+
+static long self_minflt(void)
+{
+	struct rusage ru;
+
+	return getrusage(RUSAGE_SELF, &ru) ? -1 : ru.ru_minflt;
+}
+
+/* stat_majflt - field 12 of /proc/PID/stat */
+static long stat_majflt(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	long majflt = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fgets(buf, sizeof(buf), f)) {
+		p = strrchr(buf, ')');
+		/* after ") ": state ppid pgrp session tty tpgid flags minflt cminflt majflt */
+		if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %ld", &majflt) != 1)
+			majflt = -1;
+	}
+	fclose(f);
+	return majflt;
+}
+
+/* pages_swapped - pages of [p, p + n pages) that pagemap shows swapped out */
+static int pages_swapped(const void *p, int n)
+{
+	int fd = open("/proc/self/pagemap", O_RDONLY), i, swapped = 0;
+	uint64_t e;
+
+	if (fd < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		off_t off = ((uintptr_t)p / PAGE + i) * sizeof(e);
+
+		if (pread(fd, &e, sizeof(e), off) != sizeof(e)) {
+			swapped = -1;
+			break;
+		}
+		swapped += !!(e & (1ULL << 62));
+	}
+	close(fd);
+	return swapped;
+}
+
+static int write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC), ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, s, strlen(s)) == (ssize_t)strlen(s);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+/* swap_on_zram - a swap device, on zram0 if none is active; 0 or -1 */
+static int swap_on_zram(void)
+{
+	char line[256];
+	int lines = 0;
+	FILE *f = fopen("/proc/swaps", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		lines++;
+	fclose(f);
+	if (lines > 1)
+		return 0;
+	if (access("/sys/block/zram0/disksize", W_OK))
+		return -1;
+	write_file("/sys/block/zram0/disksize", "64M");
+	return system("mkswap /dev/zram0 >/dev/null 2>&1 && swapon /dev/zram0") ? -1 : 0;
+}
+
+/* proc_state - the state letter of /proc/PID/stat */
+static char proc_state(pid_t pid)
+{
+	char path[64], buf[512], *p, state = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (fgets(buf, sizeof(buf), f)) {
+		p = strrchr(buf, ')');
+		if (p)
+			state = p[2];
+	}
+	fclose(f);
+	return state;
+}
+
+/*
+ * A child that waits for a byte on a pipe, runs @fn, then exits. It is
+ * asleep on the pipe when start_child() returns, so it faults nothing until
+ * run_child().
+ */
+struct child {
+	pid_t pid;
+	int go;		/* write end: start */
+};
+
+static int start_child(struct child *ch, void (*fn)(void))
+{
+	int p[2], ready[2];
+	char b;
+
+	if (pipe(p) || pipe(ready))
+		return -1;
+	ch->pid = fork();
+	if (ch->pid < 0)
+		return -1;
+	if (ch->pid == 0) {
+		close(p[1]);
+		close(ready[0]);
+		if (write(ready[1], &b, 1) == 1 && read(p[0], &b, 1) == 1)
+			fn();
+		_exit(0);
+	}
+	close(p[0]);
+	close(ready[1]);
+	if (read(ready[0], &b, 1) != 1)
+		return -1;
+	close(ready[0]);
+	while (proc_state(ch->pid) != 'S')
+		usleep(1000);
+	ch->go = p[1];
+	return 0;
+}
+
+static int run_child(struct child *ch, int *status, struct rusage *ru)
+{
+	char b = 1;
+
+	if (write(ch->go, &b, 1) != 1)
+		return -1;
+	close(ch->go);
+	return wait4(ch->pid, status, 0, ru) == ch->pid ? 0 : -1;
+}
+
+#define CHILD_PAGES 32
+
+static void touch_pages(void)
+{
+	char *p = mmap(NULL, CHILD_PAGES * PAGE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int i;
+
+	if (p == MAP_FAILED)
+		_exit(1);
+	madvise(p, CHILD_PAGES * PAGE, MADV_NOHUGEPAGE);
+	for (i = 0; i < CHILD_PAGES; i++)
+		p[i * PAGE] = 1;
+}
+
+static void write_read_only(void)
+{
+	char *p = mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		_exit(1);
+	*(volatile char *)p = 1;
+}
+
+static void read_past_eof(void)
+{
+	int fd = memfd_create("ptscope", 0);
+	char *p = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, fd, 0);
+
+	if (fd < 0 || p == MAP_FAILED)
+		_exit(1);
+	(void)*(volatile char *)p;
+}
+
+static void stay_idle(void)
+{
+	pause();
+}
+
+FIXTURE(counters) {
+	int fd;
+	struct ptscope_counters a, b;
+};
+
+FIXTURE_SETUP(counters)
+{
+	if (access(PTSCOPE_DEV, F_OK))
+		SKIP(return, PTSCOPE_DEV " missing: is ptscope.ko loaded?");
+	self->fd = open(PTSCOPE_DEV, O_RDWR);
+	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", PTSCOPE_DEV, strerror(errno));
+	/* fault the snapshots in now, not between two of them */
+	memset(&self->a, 0, sizeof(self->a));
+	memset(&self->b, 0, sizeof(self->b));
+}
+
+FIXTURE_TEARDOWN(counters)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+#define DELTA(f)	(self->b.faults[f] - self->a.faults[f])
+
+/*
+ * The article's example: 1 GiB mapped, one byte written every 4096 bytes
+ * for 64 pages: exactly 64 new minor faults, all in that VMA, as getrusage
+ * and the kernel's own min_flt say.
+ */
+TEST_F(counters, article_64_minor_faults)
+{
+	const size_t len = 1UL << 30;
+	long ru0, ru1;
+	char *p;
+	int id, i;
+
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		 -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	/* 4 KiB pages: a THP would take the 64 writes in one fault */
+	ASSERT_EQ(0, madvise(p, len, MADV_NOHUGEPAGE));
+	id = watch(self->fd, getpid(), 0);
+	ASSERT_LT(0, id) TH_LOG("watch: %s", strerror(-id));
+
+	ASSERT_EQ(0, counters(self->fd, id, &self->a));
+	if (!(self->a.valid & PTSCOPE_CNT_F_OUTCOME))
+		SKIP(goto out, "no kretprobe on handle_mm_fault in this kernel");
+	ru0 = self_minflt();
+	for (i = 0; i < 64; i++)
+		p[i * PAGE] = 1;
+	ru1 = self_minflt();
+	ASSERT_EQ(0, counters(self->fd, id, &self->b));
+
+	EXPECT_EQ(64, vma_faults(&self->b, p, NULL) - vma_faults(&self->a, p, NULL));
+	EXPECT_EQ(ru1 - ru0, DELTA(PTSCOPE_FLT_MINOR));
+	EXPECT_EQ(ru1 - ru0, DELTA(PTSCOPE_FLT_KERNEL_MIN));
+	EXPECT_EQ(0, DELTA(PTSCOPE_FLT_MAJOR));
+	EXPECT_EQ(64, DELTA(PTSCOPE_FLT_WRITE));
+	EXPECT_LE(64, DELTA(PTSCOPE_FLT_TOTAL));
+	EXPECT_LE(64, DELTA(PTSCOPE_FLT_PAGE_4K));
+	EXPECT_EQ(0, DELTA(PTSCOPE_FLT_PAGE_2M));
+	EXPECT_EQ(PTSCOPE_WATCH_ACTIVE, self->b.state);
+	EXPECT_EQ(getpid(), self->b.pid);
+	EXPECT_LT(self->a.elapsed_ns, self->b.elapsed_ns);
+out:
+	EXPECT_EQ(0, unwatch(self->fd, id));
+	munmap(p, len);
+}
+
+/* A page swapped out to zram and touched again: major faults, as /proc/PID/stat counts them. */
+TEST_F(counters, swapped_page_major_faults)
+{
+	const int n = 16;
+	long maj0, maj1;
+	int id, i, swapped;
+	char *p;
+
+	if (swap_on_zram())
+		SKIP(return, "no swap, and zram0 cannot be set up (zram module, mkswap, swapon)");
+	p = mmap(NULL, n * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, madvise(p, n * PAGE, MADV_NOHUGEPAGE));
+	for (i = 0; i < n; i++)
+		memset(p + i * PAGE, i + 1, PAGE);
+	if (madvise(p, n * PAGE, MADV_PAGEOUT))
+		SKIP(goto out_unmap, "MADV_PAGEOUT: %s", strerror(errno));
+	swapped = pages_swapped(p, n);
+	if (swapped <= 0)
+		SKIP(goto out_unmap, "MADV_PAGEOUT swapped nothing out");
+
+	id = watch(self->fd, getpid(), 0);
+	ASSERT_LT(0, id);
+	ASSERT_EQ(0, counters(self->fd, id, &self->a));
+	maj0 = stat_majflt(getpid());
+	for (i = 0; i < n; i++)
+		EXPECT_EQ(i + 1, ((volatile char *)p)[i * PAGE]);
+	maj1 = stat_majflt(getpid());
+	ASSERT_EQ(0, counters(self->fd, id, &self->b));
+
+	ksft_print_msg("%d of %d pages swapped out; %ld major faults (/proc/PID/stat), %llu counted\n",
+		       swapped, n, maj1 - maj0, DELTA(PTSCOPE_FLT_MAJOR));
+	EXPECT_LE(0, maj0);
+	EXPECT_LE(1, maj1 - maj0);
+	EXPECT_EQ(maj1 - maj0, DELTA(PTSCOPE_FLT_MAJOR));
+	EXPECT_EQ(maj1 - maj0, DELTA(PTSCOPE_FLT_KERNEL_MAJ));
+	{
+		__u64 major0, major1;
+
+		vma_faults(&self->a, p, &major0);
+		vma_faults(&self->b, p, &major1);
+		EXPECT_EQ(maj1 - maj0, major1 - major0);
+	}
+	EXPECT_EQ(0, pages_swapped(p, n));
+	EXPECT_EQ(0, unwatch(self->fd, id));
+out_unmap:
+	munmap(p, n * PAGE);
+}
+
+/* A write to read-only memory: one SIGSEGV, the signal the child died of. */
+TEST_F(counters, write_read_only_one_sigsegv)
+{
+	struct child ch;
+	int id, status;
+
+	ASSERT_EQ(0, start_child(&ch, write_read_only));
+	id = watch(self->fd, ch.pid, 0);
+	ASSERT_LT(0, id);
+	ASSERT_EQ(0, run_child(&ch, &status, NULL));
+	ASSERT_TRUE(WIFSIGNALED(status));
+	ASSERT_EQ(SIGSEGV, WTERMSIG(status));
+	ASSERT_EQ(0, counters(self->fd, id, &self->b));
+	if (!(self->b.valid & PTSCOPE_CNT_F_SIGNALS))
+		SKIP(return, "no signal:signal_generate tracepoint");
+	EXPECT_EQ(1, self->b.faults[PTSCOPE_FLT_SIGSEGV]);
+	EXPECT_EQ(0, self->b.faults[PTSCOPE_FLT_SIGBUS]);
+	EXPECT_LE(1, self->b.faults[PTSCOPE_FLT_WRITE]);
+	EXPECT_EQ(PTSCOPE_WATCH_GONE, self->b.state);
+}
+
+/* A read past the end of a file: one SIGBUS, from a failed handle_mm_fault(). */
+TEST_F(counters, read_past_eof_one_sigbus)
+{
+	struct child ch;
+	int id, status;
+
+	ASSERT_EQ(0, start_child(&ch, read_past_eof));
+	id = watch(self->fd, ch.pid, 0);
+	ASSERT_LT(0, id);
+	ASSERT_EQ(0, run_child(&ch, &status, NULL));
+	ASSERT_TRUE(WIFSIGNALED(status));
+	ASSERT_EQ(SIGBUS, WTERMSIG(status));
+	ASSERT_EQ(0, counters(self->fd, id, &self->b));
+	if (!(self->b.valid & PTSCOPE_CNT_F_SIGNALS))
+		SKIP(return, "no signal:signal_generate tracepoint");
+	EXPECT_EQ(1, self->b.faults[PTSCOPE_FLT_SIGBUS]);
+	EXPECT_EQ(0, self->b.faults[PTSCOPE_FLT_SIGSEGV]);
+	EXPECT_EQ(1, self->b.faults[PTSCOPE_FLT_ERROR]);
+}
+
+/* Counters of an exited target stay readable, and match wait4() and debugfs, until released. */
+TEST_F(counters, exited_target_readable_until_released)
+{
+	char key[64], val[128];
+	struct rusage ru;
+	struct child ch;
+	int id, status;
+
+	ASSERT_EQ(0, start_child(&ch, touch_pages));
+	id = watch(self->fd, ch.pid, 0);
+	ASSERT_LT(0, id);
+	ASSERT_EQ(0, run_child(&ch, &status, &ru));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, counters(self->fd, id, &self->b));
+
+	EXPECT_EQ(PTSCOPE_WATCH_GONE, self->b.state);
+	EXPECT_EQ(ch.pid, self->b.pid);
+	/* wait4 counts from fork on, the watch from the go byte on */
+	EXPECT_LE(self->b.faults[PTSCOPE_FLT_KERNEL_MIN], (__u64)ru.ru_minflt);
+	EXPECT_EQ(self->b.faults[PTSCOPE_FLT_KERNEL_MIN], self->b.faults[PTSCOPE_FLT_MINOR]);
+	EXPECT_EQ(CHILD_PAGES, self->b.vmas[0].faults) TH_LOG("the child's mapping has the most faults");
+
+	/* debugfs shows the same numbers */
+	snprintf(key, sizeof(key), "watch %d fault.minor", id);
+	ASSERT_NE(NULL, debugfs_value("counters", key, val, sizeof(val)));
+	EXPECT_EQ(self->b.faults[PTSCOPE_FLT_MINOR], strtoull(val, NULL, 10));
+	snprintf(key, sizeof(key), "watch %d pid", id);
+	ASSERT_NE(NULL, debugfs_value("counters", key, val, sizeof(val)));
+	EXPECT_EQ(ch.pid, atoi(val));
+	EXPECT_NE(NULL, strstr(val, "state gone"));
+
+	EXPECT_EQ(0, unwatch(self->fd, id));
+	EXPECT_EQ(-ENOENT, counters(self->fd, id, &self->b));
+	EXPECT_EQ(NULL, debugfs_value("counters", key, val, sizeof(val)));
+}
+
+/* Faults of other processes add nothing to a watched, idle target. */
+TEST_F(counters, unwatched_process_adds_nothing)
+{
+	struct child idle, busy;
+	struct rusage ru;
+	int id, status;
+
+	ASSERT_EQ(0, start_child(&idle, stay_idle));
+	id = watch(self->fd, idle.pid, 0);
+	ASSERT_LT(0, id);
+	ASSERT_EQ(0, counters(self->fd, id, &self->a));
+
+	ASSERT_EQ(0, start_child(&busy, touch_pages));
+	ASSERT_EQ(0, run_child(&busy, &status, &ru));
+	EXPECT_LE(CHILD_PAGES, ru.ru_minflt) TH_LOG("the busy child did fault");
+
+	ASSERT_EQ(0, counters(self->fd, id, &self->b));
+	EXPECT_EQ(0, memcmp(self->a.faults, self->b.faults, sizeof(self->a.faults)));
+	EXPECT_EQ(0, self->b.tlb[PTSCOPE_TLB_REMOTE_SHOOTDOWN].events);
+	EXPECT_EQ(0, self->b.tlb[PTSCOPE_TLB_LOCAL_MM_SHOOTDOWN].events);
+	EXPECT_EQ(PTSCOPE_WATCH_ACTIVE, self->b.state);
+	kill(idle.pid, SIGKILL);
+	waitpid(idle.pid, NULL, 0);
+	close(idle.go);
+}
+
+/* A global watch sees another process's faults; its own VMA table stays empty. */
+TEST_F(counters, global_watch_counts_everyone)
+{
+	struct child busy;
+	struct rusage ru;
+	int id, status;
+
+	id = watch(self->fd, 0, PTSCOPE_WATCH_GLOBAL);
+	ASSERT_LT(0, id);
+	ASSERT_EQ(0, counters(self->fd, id, &self->a));
+	ASSERT_EQ(0, start_child(&busy, touch_pages));
+	ASSERT_EQ(0, run_child(&busy, &status, &ru));
+	ASSERT_EQ(0, counters(self->fd, id, &self->b));
+	EXPECT_LE((__u64)ru.ru_minflt, DELTA(PTSCOPE_FLT_MINOR));
+	EXPECT_EQ(0, self->b.nr_vmas);
+	EXPECT_EQ(0, self->b.valid & PTSCOPE_CNT_F_KERNEL);
+	EXPECT_EQ(PTSCOPE_WATCH_GLOBAL, self->b.watch_flags);
+}
+
+/* Remote shootdowns: two threads on two CPUs, one changing the mappings. */
+struct spinner {
+	char *mem;
+	atomic_int running, stop;
+	pid_t tid;
+};
+
+static int pin_to_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+static void *spin(void *arg)
+{
+	struct spinner *s = arg;
+
+	s->tid = gettid();
+	if (pin_to_cpu(1))
+		return NULL;
+	atomic_store(&s->running, 1);
+	while (!atomic_load(&s->stop))
+		((volatile char *)s->mem)[0]++;
+	return NULL;
+}
+
+/* trace_count - lines of the tracefs buffer, comments left out */
+static int trace_count(void)
+{
+	char line[512];
+	int n = 0;
+	FILE *f = fopen(TRACEFS "/trace", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		n += line[0] != '#';
+	fclose(f);
+	return n;
+}
+
+TEST_F(counters, remote_shootdowns_match_tracefs)
+{
+	struct spinner s = { 0 };
+	char filter[128];
+	pthread_t th;
+	int id, i, traced;
+	char *page;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		SKIP(return, "needs 2 CPUs");
+	if (access(TRACEFS "/events/tlb/tlb_flush/enable", W_OK))
+		SKIP(return, "no tracefs event tlb/tlb_flush");
+	s.mem = mmap(NULL, 16 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, s.mem);
+	memset(s.mem, 1, 16 * PAGE);
+	ASSERT_EQ(0, pin_to_cpu(0));
+	id = watch(self->fd, getpid(), 0);
+	ASSERT_LT(0, id);
+	ASSERT_EQ(0, pthread_create(&th, NULL, spin, &s));
+	while (!atomic_load(&s.running))
+		sched_yield();
+
+	/* reason 1 is TLB_REMOTE_SHOOTDOWN; the trace's pid is the interrupted task */
+	snprintf(filter, sizeof(filter), "reason == 1 && (common_pid == %d || common_pid == %d)",
+		 getpid(), s.tid);
+	ASSERT_EQ(0, write_file(TRACEFS "/tracing_on", "0"));
+	ASSERT_EQ(0, write_file(TRACEFS "/trace", ""));
+	ASSERT_EQ(0, write_file(TRACEFS "/events/tlb/tlb_flush/filter", filter));
+	ASSERT_EQ(0, write_file(TRACEFS "/events/tlb/tlb_flush/enable", "1"));
+	ASSERT_EQ(0, write_file(TRACEFS "/tracing_on", "1"));
+	ASSERT_EQ(0, counters(self->fd, id, &self->a));
+	for (i = 0; i < 50; i++) {
+		ASSERT_EQ(0, mprotect(s.mem + PAGE, PAGE, PROT_READ));
+		ASSERT_EQ(0, mprotect(s.mem + PAGE, PAGE, PROT_READ | PROT_WRITE));
+		page = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		ASSERT_NE(MAP_FAILED, page);
+		page[0] = 1;
+		ASSERT_EQ(0, munmap(page, PAGE));
+	}
+	ASSERT_EQ(0, counters(self->fd, id, &self->b));
+	write_file(TRACEFS "/tracing_on", "0");
+	atomic_store(&s.stop, 1);
+	pthread_join(th, NULL);
+	traced = trace_count();
+	write_file(TRACEFS "/events/tlb/tlb_flush/enable", "0");
+	write_file(TRACEFS "/events/tlb/tlb_flush/filter", "0");
+
+	ASSERT_LE(0, traced);
+	ksft_print_msg("remote shootdowns: %d traced, %llu counted\n", traced,
+		       self->b.tlb[PTSCOPE_TLB_REMOTE_SHOOTDOWN].events -
+		       self->a.tlb[PTSCOPE_TLB_REMOTE_SHOOTDOWN].events);
+	EXPECT_LT(0, traced) TH_LOG("no remote shootdown happened");
+	EXPECT_EQ(traced, self->b.tlb[PTSCOPE_TLB_REMOTE_SHOOTDOWN].events -
+			  self->a.tlb[PTSCOPE_TLB_REMOTE_SHOOTDOWN].events);
+	EXPECT_LT(0, self->b.tlb[PTSCOPE_TLB_REMOTE_SEND_IPI].events -
+		     self->a.tlb[PTSCOPE_TLB_REMOTE_SEND_IPI].events);
+	EXPECT_EQ(0, unwatch(self->fd, id));
+	munmap(s.mem, 16 * PAGE);
+}
+
+/* dTLB misses are counted exactly where the CPU has a PMU that perf knows. */
+TEST_F(counters, dtlb_only_with_a_pmu)
+{
+	char val[64], key[64];
+	int id, has_pmu = !access("/sys/bus/event_source/devices/cpu", F_OK) ||
+			  !access("/sys/bus/event_source/devices/cpu_core", F_OK);
+
+	id = watch(self->fd, getpid(), 0);
+	ASSERT_LT(0, id);
+	ASSERT_EQ(0, counters(self->fd, id, &self->b));
+	EXPECT_EQ(has_pmu, !!(self->b.valid & PTSCOPE_CNT_F_DTLB));
+	snprintf(key, sizeof(key), "watch %d dtlb_misses", id);
+	ASSERT_NE(NULL, debugfs_value("counters", key, val, sizeof(val)));
+	if (!has_pmu)
+		EXPECT_STREQ("unsupported", val);
+}
+
+/* ------------------------------------------------------------------------
+ * Bad input: the exact errno, and nothing changes.
+ */
+
+TEST_F(counters, watch_bad_pid_esrch)
+{
+	EXPECT_EQ(-ESRCH, watch(self->fd, 0, 0));
+	EXPECT_EQ(-ESRCH, watch(self->fd, -1, 0));
+	EXPECT_EQ(-ESRCH, watch(self->fd, 0x7fffffff, 0));
+}
+
+TEST_F(counters, watch_kernel_thread_einval)
+{
+	/* pid 2 is kthreadd */
+	EXPECT_EQ(-EINVAL, watch(self->fd, 2, 0));
+}
+
+TEST_F(counters, watch_unknown_flags_einval)
+{
+	struct ptscope_watch w = { .size = sizeof(w), .pid = getpid() };
+
+	w.flags = 1U << 31;
+	EXPECT_EQ(-1, ioctl(self->fd, PTSCOPE_IOC_WATCH, &w));
+	EXPECT_EQ(EINVAL, errno);
+	w.flags = 0;
+	w.reserved[1] = 1;
+	EXPECT_EQ(-1, ioctl(self->fd, PTSCOPE_IOC_WATCH, &w));
+	EXPECT_EQ(EINVAL, errno);
+	w.reserved[1] = 0;
+	w.id = 3;
+	EXPECT_EQ(-1, ioctl(self->fd, PTSCOPE_IOC_WATCH, &w));
+	EXPECT_EQ(EINVAL, errno);
+	/* global takes no pid */
+	EXPECT_EQ(-EINVAL, watch(self->fd, getpid(), PTSCOPE_WATCH_GLOBAL));
+	EXPECT_EQ(-ENOENT, counters(self->fd, 1, &self->b)) TH_LOG("a refused watch exists");
+}
+
+TEST_F(counters, watch_size_and_pointer)
+{
+	struct ptscope_watch w = { .size = sizeof(w) - 8, .pid = getpid() };
+	struct {
+		struct ptscope_watch w;
+		__u64 tail;
+	} big = { .w = { .size = sizeof(big), .pid = getpid() }, .tail = 1 };
+
+	EXPECT_EQ(-1, ioctl(self->fd, PTSCOPE_IOC_WATCH, &w));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, ioctl(self->fd, PTSCOPE_IOC_WATCH, &big));
+	EXPECT_EQ(E2BIG, errno);
+	EXPECT_EQ(-1, ioctl(self->fd, PTSCOPE_IOC_WATCH, NULL));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-1, ioctl(self->fd, PTSCOPE_IOC_COUNTERS, NULL));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-1, ioctl(self->fd, PTSCOPE_IOC_UNWATCH, NULL));
+	EXPECT_EQ(EFAULT, errno);
+}
+
+TEST_F(counters, counters_flags_reserved_einval)
+{
+	int id = watch(self->fd, getpid(), 0);
+
+	ASSERT_LT(0, id);
+	memset(&self->b, 0, sizeof(self->b));
+	self->b.size = sizeof(self->b);
+	self->b.id = id;
+	self->b.flags = 1;
+	EXPECT_EQ(-1, ioctl(self->fd, PTSCOPE_IOC_COUNTERS, &self->b));
+	EXPECT_EQ(EINVAL, errno);
+	self->b.flags = 0;
+	self->b.reserved[0] = 1;
+	EXPECT_EQ(-1, ioctl(self->fd, PTSCOPE_IOC_COUNTERS, &self->b));
+	EXPECT_EQ(EINVAL, errno);
+	self->b.reserved[0] = 0;
+	/* out fields are overwritten, whatever the caller left in them */
+	self->b.faults[PTSCOPE_FLT_SIGBUS] = 77;
+	EXPECT_EQ(0, ioctl(self->fd, PTSCOPE_IOC_COUNTERS, &self->b));
+	EXPECT_EQ(0, self->b.faults[PTSCOPE_FLT_SIGBUS]);
+}
+
+TEST_F(counters, unwatch_unknown_enoent)
+{
+	struct ptscope_watch w = { .size = sizeof(w), .id = 1, .pid = 1 };
+	int other = open(PTSCOPE_DEV, O_RDWR), id;
+
+	ASSERT_LE(0, other);
+	id = watch(other, getpid(), 0);
+	ASSERT_LT(0, id);
+	/* a watch of another open file is not ours to read or release */
+	EXPECT_EQ(-ENOENT, counters(self->fd, id, &self->b));
+	EXPECT_EQ(-ENOENT, unwatch(self->fd, id));
+	EXPECT_EQ(-ENOENT, unwatch(self->fd, 0));
+	EXPECT_EQ(-1, ioctl(self->fd, PTSCOPE_IOC_UNWATCH, &w));
+	EXPECT_EQ(EINVAL, errno) TH_LOG("UNWATCH takes no pid");
+	EXPECT_EQ(0, counters(other, id, &self->b));
+	/* closing the file releases its watches */
+	close(other);
+	other = open(PTSCOPE_DEV, O_RDWR);
+	ASSERT_LE(0, other);
+	EXPECT_EQ(-ENOENT, counters(other, id, &self->b));
+	close(other);
+}
+
+TEST_F(counters, watch_limit_enospc)
+{
+	int ids[PTSCOPE_WATCH_MAX], i, n = 0;
+
+	for (i = 0; i < PTSCOPE_WATCH_MAX; i++) {
+		ids[i] = watch(self->fd, getpid(), 0);
+		if (ids[i] < 0)
+			break;
+		n++;
+	}
+	EXPECT_EQ(PTSCOPE_WATCH_MAX, n) TH_LOG("another process holds watches?");
+	EXPECT_EQ(-ENOSPC, watch(self->fd, getpid(), 0));
+	for (i = 0; i < n; i++)
+		EXPECT_EQ(0, unwatch(self->fd, ids[i]));
+	EXPECT_LT(0, watch(self->fd, getpid(), 0));
+}
+
+/* drop_cap - remove @cap from this process's effective set */
+static int drop_cap(int cap)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d))
+		return -1;
+	d[cap / 32].effective &= ~(1U << (cap % 32));
+	return syscall(SYS_capset, &h, d) ? -1 : 0;
+}
+
+/* Another process needs CAP_SYS_PTRACE, a global watch CAP_SYS_ADMIN; one's own needs neither. */
+TEST_F(counters, watch_other_without_cap_eperm)
+{
+	pid_t parent = getpid(), pid;
+	int status;
+
+	if (geteuid())
+		SKIP(return, "needs root to drop a capability");
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (drop_cap(CAP_SYS_PTRACE))
+			_exit(10);
+		if (watch(self->fd, parent, 0) != -EPERM)
+			_exit(11);
+		if (watch(self->fd, getpid(), 0) <= 0)
+			_exit(12);
+		if (drop_cap(CAP_SYS_ADMIN))
+			_exit(13);
+		if (watch(self->fd, 0, PTSCOPE_WATCH_GLOBAL) != -EPERM)
+			_exit(14);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("step %d failed", WEXITSTATUS(status));
+}
+
+TEST_HARNESS_MAIN
