@@ -20,12 +20,12 @@ TOOL		:= tools/ptscope/ptscope
 TOOL_SRCS	:= $(wildcard tools/ptscope/*.c)
 TOOL_HDRS	:= $(wildcard tools/ptscope/*.h) include/uapi/ptscope.h
 SELFTESTS	:= selftests/ptscope_test selftests/walk_test selftests/counters_test
-BENCHES		:= bench/walk_bench
+BENCHES		:= bench/walk_bench bench/ptscope_bench
 SELFTEST_HDRS	:= $(wildcard selftests/*.h) include/uapi/ptscope.h
 DEMO_PROGS	:= $(patsubst demo/progs/%.c,build/demo/demo-%,$(wildcard demo/progs/*.c))
 
 .PHONY: all module tool tool-check selftests stage modules-all deps check style sparse \
-	vm demo clean help $(addprefix modules-,$(KERNELS))
+	vm demo bench clean help $(addprefix modules-,$(KERNELS))
 
 all: module tool
 
@@ -42,6 +42,7 @@ help:
 	@echo 'make sparse         sparse (C=2) on the module for every pinned kernel'
 	@echo 'make vm             a shell in a VM with the module loaded (scripts/vm --help)'
 	@echo 'make demo [HTML=DIR] the guided virtual-memory tour in a VM (scripts/demo --help)'
+	@echo 'make bench          what the counters and the walker cost, measured in a VM (scripts/bench --help)'
 	@echo 'make clean          remove build products (the cache stays: $(CACHE))'
 
 module:
@@ -101,6 +102,9 @@ vm: deps
 # HTML=DIR also writes DIR/index.html, with pictures, for projecting.
 demo: deps
 	scripts/demo $(if $(HTML),--html $(HTML))
+
+bench: deps
+	scripts/bench
 
 clean:
 	rm -rf build $(TOOL) $(SELFTESTS) $(BENCHES)
