@@ -6,8 +6,8 @@
  *   ptscope_bench [-r ROUNDS] [CASE...]     (no CASE: all of them)
  *
  * Each case times a baseline and a variant in alternating rounds of the same
- * run and prints the median of each and their ratio. To add a case, write a
- * function that fills a struct bench_result and add it to cases[].
+ * run and prints the median of each and of their ratios. To add a case,
+ * write its functions (struct bench_case) and add a line to cases[].
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -26,16 +26,20 @@
 #define PTSCOPE_DEV	"/dev/ptscope"
 #define MAX_ROUNDS	64
 
-struct bench_result {
-	const char *base_name, *variant_name;
-	double base_ns[MAX_ROUNDS], variant_ns[MAX_ROUNDS];
-	char note[256];		/* a line of context, e.g. what was counted */
-};
-
+/*
+ * A case: two ways of doing the same work, each timed by its own function.
+ * The driver runs them in pairs, alternating which goes first, and reports
+ * the medians and the median of the per-pair ratios (robust to a host that
+ * other VMs share: the two runs of a pair see the same load).
+ */
 struct bench_case {
 	const char *name;
 	const char *help;
-	int (*run)(struct bench_result *r, int rounds);	/* 0 or -errno */
+	const char *base_name, *variant_name;
+	int (*init)(void **ctx);			/* 0 or -errno */
+	double (*base)(void *ctx);			/* ns, or -errno */
+	double (*variant)(void *ctx);			/* ns, or -errno */
+	void (*fini)(void *ctx, char *note, size_t len);	/* a line of context */
 };
 
 static double now_ns(void)
@@ -74,7 +78,7 @@ static double touch_fresh(void)
 	p = mmap(NULL, FAULTS_BYTES, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
-		return -1;
+		return -errno;
 	/* one fault per 4 KiB page, not one per THP */
 	madvise(p, FAULTS_BYTES, MADV_NOHUGEPAGE);
 	t0 = now_ns();
@@ -85,74 +89,119 @@ static double touch_fresh(void)
 	return t1 - t0;
 }
 
-static int watch_self(int fd)
-{
-	struct ptscope_watch w = { .size = sizeof(w), .pid = getpid() };
+struct faults_ctx {
+	int fd;
+	struct ptscope_counters last;	/* of the last counted round */
+};
 
-	return ioctl(fd, PTSCOPE_IOC_WATCH, &w) ? -errno : (int)w.id;
+static int faults_init(void **ctx)
+{
+	struct faults_ctx *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -ENOMEM;
+	f->fd = open(PTSCOPE_DEV, O_RDWR);
+	if (f->fd < 0) {
+		free(f);
+		return -errno;
+	}
+	touch_fresh();	/* warm up: allocator, page cache */
+	*ctx = f;
+	return 0;
 }
 
-static int bench_faults(struct bench_result *r, int rounds)
+static double faults_off(void *ctx)
 {
-	struct ptscope_counters c = { .size = sizeof(c) };
-	struct ptscope_watch w = { .size = sizeof(w) };
-	int fd, i, err = 0;
+	(void)ctx;
+	return touch_fresh();
+}
 
-	r->base_name = "counting off";
-	r->variant_name = "counting on";
-	fd = open(PTSCOPE_DEV, O_RDWR);
-	if (fd < 0)
+/* The same, with the process watched: every fault goes through the hooks. */
+static double faults_watched(struct faults_ctx *f, __u32 flags)
+{
+	struct ptscope_watch w = { .size = sizeof(w), .flags = flags, .pid = getpid() };
+	double ns;
+
+	if (ioctl(f->fd, PTSCOPE_IOC_WATCH, &w))
 		return -errno;
-	touch_fresh();	/* warm up: page cache, allocator */
-	for (i = 0; i < rounds; i++) {
-		r->base_ns[i] = touch_fresh();
-		w.id = watch_self(fd);
-		if ((int)w.id < 0) {
-			err = (int)w.id;
-			break;
-		}
-		r->variant_ns[i] = touch_fresh();
-		c.id = w.id;
-		if (ioctl(fd, PTSCOPE_IOC_COUNTERS, &c) ||
-		    ioctl(fd, PTSCOPE_IOC_UNWATCH, &w)) {
-			err = -errno;
-			break;
-		}
-		if (r->base_ns[i] < 0 || r->variant_ns[i] < 0) {
-			err = -ENOMEM;
-			break;
-		}
-	}
-	snprintf(r->note, sizeof(r->note),
-		 "%lu pages touched per round; last round counted %llu minor faults",
+	ns = touch_fresh();
+	memset(&f->last, 0, sizeof(f->last));
+	f->last.size = sizeof(f->last);
+	f->last.id = w.id;
+	w.pid = 0;
+	w.flags = 0;
+	if (ioctl(f->fd, PTSCOPE_IOC_COUNTERS, &f->last) ||
+	    ioctl(f->fd, PTSCOPE_IOC_UNWATCH, &w))
+		return -errno;
+	return ns;
+}
+
+static double faults_on(void *ctx)
+{
+	return faults_watched(ctx, 0);
+}
+
+static double faults_on_detail(void *ctx)
+{
+	return faults_watched(ctx, PTSCOPE_WATCH_FAULT_DETAIL);
+}
+
+static void faults_fini(void *ctx, char *note, size_t len)
+{
+	struct faults_ctx *f = ctx;
+
+	snprintf(note, len, "%lu pages touched per round; the last counted round saw "
+		 "%llu user-mode faults, %llu minor faults (kernel: %llu)",
 		 FAULTS_BYTES / sysconf(_SC_PAGESIZE),
-		 (unsigned long long)c.faults[PTSCOPE_FLT_MINOR]);
-	close(fd);
-	return err;
+		 (unsigned long long)f->last.faults[PTSCOPE_FLT_TOTAL],
+		 (unsigned long long)f->last.faults[PTSCOPE_FLT_MINOR],
+		 (unsigned long long)f->last.faults[PTSCOPE_FLT_KERNEL_MIN]);
+	close(f->fd);
+	free(f);
 }
 
 static const struct bench_case cases[] = {
-	{ "faults", "touch 256 MiB of fresh memory: counters off, then watching the process",
-	  bench_faults },
+	{ "faults", "touch 256 MiB of fresh memory, counters off and watching the process",
+	  "counting off", "counting on", faults_init, faults_off, faults_on, faults_fini },
+	{ "faults-detail", "the same, watching with PTSCOPE_WATCH_FAULT_DETAIL (a kretprobe)",
+	  "counting off", "counting with detail", faults_init, faults_off, faults_on_detail,
+	  faults_fini },
 };
 
 static int run_case(const struct bench_case *bc, int rounds)
 {
-	struct bench_result r = { 0 };
-	double base, variant;
-	int err = bc->run(&r, rounds);
+	double base[MAX_ROUNDS], variant[MAX_ROUNDS], ratio[MAX_ROUNDS];
+	char note[256] = "";
+	void *ctx = NULL;
+	int i, err;
 
+	err = bc->init(&ctx);
 	if (err) {
-		printf("%s: failed: %s\n", bc->name, strerror(-err));
+		printf("%s: cannot start: %s\n", bc->name, strerror(-err));
 		return 1;
 	}
-	base = median(r.base_ns, rounds);
-	variant = median(r.variant_ns, rounds);
-	printf("%s: %s %.1f ms, %s %.1f ms (medians of %d), ratio %.3f\n", bc->name,
-	       r.base_name, base / 1e6, r.variant_name, variant / 1e6, rounds,
-	       variant / base);
-	if (r.note[0])
-		printf("%s: %s\n", bc->name, r.note);
+	for (i = 0; i < rounds; i++) {
+		if (i % 2) {
+			variant[i] = bc->variant(ctx);
+			base[i] = bc->base(ctx);
+		} else {
+			base[i] = bc->base(ctx);
+			variant[i] = bc->variant(ctx);
+		}
+		if (base[i] <= 0 || variant[i] <= 0) {
+			printf("%s: round %d failed: %s\n", bc->name, i,
+			       strerror((int)-(base[i] <= 0 ? base[i] : variant[i])));
+			bc->fini(ctx, note, sizeof(note));
+			return 1;
+		}
+		ratio[i] = variant[i] / base[i];
+	}
+	bc->fini(ctx, note, sizeof(note));
+	printf("%s: %s %.1f ms, %s %.1f ms (medians of %d rounds), ratio %.3f\n",
+	       bc->name, bc->base_name, median(base, rounds) / 1e6, bc->variant_name,
+	       median(variant, rounds) / 1e6, rounds, median(ratio, rounds));
+	if (note[0])
+		printf("%s: %s\n", bc->name, note);
 	return 0;
 }
 
@@ -168,7 +217,7 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-	int rounds = 7, opt, rc = 0, i;
+	int rounds = 11, opt, rc = 0, i;
 	size_t j;
 
 	while ((opt = getopt(argc, argv, "r:h")) != -1) {

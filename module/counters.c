@@ -13,7 +13,11 @@
  *   exceptions:page_fault_user user-mode fault exceptions, by access
  *   signal:signal_generate     SIGSEGV/SIGBUS raised for a fault
  *   kretprobe handle_mm_fault  outcome, minor/major, page size, VMA: no
- *                              tracepoint reports the result of a fault
+ *                              tracepoint reports the result of a fault;
+ *                              only while a PTSCOPE_WATCH_FAULT_DETAIL
+ *                              watch exists (it costs about 10% of a
+ *                              fault, the tracepoints nothing measurable:
+ *                              make bench)
  *
  * Tracepoint structs are not exported: they are found by name with
  * for_each_kernel_tracepoint() at load time.
@@ -107,6 +111,7 @@ static DEFINE_MUTEX(ptscope_watch_lock);
 static LIST_HEAD(ptscope_watches);
 static DEFINE_IDR(ptscope_watch_ids);
 static unsigned int ptscope_nr_watches;
+static unsigned int ptscope_nr_detail;	/* of which PTSCOPE_WATCH_FAULT_DETAIL */
 
 /* ------------------------------------------------------------------------
  * The hot path: probes. None sleeps or locks; all run with preemption off.
@@ -256,14 +261,19 @@ struct ptscope_fault_call {
 	unsigned int flags;
 };
 
-static bool mm_is_watched(const struct mm_struct *mm)
+static bool detail_matches(const struct ptscope_watcher *w, const struct mm_struct *mm)
+{
+	return (w->flags & PTSCOPE_WATCH_FAULT_DETAIL) && watch_matches(w, mm);
+}
+
+static bool mm_is_watched_in_detail(const struct mm_struct *mm)
 {
 	struct ptscope_watcher *w;
 	bool found = false;
 
 	rcu_read_lock();
 	list_for_each_entry_rcu(w, &ptscope_watches, node) {
-		if (watch_matches(w, mm)) {
+		if (detail_matches(w, mm)) {
 			found = true;
 			break;
 		}
@@ -279,7 +289,7 @@ static int fault_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	struct ptscope_fault_call *call = (void *)ri->data;
 	struct mm_struct *mm = current->mm;
 
-	if (!mm_is_watched(mm))
+	if (!mm_is_watched_in_detail(mm))
 		return 1;
 	call->address = regs_get_kernel_argument(regs, 1);
 	call->flags = regs_get_kernel_argument(regs, 2);
@@ -383,7 +393,7 @@ static int fault_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 
 	rcu_read_lock();
 	list_for_each_entry_rcu(w, &ptscope_watches, node) {
-		if (!watch_matches(w, mm))
+		if (!detail_matches(w, mm))
 			continue;
 		this_cpu_inc(w->cpu->faults[outcome]);
 		if (!user)
@@ -436,8 +446,12 @@ static void find_tracepoint(struct tracepoint *tp, void *priv)
 			h->tp = tp;
 }
 
-static int attach_fault_kretprobe(void)
+/* With the first PTSCOPE_WATCH_FAULT_DETAIL watch. */
+static void attach_fault_kretprobe(void)
 {
+	int err;
+
+	lockdep_assert_held(&ptscope_watch_lock);
 	ptscope_fault_krp = (struct kretprobe) {
 		.kp.symbol_name	= "handle_mm_fault",
 		.entry_handler	= fault_entry,
@@ -446,7 +460,23 @@ static int attach_fault_kretprobe(void)
 		/* faults sleep (I/O, locks): room for many per CPU */
 		.maxactive	= 16 * num_possible_cpus(),
 	};
-	return register_kretprobe(&ptscope_fault_krp);
+	err = register_kretprobe(&ptscope_fault_krp);
+	if (err) {
+		pr_warn_once("cannot attach a kretprobe to handle_mm_fault: %d\n", err);
+		return;
+	}
+	ptscope_fault_krp_attached = true;
+}
+
+/* With the last one; unregister_kretprobe() waits for running handlers. */
+static void detach_fault_kretprobe(void)
+{
+	lockdep_assert_held(&ptscope_watch_lock);
+	if (!ptscope_fault_krp_attached)
+		return;
+	unregister_kretprobe(&ptscope_fault_krp);
+	ptscope_fault_krp_missed += ptscope_fault_krp.nmissed;
+	ptscope_fault_krp_attached = false;
 }
 
 static void detach_hooks(void)
@@ -454,11 +484,6 @@ static void detach_hooks(void)
 	struct ptscope_tp_hook *h;
 
 	lockdep_assert_held(&ptscope_watch_lock);
-	if (ptscope_fault_krp_attached) {
-		unregister_kretprobe(&ptscope_fault_krp);
-		ptscope_fault_krp_missed += ptscope_fault_krp.nmissed;
-		ptscope_fault_krp_attached = false;
-	}
 	for (h = ptscope_tp_hooks; h < ptscope_tp_hooks + ARRAY_SIZE(ptscope_tp_hooks); h++) {
 		if (!h->attached)
 			continue;
@@ -470,7 +495,7 @@ static void detach_hooks(void)
 }
 
 /*
- * attach_hooks - attach every hook the kernel offers
+ * attach_hooks - attach every tracepoint the kernel offers
  *
  * A missing or refused hook is not an error: its counters are left out of
  * ptscope_hooks_valid and read as 0.
@@ -492,13 +517,6 @@ static void attach_hooks(void)
 		h->attached = true;
 		ptscope_hooks_valid |= h->valid;
 	}
-	err = attach_fault_kretprobe();
-	if (err) {
-		pr_warn_once("cannot attach a kretprobe to handle_mm_fault: %d\n", err);
-		return;
-	}
-	ptscope_fault_krp_attached = true;
-	ptscope_hooks_valid |= PTSCOPE_CNT_F_OUTCOME;
 }
 
 /* ------------------------------------------------------------------------
@@ -640,6 +658,8 @@ static int watch_add(struct ptscope_watcher *w)
 	w->id = id;
 	if (!ptscope_nr_watches++)
 		attach_hooks();
+	if ((w->flags & PTSCOPE_WATCH_FAULT_DETAIL) && !ptscope_nr_detail++)
+		attach_fault_kretprobe();
 	w->start_ns = ktime_get_ns();
 	list_add_tail_rcu(&w->node, &ptscope_watches);
 	/*
@@ -659,6 +679,8 @@ static void watch_remove(struct ptscope_watcher *w)
 	lockdep_assert_held(&ptscope_watch_lock);
 	list_del_rcu(&w->node);
 	idr_remove(&ptscope_watch_ids, w->id);
+	if ((w->flags & PTSCOPE_WATCH_FAULT_DETAIL) && !--ptscope_nr_detail)
+		detach_fault_kretprobe();
 	if (!--ptscope_nr_watches)
 		detach_hooks();
 }
@@ -690,7 +712,7 @@ long ptscope_ioctl_watch(struct file *file, void __user *uarg)
 	usize = ptscope_args_in(&a, sizeof(a), sizeof(a), uarg);
 	if (usize < 0)
 		return usize;
-	if ((a.flags & ~PTSCOPE_WATCH_GLOBAL) || a.id ||
+	if ((a.flags & ~(PTSCOPE_WATCH_GLOBAL | PTSCOPE_WATCH_FAULT_DETAIL)) || a.id ||
 	    memchr_inv(a.reserved, 0, sizeof(a.reserved)))
 		return -EINVAL;
 	if (a.flags & PTSCOPE_WATCH_GLOBAL) {
@@ -866,6 +888,8 @@ static int watch_snapshot(const struct ptscope_watcher *w,
 	c->pid = w->pid;
 	c->watch_flags = w->flags;
 	c->valid = ptscope_hooks_valid;
+	if ((w->flags & PTSCOPE_WATCH_FAULT_DETAIL) && ptscope_fault_krp_attached)
+		c->valid |= PTSCOPE_CNT_F_OUTCOME;
 	c->elapsed_ns = ktime_get_ns() - w->start_ns;
 	c->state = w->mm && !atomic_read(&w->mm->mm_users) ?
 		   PTSCOPE_WATCH_GONE : PTSCOPE_WATCH_ACTIVE;
@@ -964,8 +988,9 @@ static void show_watch(struct seq_file *m, const struct ptscope_watcher *w,
 {
 	unsigned int i;
 
-	seq_printf(m, "watch %u pid %d%s state %s\n", w->id, c->pid,
+	seq_printf(m, "watch %u pid %d%s%s state %s\n", w->id, c->pid,
 		   w->flags & PTSCOPE_WATCH_GLOBAL ? " global" : "",
+		   w->flags & PTSCOPE_WATCH_FAULT_DETAIL ? " detail" : "",
 		   c->state == PTSCOPE_WATCH_GONE ? "gone" : "active");
 	seq_printf(m, "watch %u elapsed_ns %llu\n", w->id, c->elapsed_ns);
 	for (i = 0; i < PTSCOPE_FLT_MAX; i++)

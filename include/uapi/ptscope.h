@@ -425,8 +425,10 @@ struct ptscope_vtop {
  *    tracepoint, one per user-mode page-fault exception, whatever becomes of
  *    it (also faults the kernel fixes up without handle_mm_fault, such as
  *    spurious ones, and access errors that end in a signal).
- *  - minor, major, outcome, page size and VMA: a kretprobe on
- *    handle_mm_fault() (no tracepoint reports its result), with the
+ *  - minor, major, outcome, page size and VMA, for a watch with
+ *    PTSCOPE_WATCH_FAULT_DETAIL only: a kretprobe on handle_mm_fault() (no
+ *    tracepoint reports its result, and a kretprobe costs about a tenth of
+ *    a fault: `make bench`), with the
  *    kernel's own accounting rule (mm_account_fault()): retried attempts are
  *    not counted until they complete, failed ones are not minor or major,
  *    and a fault that needed a retry is major. Like the kernel's min_flt,
@@ -444,6 +446,7 @@ struct ptscope_vtop {
 
 /* struct ptscope_watch.flags */
 #define PTSCOPE_WATCH_GLOBAL	(1U << 0)	/* every process; @pid must be 0 */
+#define PTSCOPE_WATCH_FAULT_DETAIL (1U << 1)	/* also PTSCOPE_CNT_F_OUTCOME counters */
 
 /**
  * struct ptscope_watch - start (PTSCOPE_IOC_WATCH) or release
@@ -537,7 +540,7 @@ enum ptscope_watch_state {
 /* struct ptscope_counters.valid */
 #define PTSCOPE_CNT_F_TLB	(1U << 0)	/* tlb[] is counted */
 #define PTSCOPE_CNT_F_FAULTS	(1U << 1)	/* TOTAL, READ, WRITE, EXEC */
-#define PTSCOPE_CNT_F_OUTCOME	(1U << 2)	/* MINOR ... PAGE_1G and vmas[] */
+#define PTSCOPE_CNT_F_OUTCOME	(1U << 2)	/* MINOR ... PAGE_1G, vmas[]: FAULT_DETAIL */
 #define PTSCOPE_CNT_F_SIGNALS	(1U << 3)	/* SIGSEGV, SIGBUS */
 #define PTSCOPE_CNT_F_DTLB	(1U << 4)	/* @dtlb_misses: a PMU counts them */
 #define PTSCOPE_CNT_F_KERNEL	(1U << 5)	/* KERNEL_MIN, KERNEL_MAJ (not global) */
