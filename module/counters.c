@@ -289,11 +289,16 @@ static int fault_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	struct ptscope_fault_call *call = (void *)ri->data;
 	struct mm_struct *mm = current->mm;
 
-	if (!mm_is_watched_in_detail(mm))
+	/* mm-less kernel threads are left out: no process's fault */
+	if (!mm || !mm_is_watched_in_detail(mm))
 		return 1;
 	call->address = regs_get_kernel_argument(regs, 1);
 	call->flags = regs_get_kernel_argument(regs, 2);
-	/* The vma may be gone by the return, once the fault dropped its lock. */
+	/*
+	 * The vma may be gone by the return, once the fault dropped its lock.
+	 * A fault on another process's memory (GUP) counts for current, as in
+	 * the kernel's min_flt, but has no VMA or page size here.
+	 */
 	if (vma->vm_mm == mm) {
 		call->vm_start = vma->vm_start;
 		call->vm_end = vma->vm_end;
@@ -388,7 +393,7 @@ static int fault_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 	else
 		outcome = PTSCOPE_FLT_HANDLED;
 	/* With VM_FAULT_COMPLETED the locks are gone: the size stays unknown. */
-	if (done && !(ret & VM_FAULT_COMPLETED))
+	if (done && call->vm_end && !(ret & VM_FAULT_COMPLETED))
 		page = fault_page_index(mm, call->address);
 
 	rcu_read_lock();
@@ -503,9 +508,13 @@ static void detach_hooks(void)
 static void attach_hooks(void)
 {
 	struct ptscope_tp_hook *h;
+	unsigned int cpu;
 	int err;
 
 	lockdep_assert_held(&ptscope_watch_lock);
+	/* what sched_switch left from an earlier attachment is stale */
+	for_each_possible_cpu(cpu)
+		per_cpu_ptr(&ptscope_switch, cpu)->prev = NULL;
 	for (h = ptscope_tp_hooks; h < ptscope_tp_hooks + ARRAY_SIZE(ptscope_tp_hooks); h++) {
 		if (!h->tp)
 			continue;

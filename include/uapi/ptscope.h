@@ -413,6 +413,11 @@ struct ptscope_vtop {
  * PTSCOPE_IOC_COUNTERS reads a snapshot: totals since the watch started
  * and its age in @elapsed_ns; rates are for the caller to compute from two
  * snapshots. The same numbers, as text, are in debugfs ptscope/counters.
+ * A typical reader: WATCH the pid (with PTSCOPE_WATCH_FAULT_DETAIL for
+ * minor/major, outcomes, page sizes and VMAs), then every interval read
+ * COUNTERS and print (new - old) / (new.elapsed_ns - old.elapsed_ns) per
+ * counter: faults[] for "faults", tlb[] for "tlb", vmas[] for "top";
+ * show only what @valid says is counted; UNWATCH (or close) at the end.
  *
  * Where the numbers come from (x86):
  *  - TLB flushes: the tlb:tlb_flush tracepoint, charged to the address space
