@@ -76,6 +76,17 @@ class Report:
             self._print(output.rstrip("\n"))
         self._print()
 
+    def source(self, path):
+        """The source of a chapter's program: named on the terminal, shown in
+        full (folded) in the HTML report, once per chapter."""
+        rel = os.path.relpath(path, os.path.dirname(HERE))
+        if any(b[0] == "src" and b[1] == rel for b in self.blocks):
+            return
+        with open(path) as f:
+            self.blocks.append(("src", rel, f.read()))
+        self._print(f"  (the program: {rel})")
+        self._print()
+
     def program(self, name, lines):
         if not lines:
             return
@@ -155,6 +166,9 @@ def html_block(b):
     if kind == "cmd":
         return (f'<pre class=cmd><b>$ {html.escape(b[1])}</b>\n'
                 f"{html.escape(b[2].rstrip())}</pre>")
+    if kind == "src":
+        return (f"<details><summary>The program: <code>{html.escape(b[1])}</code></summary>"
+                f"<pre>{html.escape(b[2])}</pre></details>")
     if kind == "out":
         return f"<pre class=out><i>{html.escape(b[1])} prints:</i>\n{html.escape(b[2])}</pre>"
     if kind == "img":
@@ -429,6 +443,12 @@ class Program:
     def __init__(self, report, argv, label=None):
         self.r = report
         self.label = label or os.path.basename(argv[0])
+        name = os.path.basename(argv[-1] if argv[0] == sys.executable else argv[0])
+        c_file = name.removeprefix("demo-") + ".c"
+        for path in (os.path.join(PROGS, name), os.path.join(PROGS, c_file)):
+            if os.path.isfile(path):
+                report.source(path)
+                break
         self.p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                   stderr=subprocess.STDOUT, text=True, bufsize=1)
         self.pid = self.p.pid
