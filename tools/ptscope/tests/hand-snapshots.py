@@ -61,7 +61,12 @@ def leaf(start, count, kind="page", level=1, pfn=0, b=0, pg=0, mapcount=1, order
                 mapcount=mapcount, folio_order=order, pkey=pkey)
 
 
-def tables(leaves):
+def table_shift(level, levels):
+    """With 4-level paging the P4D is folded: PGD entries map 512G each."""
+    return SHIFT[4] if level == 5 and levels == 4 else SHIFT[level]
+
+
+def tables(leaves, levels):
     """The TABLE entries above the leaves, level by level, with made-up
     but distinct physical addresses for the tables they point to."""
     out, seen, pa = [], {}, [0x100000]
@@ -69,20 +74,23 @@ def tables(leaves):
         for i in range(r["count"]):
             addr = r["start"] + (i << r["shift"])
             for level in range(5, r["level"], -1):
-                base = addr >> SHIFT[level] << SHIFT[level]
+                if level == 4 and levels == 4:
+                    continue
+                shift = table_shift(level, levels)
+                base = addr >> shift << shift
                 if (level, base) in seen:
                     continue
                 pa[0] += PAGE
                 seen[(level, base)] = pa[0]
                 b = bits("present", "write", "user", "accessed")
                 out.append(dict(start=base, count=1, level=level, kind="table",
-                                shift=SHIFT[level], entry=pa[0] | 0x67, pfn=0, table_pa=pa[0],
+                                shift=shift, entry=pa[0] | 0x67, pfn=0, table_pa=pa[0],
                                 bits=b, swap_type=0, swap_offset=0, page=0, mapcount=0,
                                 folio_order=0, pkey=0))
     return out
 
 
-def counts(v, leaves, tabs):
+def counts(v, leaves, tabs, levels):
     """counts[] as module/query.c count_entry() fills them."""
     c = {}
 
@@ -116,17 +124,20 @@ def counts(v, leaves, tabs):
     for t in tabs:
         end = t["start"] + (1 << t["shift"])
         if t["start"] < v["end"] and v["start"] < end:
-            add({2: "pte_tables", 3: "pmd_tables", 4: "pud_tables", 5: "p4d_tables"}[t["level"]], 1)
+            names = {2: "pte_tables", 3: "pmd_tables", 4: "pud_tables",
+                     5: "p4d_tables" if levels == 5 else "pud_tables"}
+            add(names[t["level"]], 1)
     return c
 
 
-def write(path, comm, taken, vmas, leaves):
-    tabs = tables(leaves)
+def write(path, comm, taken, vmas, leaves, levels=5):
+    tabs = tables(leaves, levels)
     runs = sorted(tabs + leaves, key=lambda r: (r["start"], -r["level"]))
     with open(path, "w") as f:
         f.write("ptscope-snapshot 1\n")
-        f.write(f"pid 4242\ncomm {comm}\ntaken {taken}\npage_size 4096\nlevels 5\n")
-        f.write("task_size 0xfffffffffff000\nwalk 0x0 0xfffffffffff000\n")
+        top = 0xfffffffffff000 if levels == 5 else 0x7ffffffff000
+        f.write(f"pid 4242\ncomm {comm}\ntaken {taken}\npage_size 4096\nlevels {levels}\n")
+        f.write(f"task_size {top:#x}\nwalk 0x0 {top:#x}\n")
         for v in vmas:
             f.write(f"vma start={v['start']:#x} end={v['end']:#x}")
             for k in ("pgoff", "vm_flags"):
@@ -137,7 +148,7 @@ def write(path, comm, taken, vmas, leaves):
             f.write(f" prot={v['prot']} kind={v['kind']} page_size={v['page_size']}")
             if v["dev"]:
                 f.write(f" dev={v['dev']}")
-            c = counts(v, leaves, tabs)
+            c = counts(v, leaves, tabs, levels)
             for k in COUNTS:
                 if c.get(k):
                     f.write(f" {k}={c[k]}")
@@ -200,6 +211,8 @@ def main():
         leaf(THP + 0x203000, 1, kind="swap", swap_offset=0x200)]
     write(os.path.join(here, "snapshots/hand-a.snap"), "demo", "2026-11-25T10:00:00Z",
           common_vmas(HEAP + 0x21000, True, False), a)
+    write(os.path.join(here, "snapshots/hand-4level.snap"), "demo", "2026-11-25T10:00:00Z",
+          common_vmas(HEAP + 0x21000, True, False), a, levels=4)
     b = shared + [
         leaf(EXE + 0x3000, 1, pfn=0x20100, b=RW, pg=page("anon", "exclusive")),
         leaf(HEAP, 4, pfn=0x20010, b=RW, pg=page("anon", "exclusive")),
