@@ -36,6 +36,8 @@ struct opts {
 	int nfrom;
 	const char *svg, *html;	/* map */
 	const char *outfile;	/* snapshot -o FILE */
+	double interval;	/* faults, tlb, top: -i SECONDS */
+	long count;		/* and -c SAMPLES; 0: until Ctrl-C */
 	char **args;		/* positional arguments after the command */
 	int nargs;
 	char **extra;		/* those after the PIDs */
@@ -172,7 +174,11 @@ int cmd_shared(void);
 int cmd_map(void);
 int cmd_snapshot(void);
 int cmd_diff(void);
+int cmd_faults(void);
+int cmd_tlb(void);
+int cmd_top(void);
 
 extern struct view maps_view, walk_view, vtop_view, shared_view, diff_view;
+extern struct view faults_view, tlb_view, top_view;
 
 #endif /* PTSCOPE_COMMON_H */

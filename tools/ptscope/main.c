@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -47,6 +48,15 @@ static const struct command commands[] = {
 	{ "diff", cmd_diff, "A B",
 	  "what changed between two snapshots (files, or a PID for now)", "Jrnbo", 0, 2, 2,
 	  &diff_view },
+	{ "faults", cmd_faults, "PID [-i SECONDS] [-c COUNT]",
+	  "page faults of PID with their rates, refreshed; Ctrl-C quits", "Jrnoic", 1, 0, 0,
+	  &faults_view },
+	{ "tlb", cmd_tlb, "PID [-i SECONDS] [-c COUNT]",
+	  "TLB flushes of PID by reason, with their rates, refreshed", "Jrnoic", 1, 0, 0,
+	  &tlb_view },
+	{ "top", cmd_top, "PID [-i SECONDS] [-c COUNT]",
+	  "the VMAs of PID that take the most page faults, refreshed", "Jrnoic", 1, 0, 0,
+	  &top_view },
 };
 
 static void usage(FILE *out)
@@ -67,6 +77,8 @@ static void usage(FILE *out)
 	      "  -f, --from FILE     read a snapshot file instead of a live process\n"
 	      "      --svg FILE      map: write an SVG picture\n"
 	      "      --html FILE     map: write an HTML page with the picture\n"
+	      "  -i, --interval SEC  faults, tlb, top: seconds between samples (1)\n"
+	      "  -c, --count N       faults, tlb, top: stop after N samples\n"
 
 	      "  -h, --help          this text; after a command: its columns\n"
 	      "\nExit status: 0 ok, 1 failure, 2 bad usage, 3 module not loaded or no\n"
@@ -101,13 +113,17 @@ static int parse_options(const struct command *c, int argc, char **argv)
 		{ "from",	required_argument,	NULL, 'f' },
 		{ "svg",	required_argument,	NULL, OPT_SVG },
 		{ "html",	required_argument,	NULL, OPT_HTML },
+		{ "interval",	required_argument,	NULL, 'i' },
+		{ "count",	required_argument,	NULL, 'c' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch, extra;
+	char *end;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "Jrnbo:f:h", longopts, NULL)) != -1) {
+	opt.interval = 1;
+	while ((ch = getopt_long(argc, argv, "Jrnbo:f:i:c:h", longopts, NULL)) != -1) {
 		if (ch == 'h') {
 			command_help(c);
 			exit(EXIT_OK);
@@ -126,6 +142,22 @@ static int parse_options(const struct command *c, int argc, char **argv)
 		case 'b': opt.bytes = 1; break;
 		case 'o': opt.columns = opt.outfile = optarg; break;
 		case OPT_SVG: opt.svg = optarg; break;
+		case 'i':
+			opt.interval = strtod(optarg, &end);
+			if (*end || !(opt.interval >= 0.1 && opt.interval <= 3600)) {
+				fprintf(stderr, "ptscope: -i takes seconds, 0.1 to 3600: '%s'\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'c':
+			opt.count = strtol(optarg, &end, 10);
+			if (*end || opt.count < 1) {
+				fprintf(stderr, "ptscope: -c takes a number of samples: '%s'\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case OPT_HTML: opt.html = optarg; break;
 		case 'f':
 			if (opt.nfrom == (int)ARRAY_SIZE(opt.from)) {
