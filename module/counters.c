@@ -4,8 +4,7 @@
  *
  * A watch (struct ptscope_watcher) counts the events of one mm, or of
  * every mm for a global watch, into per-CPU counters. The hooks feeding
- * them are attached when the first watch is created and detached when the
- * last one goes, so nothing is paid while nobody watches:
+ * them:
  *
  *   tlb:tlb_flush              flushes by reason, charged to the mm of the
  *                              task on the flushing CPU (see tlb_flush_mm())
@@ -20,7 +19,13 @@
  *                              make bench)
  *
  * Tracepoint structs are not exported: they are found by name with
- * for_each_kernel_tracepoint() at load time.
+ * for_each_kernel_tracepoint() at load time. The tracepoint probes stay
+ * attached while the module is loaded: with no watch, a probe is a call and
+ * an empty list walk. Attaching one flips a static key in the hottest paths
+ * of the kernel (exc_page_fault, switch_mm_irqs_off), and under QEMU TCG
+ * flipping exceptions:page_fault_user while another CPU faults crashes the
+ * guest on the patching int3 (tracefs alone does it: echo 1/0 > enable), so
+ * it happens once, at load and unload, not per watch.
  *
  * Locking: ptscope_watch_lock (a mutex) serialises everything that changes
  * the watch list, the watch ids and the hooks, and is held only in process
@@ -28,9 +33,10 @@
  * RCU and bump counters of the running CPU. A watch is freed only after
  * it left the list and an RCU grace period passed; the hooks run with
  * preemption disabled (tracepoint probes, kretprobe handlers), so
- * synchronize_rcu() also waits for them. Detaching ends with
+ * synchronize_rcu() also waits for them. Unloading ends with
  * tracepoint_synchronize_unregister(), so no probe of this module runs once
- * the last watch is gone, and the module cannot go before its files close.
+ * it is gone; the module cannot go before its files, and so its watches,
+ * are closed.
  */
 #include <linux/capability.h>
 #include <linux/debugfs.h>
@@ -488,7 +494,6 @@ static void detach_hooks(void)
 {
 	struct ptscope_tp_hook *h;
 
-	lockdep_assert_held(&ptscope_watch_lock);
 	for (h = ptscope_tp_hooks; h < ptscope_tp_hooks + ARRAY_SIZE(ptscope_tp_hooks); h++) {
 		if (!h->attached)
 			continue;
@@ -508,13 +513,8 @@ static void detach_hooks(void)
 static void attach_hooks(void)
 {
 	struct ptscope_tp_hook *h;
-	unsigned int cpu;
 	int err;
 
-	lockdep_assert_held(&ptscope_watch_lock);
-	/* what sched_switch left from an earlier attachment is stale */
-	for_each_possible_cpu(cpu)
-		per_cpu_ptr(&ptscope_switch, cpu)->prev = NULL;
 	for (h = ptscope_tp_hooks; h < ptscope_tp_hooks + ARRAY_SIZE(ptscope_tp_hooks); h++) {
 		if (!h->tp)
 			continue;
@@ -651,7 +651,7 @@ err_free:
 	return ERR_PTR(err);
 }
 
-/* Publish @w; the first watch attaches the hooks. */
+/* Publish @w; the first detail watch attaches the kretprobe. */
 static int watch_add(struct ptscope_watcher *w)
 {
 	int id;
@@ -665,8 +665,7 @@ static int watch_add(struct ptscope_watcher *w)
 	if (id < 0)
 		goto out;
 	w->id = id;
-	if (!ptscope_nr_watches++)
-		attach_hooks();
+	ptscope_nr_watches++;
 	if ((w->flags & PTSCOPE_WATCH_FAULT_DETAIL) && !ptscope_nr_detail++)
 		attach_fault_kretprobe();
 	w->start_ns = ktime_get_ns();
@@ -682,7 +681,7 @@ out:
 	return id;
 }
 
-/* Unpublish @w; the last watch detaches the hooks. The caller frees it after a grace period. */
+/* Unpublish @w; the last detail watch detaches the kretprobe. Free it after a grace period. */
 static void watch_remove(struct ptscope_watcher *w)
 {
 	lockdep_assert_held(&ptscope_watch_lock);
@@ -690,8 +689,7 @@ static void watch_remove(struct ptscope_watcher *w)
 	idr_remove(&ptscope_watch_ids, w->id);
 	if ((w->flags & PTSCOPE_WATCH_FAULT_DETAIL) && !--ptscope_nr_detail)
 		detach_fault_kretprobe();
-	if (!--ptscope_nr_watches)
-		detach_hooks();
+	ptscope_nr_watches--;
 }
 
 static struct ptscope_watcher *watch_find(struct file *file, u32 id)
@@ -1066,12 +1064,23 @@ void ptscope_counters_debugfs(struct dentry *dir)
 }
 
 /**
- * ptscope_counters_init - find the tracepoints the counters attach to
+ * ptscope_counters_init - attach to the tracepoints the counters read
  *
- * Nothing is attached until the first watch. A tracepoint this kernel
- * lacks leaves its counters out of struct ptscope_counters.valid.
+ * Counting starts with the first watch. A tracepoint this kernel lacks
+ * leaves its counters out of struct ptscope_counters.valid.
  */
 void ptscope_counters_init(void)
 {
 	for_each_kernel_tracepoint(find_tracepoint, NULL);
+	attach_hooks();
+}
+
+/**
+ * ptscope_counters_exit - detach from the tracepoints, at unload
+ *
+ * Every file, and so every watch and the kretprobe, is gone by then.
+ */
+void ptscope_counters_exit(void)
+{
+	detach_hooks();
 }

@@ -183,6 +183,7 @@ static int __init ptscope_init(void)
 
 err_debugfs:
 	ptscope_debugfs_exit(ptscope_debugfs_dir);
+	ptscope_counters_exit();
 	return err;
 }
 
@@ -190,6 +191,7 @@ static void __exit ptscope_exit(void)
 {
 	misc_deregister(&ptscope_miscdev);
 	ptscope_debugfs_exit(ptscope_debugfs_dir);
+	ptscope_counters_exit();
 }
 
 module_init(ptscope_init);

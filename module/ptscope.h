@@ -102,6 +102,7 @@ long ptscope_args_out(void __user *uarg, const void *karg, size_t ksize, size_t 
 
 /* counters.c: TLB flush and page-fault counters */
 void ptscope_counters_init(void);
+void ptscope_counters_exit(void);
 void ptscope_counters_debugfs(struct dentry *dir);
 void ptscope_counters_release(struct file *file);
 long ptscope_ioctl_watch(struct file *file, void __user *uarg);

@@ -377,6 +377,99 @@ out_unmap:
 	munmap(p, n * PAGE);
 }
 
+/* kb_field - the "KEY: N kB" line of the smaps entry containing @addr, or of meminfo when @addr is NULL */
+static long kb_field(const char *path, const void *addr, const char *key)
+{
+	char line[512];
+	int inside = !addr;
+	long val = -1;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long start, end;
+
+		if (addr && sscanf(line, "%lx-%lx ", &start, &end) == 2) {
+			inside = start <= (uintptr_t)addr && (uintptr_t)addr < end;
+			continue;
+		}
+		if (inside && !strncmp(line, key, strlen(key)) && line[strlen(key)] == ':') {
+			val = strtol(line + strlen(key) + 1, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return val;
+}
+
+/* A fault that installs a transparent huge page counts as a 2M fault, as smaps shows. */
+TEST_F(counters, thp_fault_counts_2m)
+{
+	const size_t huge = 2UL << 20;
+	char mode[128] = "";
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+	char *raw, *p;
+	long kb;
+	int id;
+
+	if (f) {
+		if (!fgets(mode, sizeof(mode), f))
+			mode[0] = '\0';
+		fclose(f);
+	}
+	if (strstr(mode, "[never]") || !mode[0])
+		SKIP(return, "transparent huge pages are off");
+	raw = mmap(NULL, 2 * huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, raw);
+	p = (char *)(((uintptr_t)raw + huge - 1) & ~(huge - 1));
+	ASSERT_EQ(0, madvise(p, huge, MADV_HUGEPAGE));
+	id = watch(self->fd, getpid(), PTSCOPE_WATCH_FAULT_DETAIL);
+	ASSERT_LT(0, id);
+	ASSERT_EQ(0, counters(self->fd, id, &self->a));
+	if (!(self->a.valid & PTSCOPE_CNT_F_OUTCOME))
+		SKIP(goto out, "no kretprobe on handle_mm_fault in this kernel");
+	p[0] = 1;
+	ASSERT_EQ(0, counters(self->fd, id, &self->b));
+	kb = kb_field("/proc/self/smaps", p, "AnonHugePages");
+	if (kb <= 0)
+		SKIP(goto out, "the kernel gave no huge page (AnonHugePages %ld kB)", kb);
+	EXPECT_EQ(kb / 2048, DELTA(PTSCOPE_FLT_PAGE_2M));
+	EXPECT_EQ(1, vma_faults(&self->b, p, NULL) - vma_faults(&self->a, p, NULL));
+out:
+	munmap(raw, 2 * huge);
+}
+
+/* A hugetlb page of 2 MiB: one 2M fault, one page less in the pool. */
+TEST_F(counters, hugetlb_fault_counts_2m)
+{
+	const size_t huge = 2UL << 20;
+	long free0, free1;
+	char *p;
+	int id;
+
+	if (kb_field("/proc/meminfo", NULL, "Hugepagesize") != 2048)
+		SKIP(return, "the default huge page size is not 2 MiB");
+	p = mmap(NULL, huge, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		SKIP(return, "no hugetlb page: %s (vm.nr_hugepages)", strerror(errno));
+	id = watch(self->fd, getpid(), PTSCOPE_WATCH_FAULT_DETAIL);
+	ASSERT_LT(0, id);
+	ASSERT_EQ(0, counters(self->fd, id, &self->a));
+	free0 = kb_field("/proc/meminfo", NULL, "HugePages_Free");
+	if (free0 < 1)
+		SKIP(goto out, "the hugetlb pool is empty");
+	p[0] = 1;
+	free1 = kb_field("/proc/meminfo", NULL, "HugePages_Free");
+	ASSERT_EQ(0, counters(self->fd, id, &self->b));
+	EXPECT_EQ(1, free0 - free1);
+	EXPECT_EQ(free0 - free1, DELTA(PTSCOPE_FLT_PAGE_2M));
+	EXPECT_EQ(0, DELTA(PTSCOPE_FLT_PAGE_4K));
+out:
+	munmap(p, huge);
+}
+
 /* A write to read-only memory: one SIGSEGV, the signal the child died of. */
 TEST_F(counters, write_read_only_one_sigsegv)
 {
@@ -637,6 +730,63 @@ TEST_F(counters, remote_shootdowns_match_tracefs)
 		     self->a.tlb[PTSCOPE_TLB_REMOTE_SEND_IPI].events);
 	EXPECT_EQ(0, unwatch(self->fd, id));
 	munmap(s.mem, 16 * PAGE);
+}
+
+/*
+ * Watches created and released over and over while another CPU faults and
+ * flushes through the probes: every call succeeds, and scripts/vm fails the
+ * run on any kernel report (a probe reading a watch after it was freed).
+ * One detail watch stays for the whole test, so the kretprobe is attached
+ * once: patching kernel text while another CPU runs it crashes QEMU TCG
+ * guests (toggling a tracefs kprobe event does it too, without ptscope).
+ */
+static void *fault_and_flush(void *arg)
+{
+	struct spinner *s = arg;
+	char *p;
+
+	if (pin_to_cpu(1))
+		return NULL;
+	atomic_store(&s->running, 1);
+	while (!atomic_load(&s->stop)) {
+		p = mmap(NULL, 8 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			break;
+		memset(p, 1, 8 * PAGE);
+		mprotect(p, 8 * PAGE, PROT_READ);
+		munmap(p, 8 * PAGE);
+	}
+	return NULL;
+}
+
+TEST_F(counters, attach_detach_under_load)
+{
+	struct spinner s = { 0 };
+	pthread_t th;
+	int i, id, global, keep;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		SKIP(return, "needs 2 CPUs");
+	ASSERT_EQ(0, pin_to_cpu(0));
+	keep = watch(self->fd, getpid(), PTSCOPE_WATCH_FAULT_DETAIL);
+	ASSERT_LT(0, keep);
+	ASSERT_EQ(0, pthread_create(&th, NULL, fault_and_flush, &s));
+	while (!atomic_load(&s.running))
+		sched_yield();
+	for (i = 0; i < 20; i++) {
+		id = watch(self->fd, getpid(), i % 2 ? PTSCOPE_WATCH_FAULT_DETAIL : 0);
+		global = watch(self->fd, 0, PTSCOPE_WATCH_GLOBAL | PTSCOPE_WATCH_FAULT_DETAIL);
+		EXPECT_LT(0, id);
+		EXPECT_LT(0, global);
+		EXPECT_EQ(0, counters(self->fd, id, &self->b));
+		EXPECT_EQ(0, unwatch(self->fd, global));
+		EXPECT_EQ(0, unwatch(self->fd, id));
+	}
+	atomic_store(&s.stop, 1);
+	pthread_join(th, NULL);
+	EXPECT_EQ(0, counters(self->fd, keep, &self->b));
+	EXPECT_LT(0, self->b.faults[PTSCOPE_FLT_MINOR]) TH_LOG("the other thread faulted");
+	EXPECT_EQ(0, unwatch(self->fd, keep));
 }
 
 /* dTLB misses are counted exactly where the CPU has a PMU that perf knows. */

@@ -403,8 +403,10 @@ struct ptscope_vtop {
  * until PTSCOPE_IOC_UNWATCH or the file is closed; counting stops by itself
  * when the target exits or execs, and the counters stay readable until the
  * watch is released. Several watches, on the same or other files, count
- * independently. Counting costs nothing while no watch exists: the module
- * attaches its hooks with the first watch and detaches them with the last.
+ * independently. The module's tracepoint probes stay attached while it is
+ * loaded (with no watch, a probe is a call and an empty list walk); the
+ * kretprobe of PTSCOPE_WATCH_FAULT_DETAIL is attached with the first such
+ * watch and detached with the last.
  *
  * Watching another process needs CAP_SYS_PTRACE, a global watch
  * CAP_SYS_ADMIN (-EPERM otherwise). At most PTSCOPE_WATCH_MAX watches exist
