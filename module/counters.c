@@ -22,10 +22,10 @@
  * for_each_kernel_tracepoint() at load time. The tracepoint probes stay
  * attached while the module is loaded: with no watch, a probe is a call and
  * an empty list walk. Attaching one flips a static key in the hottest paths
- * of the kernel (exc_page_fault, switch_mm_irqs_off), and under QEMU TCG
- * flipping exceptions:page_fault_user while another CPU faults crashes the
- * guest on the patching int3 (tracefs alone does it: echo 1/0 > enable), so
- * it happens once, at load and unload, not per watch.
+ * of the kernel (exc_page_fault, switch_mm_irqs_off), and under
+ * multi-threaded QEMU TCG flipping exceptions:page_fault_user while another
+ * CPU faults crashes the guest on the patching int3 (tracefs alone does it:
+ * echo 1/0 > enable), so it happens once, at load and unload, not per watch.
  *
  * Locking: ptscope_watch_lock (a mutex) serialises everything that changes
  * the watch list, the watch ids and the hooks, and is held only in process

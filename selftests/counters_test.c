@@ -737,8 +737,9 @@ TEST_F(counters, remote_shootdowns_match_tracefs)
  * flushes through the probes: every call succeeds, and scripts/vm fails the
  * run on any kernel report (a probe reading a watch after it was freed).
  * One detail watch stays for the whole test, so the kretprobe is attached
- * once: patching kernel text while another CPU runs it crashes QEMU TCG
- * guests (toggling a tracefs kprobe event does it too, without ptscope).
+ * once: patching kernel text while another CPU runs it crashes multi-threaded
+ * QEMU TCG guests (toggling a tracefs kprobe event does it too, without
+ * ptscope), and the test should hold wherever it runs.
  */
 static void *fault_and_flush(void *arg)
 {
