@@ -10,6 +10,7 @@
 #define _PTSCOPE_COMPAT_H
 
 #include <linux/mm.h>
+#include <linux/pagemap.h>
 #include <linux/pgtable.h>
 #include <linux/shmem_fs.h>
 
@@ -107,5 +108,28 @@ static inline bool ptscope_vma_is_shmem(struct vm_area_struct *vma)
 	return vma->vm_file->f_mapping->a_ops == &shmem_aops;
 #endif
 }
+
+/*
+ * Orders with per-size THP settings (hugepages-<size>kB/ in sysfs): since
+ * 6.8 for anonymous memory, with the page cache's orders too by 6.12; none
+ * before.
+ */
+static inline unsigned long ptscope_mthp_orders(void)
+{
+#if defined(THP_ORDERS_ALL_ANON) && defined(THP_ORDERS_ALL_FILE_DEFAULT)
+	return THP_ORDERS_ALL_ANON | THP_ORDERS_ALL_FILE_DEFAULT;
+#elif defined(THP_ORDERS_ALL_ANON)
+	return THP_ORDERS_ALL_ANON;
+#else
+	return 0;
+#endif
+}
+
+/* THP event counters that only some supported kernels have (huge.c's table). */
+#ifdef PTSCOPE_HAVE_THP_UNDERUSED_SPLIT_PAGE
+#define PTSCOPE_COMPAT_THP_EVENTS	THP_EVENT(UNDERUSED_SPLIT_PAGE)
+#else
+#define PTSCOPE_COMPAT_THP_EVENTS
+#endif
 
 #endif /* _PTSCOPE_COMPAT_H */

@@ -7,6 +7,8 @@
  *   vmas       its VMAs, one line each, with their counts
  *   pagetable  its page tables as merged runs, indented by level
  *   vtop       write an address, read its translation path
+ *   huge       the system's huge pages: THP counters, hugetlb pools, mTHP sizes
+ *   huge_vmas  the target's VMAs: THP eligibility, huge mappings, TLB reach
  *
  * target and vtop are writable, and kernel lockdown refuses writable debugfs
  * files: there, select the target and translate through /dev/ptscope (the
@@ -134,6 +136,10 @@ struct view_iter {
 		struct {
 			struct ptscope_run runs[RUNS_PER_RECORD];
 			u32 count;
+		};
+		struct {
+			struct ptscope_huge_vma huge;
+			struct ptscope_huge_vma total;	/* of the VMAs shown so far */
 		};
 	};
 	char pathbuf[PATH_MAX];
@@ -343,6 +349,191 @@ static const struct file_operations pagetable_fops = {
 	.release	= view_release,
 };
 
+/* --- huge pages -------------------------------------------------------------- */
+
+/* /proc/vmstat's names of enum ptscope_thp_event. */
+static const char *const thp_event_names[PTSCOPE_THP_EVENT_MAX] = {
+	[PTSCOPE_THP_FAULT_ALLOC] = "thp_fault_alloc",
+	[PTSCOPE_THP_FAULT_FALLBACK] = "thp_fault_fallback",
+	[PTSCOPE_THP_FAULT_FALLBACK_CHARGE] = "thp_fault_fallback_charge",
+	[PTSCOPE_THP_COLLAPSE_ALLOC] = "thp_collapse_alloc",
+	[PTSCOPE_THP_COLLAPSE_ALLOC_FAILED] = "thp_collapse_alloc_failed",
+	[PTSCOPE_THP_FILE_ALLOC] = "thp_file_alloc",
+	[PTSCOPE_THP_FILE_FALLBACK] = "thp_file_fallback",
+	[PTSCOPE_THP_FILE_FALLBACK_CHARGE] = "thp_file_fallback_charge",
+	[PTSCOPE_THP_FILE_MAPPED] = "thp_file_mapped",
+	[PTSCOPE_THP_SPLIT_PAGE] = "thp_split_page",
+	[PTSCOPE_THP_SPLIT_PAGE_FAILED] = "thp_split_page_failed",
+	[PTSCOPE_THP_DEFERRED_SPLIT_PAGE] = "thp_deferred_split_page",
+	[PTSCOPE_THP_UNDERUSED_SPLIT_PAGE] = "thp_underused_split_page",
+	[PTSCOPE_THP_SPLIT_PMD] = "thp_split_pmd",
+	[PTSCOPE_THP_SPLIT_PUD] = "thp_split_pud",
+	[PTSCOPE_THP_SCAN_EXCEED_NONE_PTE] = "thp_scan_exceed_none_pte",
+	[PTSCOPE_THP_SCAN_EXCEED_SWAP_PTE] = "thp_scan_exceed_swap_pte",
+	[PTSCOPE_THP_SCAN_EXCEED_SHARED_PTE] = "thp_scan_exceed_share_pte",
+	[PTSCOPE_THP_ZERO_PAGE_ALLOC] = "thp_zero_page_alloc",
+	[PTSCOPE_THP_ZERO_PAGE_ALLOC_FAILED] = "thp_zero_page_alloc_failed",
+	[PTSCOPE_THP_SWPOUT] = "thp_swpout",
+	[PTSCOPE_THP_SWPOUT_FALLBACK] = "thp_swpout_fallback",
+	[PTSCOPE_THP_MIGRATION_SUCCESS] = "thp_migration_success",
+	[PTSCOPE_THP_MIGRATION_FAIL] = "thp_migration_fail",
+	[PTSCOPE_THP_MIGRATION_SPLIT] = "thp_migration_split",
+};
+
+static int huge_show(struct seq_file *m, void *unused)
+{
+	struct ptscope_huge_system *s = kzalloc(sizeof(*s), GFP_KERNEL);
+	unsigned int i;
+	int err;
+
+	if (!s)
+		return -ENOMEM;
+	err = ptscope_huge_system(s);
+	if (err)
+		goto out;
+	seq_puts(m, "# THP settings are not readable by a module: see /sys/kernel/mm/transparent_hugepage/\n");
+	seq_printf(m, "thp %s\n", s->features & PTSCOPE_HUGE_THP ? "yes" : "no");
+	seq_printf(m, "pmd_order %u\n", s->pmd_order);
+	seq_puts(m, "mthp_sizes");
+	for (i = 0; i < BITS_PER_LONG_LONG; i++)
+		if (s->mthp_orders & BIT_ULL(i))
+			seq_printf(m, " %lukB", (PAGE_SIZE << i) >> 10);
+	seq_puts(m, s->mthp_orders ? "\n" : " none (no per-size THP on this kernel)\n");
+	for (i = 0; i < PTSCOPE_THP_EVENT_MAX; i++)
+		if (s->events_valid & BIT_ULL(i))
+			seq_printf(m, "%s %llu\n", thp_event_names[i], s->events[i]);
+	for (i = 0; i < s->nr_pools; i++) {
+		const struct ptscope_hugetlb_pool *p = &s->pools[i];
+
+		seq_printf(m, "hugetlb_%llukB total %llu free %llu reserved %llu surplus %llu persistent %llu\n",
+			   p->page_size >> 10, p->total, p->free, p->reserved, p->surplus,
+			   p->persistent);
+	}
+out:
+	kfree(s);
+	return err;
+}
+DEFINE_SHOW_ATTRIBUTE(huge);
+
+static const char *const thp_policy_names[] = {
+	[PTSCOPE_THP_NEVER] = "never", [PTSCOPE_THP_IF_ALWAYS] = "if-always",
+	[PTSCOPE_THP_IF_ENABLED] = "if-enabled", [PTSCOPE_THP_IF_SHMEM] = "shmem",
+	[PTSCOPE_THP_IF_FILE] = "file",
+};
+
+static const char *const thp_why_names[] = {
+	"hugetlb", "special", "nohugepage", "process", "too-small", "misaligned",
+	"no-madvise",
+};
+
+static void *huge_vmas_start(struct seq_file *m, loff_t *pos)
+{
+	struct view_iter *it = m->private;
+	struct vm_area_struct *vma;
+	void *ret = NULL;
+
+	if (!view_seek(it, *pos))
+		return NULL;
+	if (*pos == 0) {
+		memset(&it->total, 0, sizeof(it->total));
+		seq_printf(m, "%-33s %-10s %8s %8s %8s %6s %6s %6s %7s  %s\n",
+			   "range", "thp", "mapped", "huge", "leaves", "thp", "h2m", "h1g",
+			   "huge%", "why; pte-mapped large folios order:ptes/folios");
+	}
+	if (mmap_read_lock_killable(it->mm))
+		return NULL;
+	vma = find_vma(it->mm, it->addr);
+	if (!vma) {
+		/* One last record: the totals. */
+		it->huge = it->total;
+		ret = it;
+	} else if (!ptscope_huge_vma(it->mm, vma, &it->huge)) {
+		ret = it;
+	}
+	mmap_read_unlock(it->mm);
+	return ret;
+}
+
+static void huge_add(struct ptscope_huge_vma *sum, const struct ptscope_huge_vma *v)
+{
+	unsigned int i;
+
+	sum->mapped += v->mapped;
+	sum->huge_mapped += v->huge_mapped;
+	sum->leaves += v->leaves;
+	sum->thp_pmd += v->thp_pmd;
+	sum->hugetlb_pmd += v->hugetlb_pmd;
+	sum->hugetlb_pud += v->hugetlb_pud;
+	for (i = 0; i < PTSCOPE_HUGE_ORDERS; i++) {
+		sum->pte_large[i] += v->pte_large[i];
+		sum->pte_folios[i] += v->pte_folios[i];
+	}
+}
+
+static void *huge_vmas_next(struct seq_file *m, void *v, loff_t *pos)
+{
+	struct view_iter *it = m->private;
+
+	it->pos = ++*pos;
+	if (!it->huge.end) {		/* the totals were the last record */
+		it->addr = it->mm->task_size;
+		return NULL;
+	}
+	huge_add(&it->total, &it->huge);
+	it->addr = it->huge.end;
+	return huge_vmas_start(m, pos);
+}
+
+/* @part of @whole in per mille, for a percentage with one decimal. */
+static unsigned int permille(u64 part, u64 whole)
+{
+	return whole ? div64_u64(part * 1000, whole) : 0;
+}
+
+static int huge_vmas_show(struct seq_file *m, void *v)
+{
+	const struct ptscope_huge_vma *h = &((struct view_iter *)v)->huge;
+	unsigned int cov = permille(h->huge_mapped, h->mapped), i;
+
+	if (h->end)
+		seq_printf(m, "%016llx-%016llx %-10s", h->start, h->end,
+			   thp_policy_names[h->thp]);
+	else
+		seq_printf(m, "%-33s %-10s", "total", "-");
+	seq_printf(m, " %8llu %8llu %8llu %6llu %6llu %6llu %5u.%u%% ",
+		   h->mapped, h->huge_mapped, h->leaves, h->thp_pmd, h->hugetlb_pmd,
+		   h->hugetlb_pud, cov / 10, cov % 10);
+	if (!h->thp_why)
+		seq_puts(m, " -");
+	show_names(m, h->thp_why, thp_why_names, ARRAY_SIZE(thp_why_names));
+	seq_puts(m, ";");
+	for (i = 1; i < PTSCOPE_HUGE_ORDERS; i++)
+		if (h->pte_large[i])
+			seq_printf(m, " %u:%llu/%llu", i, h->pte_large[i], h->pte_folios[i]);
+	seq_putc(m, '\n');
+	return 0;
+}
+
+static const struct seq_operations huge_vmas_sops = {
+	.start	= huge_vmas_start,
+	.next	= huge_vmas_next,
+	.stop	= view_stop,
+	.show	= huge_vmas_show,
+};
+
+static int huge_vmas_open(struct inode *inode, struct file *file)
+{
+	return view_open(inode, file, &huge_vmas_sops);
+}
+
+static const struct file_operations huge_vmas_fops = {
+	.owner		= THIS_MODULE,
+	.open		= huge_vmas_open,
+	.read		= seq_read,
+	.llseek		= seq_lseek,
+	.release	= view_release,
+};
+
 /* --- vtop ------------------------------------------------------------------- */
 
 static const char *const vtop_results[] = {
@@ -436,6 +627,8 @@ struct dentry *ptscope_debugfs_init(void)
 	debugfs_create_file("pagetable", 0400, dir, NULL, &pagetable_fops);
 	debugfs_create_file("vtop", 0600, dir, NULL, &vtop_fops);
 	ptscope_counters_debugfs(dir);
+	debugfs_create_file("huge", 0444, dir, NULL, &huge_fops);
+	debugfs_create_file("huge_vmas", 0400, dir, NULL, &huge_vmas_fops);
 	return dir;
 }
 

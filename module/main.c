@@ -121,6 +121,10 @@ static long ptscope_ioctl(struct file *file, unsigned int cmd, unsigned long arg
 		return ptscope_ioctl_unwatch(file, uarg);
 	case PTSCOPE_IOC_COUNTERS:
 		return ptscope_ioctl_counters(file, uarg);
+	case PTSCOPE_IOC_HUGE_SYSTEM:
+		return ptscope_ioctl_huge_system(uarg);
+	case PTSCOPE_IOC_HUGE_VMAS:
+		return ptscope_ioctl_huge_vmas(ctx, uarg);
 	default:
 		return -ENOTTY;
 	}

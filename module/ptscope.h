@@ -95,6 +95,15 @@ int ptscope_vma_count(struct mm_struct *mm, struct vm_area_struct *vma,
 int ptscope_walk_runs(struct mm_struct *mm, u64 start, u64 end, u32 flags,
 		      struct ptscope_run *runs, u32 cap, u32 *count, u64 *next);
 void ptscope_hide_run(struct ptscope_run *r);
+int ptscope_check_range(struct mm_struct *mm, u64 start, u64 end);
+void __user *ptscope_user_array(u64 ptr, u32 count, u32 size);
+
+/* huge.c: huge pages, for the device and debugfs */
+int ptscope_huge_system(struct ptscope_huge_system *s);
+int ptscope_huge_vma(struct mm_struct *mm, struct vm_area_struct *vma,
+		     struct ptscope_huge_vma *out);
+long ptscope_ioctl_huge_system(void __user *uarg);
+long ptscope_ioctl_huge_vmas(struct ptscope_ctx *ctx, void __user *uarg);
 
 /* main.c: size-first argument structs */
 long ptscope_args_in(void *karg, size_t ksize, size_t minsize, const void __user *uarg);

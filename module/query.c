@@ -548,7 +548,7 @@ long ptscope_ioctl_target(struct ptscope_ctx *ctx, void __user *uarg)
 }
 
 /* A range of the target: page aligned, non-empty, below its task size. */
-static int check_range(struct mm_struct *mm, u64 start, u64 end)
+int ptscope_check_range(struct mm_struct *mm, u64 start, u64 end)
 {
 	if (!PAGE_ALIGNED(start) || !PAGE_ALIGNED(end) || start >= end ||
 	    end > mm->task_size)
@@ -557,7 +557,7 @@ static int check_range(struct mm_struct *mm, u64 start, u64 end)
 }
 
 /* The user's array of @count records of @size bytes, or NULL. */
-static void __user *user_array(u64 ptr, u32 count, u32 size)
+void __user *ptscope_user_array(u64 ptr, u32 count, u32 size)
 {
 	size_t bytes;
 
@@ -585,14 +585,14 @@ long ptscope_ioctl_walk(struct ptscope_ctx *ctx, bool show_pfn, void __user *uar
 	    memchr_inv(wk.reserved, 0, sizeof(wk.reserved)) ||
 	    wk.run_size != sizeof(*runs) || wk.count < PTSCOPE_WALK_MIN_RUNS)
 		return -EINVAL;
-	ubuf = user_array(wk.runs, wk.count, wk.run_size);
+	ubuf = ptscope_user_array(wk.runs, wk.count, wk.run_size);
 	if (!ubuf)
 		return -EFAULT;
 
 	mm = ptscope_ctx_mm(ctx);
 	if (IS_ERR(mm))
 		return PTR_ERR(mm);
-	err = check_range(mm, wk.start, wk.end);
+	err = ptscope_check_range(mm, wk.start, wk.end);
 	if (err)
 		goto out_mm;
 	cap = min_t(u32, wk.count, PTSCOPE_RUN_BATCH);
@@ -639,7 +639,7 @@ long ptscope_ioctl_vmas(struct ptscope_ctx *ctx, bool show_pfn, void __user *uar
 	    memchr_inv(q.reserved, 0, sizeof(q.reserved)) ||
 	    q.vma_size != sizeof(*vmas) || !q.count)
 		return -EINVAL;
-	ubuf = user_array(q.vmas, q.count, q.vma_size);
+	ubuf = ptscope_user_array(q.vmas, q.count, q.vma_size);
 	if (!ubuf)
 		return -EFAULT;
 
@@ -648,7 +648,7 @@ long ptscope_ioctl_vmas(struct ptscope_ctx *ctx, bool show_pfn, void __user *uar
 		return PTR_ERR(mm);
 	if (!q.end)
 		q.end = mm->task_size;
-	err = check_range(mm, q.start, q.end);
+	err = ptscope_check_range(mm, q.start, q.end);
 	if (err)
 		goto out_mm;
 	cap = min_t(u32, q.count, PTSCOPE_VMA_BATCH);

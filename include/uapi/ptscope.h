@@ -592,4 +592,228 @@ struct ptscope_counters {
 
 #define PTSCOPE_IOC_COUNTERS	_IOWR(PTSCOPE_IOC_MAGIC, 0x12, struct ptscope_counters)
 
+/* ------------------------------------------------------------------------
+ * Huge pages: THP, mTHP and hugetlb, for the system (PTSCOPE_IOC_HUGE_SYSTEM)
+ * and per VMA of the target (PTSCOPE_IOC_HUGE_VMAS).
+ *
+ * What a module cannot read: the THP settings (enabled, defrag, the
+ * khugepaged tunables, the per-size mTHP settings and counters, shmem_enabled)
+ * live in variables the kernel does not export to modules on 6.1 or 6.12
+ * (transparent_hugepage_flags, huge_anon_orders_*, khugepaged_*, mthp_stats).
+ * ptscope does not guess them: read them where the kernel documents them
+ * (Documentation/admin-guide/mm/transhuge.rst):
+ *   /sys/kernel/mm/transparent_hugepage/{enabled,defrag,shmem_enabled}
+ *   /sys/kernel/mm/transparent_hugepage/khugepaged/{pages_to_scan,
+ *       scan_sleep_millisecs,alloc_sleep_millisecs,defrag,max_ptes_none,
+ *       max_ptes_swap,max_ptes_shared,pages_collapsed,full_scans}
+ *   /sys/kernel/mm/transparent_hugepage/hugepages-<size>kB/{enabled,
+ *       shmem_enabled,stats/} for each order in
+ *       struct ptscope_huge_system.mthp_orders
+ * The module reports what it can read itself: the THP event counters of
+ * /proc/vmstat (all_vm_events), the hugetlb pools, the sizes that have
+ * per-size settings, and for each VMA every reason that rules THP out
+ * whatever the settings (struct ptscope_huge_vma.thp_why) plus the setting
+ * it still depends on (struct ptscope_huge_vma.thp).
+ */
+
+/* THP event counters, as /proc/vmstat names them (thp_fault_alloc, ...). */
+enum ptscope_thp_event {
+	PTSCOPE_THP_FAULT_ALLOC,
+	PTSCOPE_THP_FAULT_FALLBACK,
+	PTSCOPE_THP_FAULT_FALLBACK_CHARGE,
+	PTSCOPE_THP_COLLAPSE_ALLOC,
+	PTSCOPE_THP_COLLAPSE_ALLOC_FAILED,
+	PTSCOPE_THP_FILE_ALLOC,
+	PTSCOPE_THP_FILE_FALLBACK,
+	PTSCOPE_THP_FILE_FALLBACK_CHARGE,
+	PTSCOPE_THP_FILE_MAPPED,
+	PTSCOPE_THP_SPLIT_PAGE,
+	PTSCOPE_THP_SPLIT_PAGE_FAILED,
+	PTSCOPE_THP_DEFERRED_SPLIT_PAGE,
+	PTSCOPE_THP_UNDERUSED_SPLIT_PAGE,	/* 6.12 */
+	PTSCOPE_THP_SPLIT_PMD,
+	PTSCOPE_THP_SPLIT_PUD,
+	PTSCOPE_THP_SCAN_EXCEED_NONE_PTE,
+	PTSCOPE_THP_SCAN_EXCEED_SWAP_PTE,
+	PTSCOPE_THP_SCAN_EXCEED_SHARED_PTE,
+	PTSCOPE_THP_ZERO_PAGE_ALLOC,
+	PTSCOPE_THP_ZERO_PAGE_ALLOC_FAILED,
+	PTSCOPE_THP_SWPOUT,
+	PTSCOPE_THP_SWPOUT_FALLBACK,
+	PTSCOPE_THP_MIGRATION_SUCCESS,
+	PTSCOPE_THP_MIGRATION_FAIL,
+	PTSCOPE_THP_MIGRATION_SPLIT,
+	PTSCOPE_THP_EVENT_MAX = 32,	/* size of the array; unused slots are 0 */
+};
+
+/* struct ptscope_huge_system.features */
+#define PTSCOPE_HUGE_THP	(1U << 0)	/* CONFIG_TRANSPARENT_HUGEPAGE */
+#define PTSCOPE_HUGE_MTHP	(1U << 1)	/* per-size THP (mthp_orders != 0) */
+#define PTSCOPE_HUGE_HUGETLB	(1U << 2)	/* CONFIG_HUGETLBFS */
+
+#define PTSCOPE_HUGETLB_POOLS	4
+
+/**
+ * struct ptscope_hugetlb_pool - one hugetlb page size, as
+ * /sys/kernel/mm/hugepages/hugepages-<size>kB/ shows it
+ * @page_size: out: bytes per page (2 MiB, 1 GiB on x86-64)
+ * @total:     out: pages in the pool (nr_hugepages: persistent + surplus)
+ * @free:      out: pages not in use (free_hugepages)
+ * @reserved:  out: free pages promised to mappings (resv_hugepages)
+ * @surplus:   out: pages above the persistent size (surplus_hugepages)
+ * @persistent: out: the persistent pool size asked for (nr_hugepages
+ *             written by the administrator; /proc/sys/vm/nr_hugepages for
+ *             the default size)
+ */
+struct ptscope_hugetlb_pool {
+	__u64 page_size;
+	__u64 total;
+	__u64 free;
+	__u64 reserved;
+	__u64 surplus;
+	__u64 persistent;
+};
+
+/**
+ * struct ptscope_huge_system - the system's huge-page state
+ * @size:      in: sizeof(struct ptscope_huge_system)
+ * @flags:     in: must be 0
+ * @features:  out: PTSCOPE_HUGE_*
+ * @pmd_order: out: order of a PMD-sized page (9 with 4 KiB pages)
+ * @mthp_orders: out: bit N set when order N has per-size settings in
+ *             /sys/kernel/mm/transparent_hugepage/hugepages-<4<<N>kB/ (6.8 and
+ *             later); 0 on kernels without per-size THP (6.1)
+ * @events_valid: out: bit N set when @events[N] exists on this kernel
+ * @events:    out: enum ptscope_thp_event: the THP counters of /proc/vmstat,
+ *             summed over all CPUs; 0 where @events_valid says absent
+ * @nr_pools:  out: entries of @pools filled, smallest page size first
+ * @reserved1: in: must be 0
+ * @pools:     out: one entry per hugetlb page size the kernel has set up
+ * @reserved:  in: must be 0
+ *
+ * The hugetlb numbers are read without the kernel's hugetlb_lock (it is not
+ * exported), as /proc/meminfo reads them: a snapshot that a concurrent
+ * allocation may move.
+ */
+struct ptscope_huge_system {
+	__u32 size;
+	__u32 flags;
+	__u32 features;
+	__u32 pmd_order;
+	__u64 mthp_orders;
+	__u64 events_valid;
+	__u64 events[PTSCOPE_THP_EVENT_MAX];
+	__u32 nr_pools;
+	__u32 reserved1;
+	struct ptscope_hugetlb_pool pools[PTSCOPE_HUGETLB_POOLS];
+	__u64 reserved[4];
+};
+
+#define PTSCOPE_IOC_HUGE_SYSTEM	_IOWR(PTSCOPE_IOC_MAGIC, 0x20, struct ptscope_huge_system)
+
+/*
+ * struct ptscope_huge_vma.thp: what PMD-sized THP for the VMA still depends
+ * on, once nothing in thp_why rules it out:
+ *  NEVER:      ruled out, see thp_why
+ *  IF_ALWAYS:  anonymous without MADV_HUGEPAGE: eligible when
+ *              transparent_hugepage/enabled is "always"
+ *  IF_ENABLED: anonymous with MADV_HUGEPAGE: eligible when enabled is
+ *              "always" or "madvise"
+ *  IF_SHMEM:   shmem: shmem_enabled and the mount's huge= option decide
+ *  IF_FILE:    page cache: the filesystem decides (large folios,
+ *              CONFIG_READ_ONLY_THP_FOR_FS)
+ */
+enum ptscope_thp_policy {
+	PTSCOPE_THP_NEVER = 0,
+	PTSCOPE_THP_IF_ALWAYS,
+	PTSCOPE_THP_IF_ENABLED,
+	PTSCOPE_THP_IF_SHMEM,
+	PTSCOPE_THP_IF_FILE,
+};
+
+/* struct ptscope_huge_vma.thp_why: every reason that applies */
+#define PTSCOPE_THP_WHY_HUGETLB		(1U << 0)	/* a hugetlb VMA: huge pages of its own */
+#define PTSCOPE_THP_WHY_SPECIAL		(1U << 1)	/* PFN map, I/O, mixed map, vdso/vvar */
+#define PTSCOPE_THP_WHY_NOHUGEPAGE	(1U << 2)	/* MADV_NOHUGEPAGE (VM_NOHUGEPAGE) */
+#define PTSCOPE_THP_WHY_PROCESS		(1U << 3)	/* prctl(PR_SET_THP_DISABLE) */
+#define PTSCOPE_THP_WHY_TOO_SMALL	(1U << 4)	/* no PMD-aligned range fits in the VMA */
+#define PTSCOPE_THP_WHY_MISALIGNED	(1U << 5)	/* file: address, offset differ mod 2 MiB */
+#define PTSCOPE_THP_WHY_NO_MADVISE	(1U << 6)	/* no MADV_HUGEPAGE: out under "madvise" */
+
+#define PTSCOPE_HUGE_ORDERS	20	/* orders 0..19 (a 1 GiB folio is order 18) */
+
+/**
+ * struct ptscope_huge_vma - huge pages in one VMA of the target
+ * @start, @end: out: [start, end)
+ * @vm_flags:  out: the kernel's VM_* flags, raw
+ * @thp:       out: enum ptscope_thp_policy
+ * @thp_why:   out: PTSCOPE_THP_WHY_*; a VMA is eligible for PMD-sized THP
+ *             when @thp_why has no bit but NO_MADVISE and the setting @thp
+ *             names allows it
+ * @page_size: out: the VMA's page size (vma_kernel_pagesize)
+ * @reserved1: out: 0
+ * @mapped:    out: base pages mapped by present leaf entries (what pagemap
+ *             marks present: includes the zero page and PFN maps)
+ * @huge_mapped: out: of which mapped by PMD or PUD leaves
+ * @leaves:    out: present leaf entries: the TLB entries the mapping needs
+ *             as it is, against @mapped at 4 KiB each
+ * @thp_pmd:   out: PMD leaves mapping a THP (anonymous, shmem or file)
+ * @hugetlb_pmd: out: PMD leaves mapping hugetlb pages (2 MiB)
+ * @hugetlb_pud: out: PUD leaves mapping hugetlb pages (1 GiB)
+ * @pte_large: out: by folio order N >= 1: PTEs mapping a page of a large
+ *             non-hugetlb folio (mTHP, or a THP mapped by PTEs after a split)
+ * @pte_folios: out: by folio order: those folios, each counted once per run
+ *             of PTEs that map it
+ * @reserved:  out: 0
+ *
+ * Huge coverage is @huge_mapped / @mapped; TLB reach compares @leaves with
+ * @mapped.
+ */
+struct ptscope_huge_vma {
+	__u64 start;
+	__u64 end;
+	__u64 vm_flags;
+	__u32 thp;
+	__u32 thp_why;
+	__u32 page_size;
+	__u32 reserved1;
+	__u64 mapped;
+	__u64 huge_mapped;
+	__u64 leaves;
+	__u64 thp_pmd;
+	__u64 hugetlb_pmd;
+	__u64 hugetlb_pud;
+	__u64 pte_large[PTSCOPE_HUGE_ORDERS];
+	__u64 pte_folios[PTSCOPE_HUGE_ORDERS];
+	__u64 reserved[4];
+};
+
+/**
+ * struct ptscope_huge_vmas - huge pages of the target's VMAs, batched
+ * @size:     in: sizeof(struct ptscope_huge_vmas)
+ * @flags:    in: must be 0
+ * @start:    in: report VMAs that end after @start (page aligned)
+ * @end:      in: and start before @end (0: the task size)
+ * @vmas:     in: user pointer to an array of struct ptscope_huge_vma
+ * @vma_size: in: sizeof(struct ptscope_huge_vma)
+ * @count:    in: capacity of @vmas (at least 1); out: VMAs written
+ * @next:     out: where to resume; 0 when there is no VMA left
+ * @reserved: in: must be 0
+ *
+ * Needs a target (PTSCOPE_IOC_TARGET), with its rules and errors.
+ */
+struct ptscope_huge_vmas {
+	__u32 size;
+	__u32 flags;
+	__u64 start;
+	__u64 end;
+	__u64 vmas;
+	__u32 vma_size;
+	__u32 count;
+	__u64 next;
+	__u64 reserved[4];
+};
+
+#define PTSCOPE_IOC_HUGE_VMAS	_IOWR(PTSCOPE_IOC_MAGIC, 0x21, struct ptscope_huge_vmas)
+
 #endif /* _UAPI_PTSCOPE_H */
