@@ -51,6 +51,37 @@ static inline char *debugfs_value(const char *file, const char *key, char *buf, 
 	return ret;
 }
 
+/* Write @text to debugfs file @name; 0 or the errno. */
+static inline int debugfs_write(const char *name, const char *text)
+{
+	char path[128];
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", PTSCOPE_DEBUGFS, name);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return errno;
+	if (write(fd, text, strlen(text)) < 0)
+		err = errno;
+	close(fd);
+	return err;
+}
+
+/* An aligned region of @len inside a larger mapping (for THP and hugetlb). */
+static inline void *map_aligned(size_t len, size_t align)
+{
+	char *p = mmap(NULL, len + align, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uintptr_t a;
+
+	if (p == MAP_FAILED)
+		return p;
+	a = ((uintptr_t)p + align - 1) & ~(align - 1);
+	munmap(p, a - (uintptr_t)p);
+	munmap((char *)a + len, (uintptr_t)p + align - a);
+	return (void *)a;
+}
+
 /* --- the device ------------------------------------------------------- */
 
 /* ptscope_open_target - open the device with @pid selected; -errno on failure */
@@ -161,6 +192,21 @@ static inline int ptscope_vtop(int fd, uint64_t addr, struct ptscope_vtop *v)
 	v->size = sizeof(*v);
 	v->addr = addr;
 	return ioctl(fd, PTSCOPE_IOC_VTOP, v) ? -errno : 0;
+}
+
+/* Present leaf entries at @level in [start, end). */
+static inline long count_leaves(int fd, uint64_t start, uint64_t end, int level)
+{
+	struct ptscope_run *runs = NULL;
+	long n = ptscope_walk_all(fd, start, end, 0, &runs), i, leaves = 0;
+
+	if (n < 0)
+		return n;
+	for (i = 0; i < n; i++)
+		if (runs[i].kind == PTSCOPE_KIND_PAGE && (int)runs[i].level == level)
+			leaves += runs[i].count;
+	free(runs);
+	return leaves;
 }
 
 /* One base page as the runs describe it. */
@@ -302,6 +348,52 @@ static inline int smaps_vmflag(pid_t pid, uint64_t start, const char *flag)
 	return ret;
 }
 
+/* sysfs_long - the number in a one-value file (sysfs, procfs); -1 if unreadable */
+static inline long sysfs_long(const char *path)
+{
+	char buf[64];
+	long val = -1;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	if (fgets(buf, sizeof(buf), f))
+		val = strtol(buf, NULL, 10);
+	fclose(f);
+	return val;
+}
+
+/* keyed_value - the number after "KEY" + @sep in a "key value" file; -1 if absent */
+static inline long long keyed_value(const char *path, const char *key, char sep)
+{
+	char line[256];
+	size_t klen = strlen(key);
+	long long val = -1;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, klen) && line[klen] == sep) {
+			val = strtoll(line + klen + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return val;
+}
+
+/* vmstat_value - counter NAME of /proc/vmstat; -1 if the kernel has none */
+static inline long long vmstat_value(const char *name)
+{
+	return keyed_value("/proc/vmstat", name, ' ');
+}
+
+/* meminfo_value - field KEY of /proc/meminfo (kB or a count); -1 if absent */
+static inline long long meminfo_value(const char *key)
+{
+	return keyed_value("/proc/meminfo", key, ':');
+}
+
 /* --- a quiet target process ---------------------------------------------- */
 
 /*
@@ -335,14 +427,18 @@ static inline int target_do(struct target *t, int cmd)
 	return t->sh->result;
 }
 
-/* target_start - fork a child that runs @act(sh, 0) to set up; 0 or -1 */
-static inline int target_start(struct target *t, target_action act)
+/*
+ * target_start_arg - fork a child that runs @act(sh, 0) to set up, with
+ * sh->arg = @arg; returns its result, or -1
+ */
+static inline int target_start_arg(struct target *t, target_action act, uint64_t arg)
 {
 	int down[2], up[2];
 
 	t->sh = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (t->sh == MAP_FAILED || pipe(down) || pipe(up))
 		return -1;
+	t->sh->arg = arg;
 	t->pid = fork();
 	if (t->pid < 0)
 		return -1;
@@ -369,6 +465,12 @@ static inline int target_start(struct target *t, target_action act)
 			return -1;
 	}
 	return t->sh->result;
+}
+
+/* target_start - fork a child that runs @act(sh, 0) to set up; its result, or -1 */
+static inline int target_start(struct target *t, target_action act)
+{
+	return target_start_arg(t, act, 0);
 }
 
 static inline void target_stop(struct target *t)

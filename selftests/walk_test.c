@@ -130,21 +130,6 @@ static void expect_vma_matches(struct __test_metadata *_metadata, int fd, pid_t 
 	expect_counts_match_smaps(_metadata, fd, pid, addr);
 }
 
-/* Present leaf entries at @level in [start, end). */
-static long count_leaves(int fd, uint64_t start, uint64_t end, int level)
-{
-	struct ptscope_run *runs = NULL;
-	long n = ptscope_walk_all(fd, start, end, 0, &runs), i, leaves = 0;
-
-	if (n < 0)
-		return n;
-	for (i = 0; i < n; i++)
-		if (runs[i].kind == PTSCOPE_KIND_PAGE && (int)runs[i].level == level)
-			leaves += runs[i].count;
-	free(runs);
-	return leaves;
-}
-
 /* Field @key of /proc/PID/status, in kB; -1 if absent. */
 static long status_kb(pid_t pid, const char *key)
 {
@@ -191,21 +176,6 @@ static long distinct_tables(const struct ptscope_run *runs, long n, unsigned int
 static void *map_anon(size_t len, int prot)
 {
 	return mmap(NULL, len, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-}
-
-/* An aligned region of @len inside a larger mapping (for THP and hugetlb). */
-static void *map_aligned(size_t len, size_t align)
-{
-	char *p = mmap(NULL, len + align, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	uintptr_t a;
-
-	if (p == MAP_FAILED)
-		return p;
-	a = ((uintptr_t)p + align - 1) & ~(align - 1);
-	munmap(p, a - (uintptr_t)p);
-	munmap((char *)a + len, (uintptr_t)p + align - a);
-	return (void *)a;
 }
 
 /* The article's example: 1 GiB reserved, one byte written every 4 KiB, 64 times. */
@@ -860,22 +830,6 @@ TEST_F(walk, whole_address_space)
 	EXPECT_EQ(status_kb(self->t.pid, "VmPTE"),
 		  distinct_tables(runs, n, t.pgtable_levels) * 4);
 	free(runs);
-}
-
-/* Write @text to debugfs file @name; 0 or the errno. */
-static int debugfs_write(const char *name, const char *text)
-{
-	char path[128];
-	int fd, err = 0;
-
-	snprintf(path, sizeof(path), "%s/%s", PTSCOPE_DEBUGFS, name);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return errno;
-	if (write(fd, text, strlen(text)) < 0)
-		err = errno;
-	close(fd);
-	return err;
 }
 
 static FILE *debugfs_open(const char *name)
