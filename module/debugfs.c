@@ -352,33 +352,7 @@ static const struct file_operations pagetable_fops = {
 /* --- huge pages -------------------------------------------------------------- */
 
 /* /proc/vmstat's names of enum ptscope_thp_event. */
-static const char *const thp_event_names[PTSCOPE_THP_EVENT_MAX] = {
-	[PTSCOPE_THP_FAULT_ALLOC] = "thp_fault_alloc",
-	[PTSCOPE_THP_FAULT_FALLBACK] = "thp_fault_fallback",
-	[PTSCOPE_THP_FAULT_FALLBACK_CHARGE] = "thp_fault_fallback_charge",
-	[PTSCOPE_THP_COLLAPSE_ALLOC] = "thp_collapse_alloc",
-	[PTSCOPE_THP_COLLAPSE_ALLOC_FAILED] = "thp_collapse_alloc_failed",
-	[PTSCOPE_THP_FILE_ALLOC] = "thp_file_alloc",
-	[PTSCOPE_THP_FILE_FALLBACK] = "thp_file_fallback",
-	[PTSCOPE_THP_FILE_FALLBACK_CHARGE] = "thp_file_fallback_charge",
-	[PTSCOPE_THP_FILE_MAPPED] = "thp_file_mapped",
-	[PTSCOPE_THP_SPLIT_PAGE] = "thp_split_page",
-	[PTSCOPE_THP_SPLIT_PAGE_FAILED] = "thp_split_page_failed",
-	[PTSCOPE_THP_DEFERRED_SPLIT_PAGE] = "thp_deferred_split_page",
-	[PTSCOPE_THP_UNDERUSED_SPLIT_PAGE] = "thp_underused_split_page",
-	[PTSCOPE_THP_SPLIT_PMD] = "thp_split_pmd",
-	[PTSCOPE_THP_SPLIT_PUD] = "thp_split_pud",
-	[PTSCOPE_THP_SCAN_EXCEED_NONE_PTE] = "thp_scan_exceed_none_pte",
-	[PTSCOPE_THP_SCAN_EXCEED_SWAP_PTE] = "thp_scan_exceed_swap_pte",
-	[PTSCOPE_THP_SCAN_EXCEED_SHARED_PTE] = "thp_scan_exceed_share_pte",
-	[PTSCOPE_THP_ZERO_PAGE_ALLOC] = "thp_zero_page_alloc",
-	[PTSCOPE_THP_ZERO_PAGE_ALLOC_FAILED] = "thp_zero_page_alloc_failed",
-	[PTSCOPE_THP_SWPOUT] = "thp_swpout",
-	[PTSCOPE_THP_SWPOUT_FALLBACK] = "thp_swpout_fallback",
-	[PTSCOPE_THP_MIGRATION_SUCCESS] = "thp_migration_success",
-	[PTSCOPE_THP_MIGRATION_FAIL] = "thp_migration_fail",
-	[PTSCOPE_THP_MIGRATION_SPLIT] = "thp_migration_split",
-};
+static const char *const thp_event_names[PTSCOPE_THP_EVENT_MAX] = PTSCOPE_THP_EVENT_NAMES;
 
 static int huge_show(struct seq_file *m, void *unused)
 {

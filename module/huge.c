@@ -301,33 +301,17 @@ int ptscope_huge_vma(struct mm_struct *mm, struct vm_area_struct *vma,
 	return ptscope_walk_range(&w, vma->vm_start, vma->vm_end);
 }
 
-/* VMAs overlapping [start, end) into @out; *next is 0 when none is left. */
-static int collect_huge_vmas(struct mm_struct *mm, u64 start, u64 end,
-			     struct ptscope_huge_vma *out, u32 cap, u32 *count,
-			     u64 *next)
+static int fill_huge_vma(struct mm_struct *mm, struct vm_area_struct *vma, u32 flags,
+			 char *pathbuf, void *out)
 {
-	VMA_ITERATOR(vmi, mm, start);
-	struct vm_area_struct *vma;
-	int ret = 0;
-	u32 n = 0;
-
-	if (mmap_read_lock_killable(mm))
-		return -EINTR;
-	*next = 0;
-	for_each_vma_range(vmi, vma, end) {
-		if (n == cap) {
-			*next = vma->vm_start;
-			break;
-		}
-		ret = ptscope_huge_vma(mm, vma, &out[n]);
-		if (ret)
-			break;
-		n++;
-	}
-	mmap_read_unlock(mm);
-	*count = n;
-	return ret;
+	return ptscope_huge_vma(mm, vma, out);
 }
+
+static const struct ptscope_vma_query huge_vmas_query = {
+	.record_size = sizeof(struct ptscope_huge_vma),
+	.batch = HUGE_VMA_BATCH,
+	.fill = fill_huge_vma,
+};
 
 /* --- ioctls ----------------------------------------------------------------- */
 
@@ -360,48 +344,5 @@ out:
 
 long ptscope_ioctl_huge_vmas(struct ptscope_ctx *ctx, void __user *uarg)
 {
-	struct ptscope_huge_vma *vmas;
-	struct ptscope_huge_vmas q;
-	struct mm_struct *mm;
-	void __user *ubuf;
-	long usize;
-	u32 cap;
-	int err;
-
-	usize = ptscope_args_in(&q, sizeof(q), sizeof(q), uarg);
-	if (usize < 0)
-		return usize;
-	if (q.flags || memchr_inv(q.reserved, 0, sizeof(q.reserved)) ||
-	    q.vma_size != sizeof(*vmas) || !q.count)
-		return -EINVAL;
-	ubuf = ptscope_user_array(q.vmas, q.count, q.vma_size);
-	if (!ubuf)
-		return -EFAULT;
-
-	mm = ptscope_ctx_mm(ctx);
-	if (IS_ERR(mm))
-		return PTR_ERR(mm);
-	if (!q.end)
-		q.end = mm->task_size;
-	err = ptscope_check_range(mm, q.start, q.end);
-	if (err)
-		goto out_mm;
-	cap = min_t(u32, q.count, HUGE_VMA_BATCH);
-	vmas = kvcalloc(cap, sizeof(*vmas), GFP_KERNEL);
-	if (!vmas) {
-		err = -ENOMEM;
-		goto out_mm;
-	}
-	err = collect_huge_vmas(mm, q.start, q.end, vmas, cap, &q.count, &q.next);
-	mmput(mm);
-	mm = NULL;
-	if (!err && copy_to_user(ubuf, vmas, q.count * sizeof(*vmas)))
-		err = -EFAULT;
-	if (!err)
-		err = ptscope_args_out(uarg, &q, sizeof(q), usize);
-	kvfree(vmas);
-out_mm:
-	if (mm)
-		mmput(mm);
-	return err;
+	return ptscope_ioctl_vma_query(ctx, uarg, &huge_vmas_query);
 }

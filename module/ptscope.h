@@ -95,8 +95,23 @@ int ptscope_vma_count(struct mm_struct *mm, struct vm_area_struct *vma,
 int ptscope_walk_runs(struct mm_struct *mm, u64 start, u64 end, u32 flags,
 		      struct ptscope_run *runs, u32 cap, u32 *count, u64 *next);
 void ptscope_hide_run(struct ptscope_run *r);
-int ptscope_check_range(struct mm_struct *mm, u64 start, u64 end);
-void __user *ptscope_user_array(u64 ptr, u32 count, u32 size);
+/**
+ * struct ptscope_vma_query - a per-VMA command taking struct ptscope_vmas
+ * @record_size: bytes of one record (struct ptscope_vma, ...)
+ * @batch:       records filled per call at most
+ * @flags:       the flags the command accepts
+ * @fill:        fill @out for @vma under mmap_lock (read); 0 or -errno
+ */
+struct ptscope_vma_query {
+	size_t record_size;
+	u32 batch;
+	u32 flags;
+	int (*fill)(struct mm_struct *mm, struct vm_area_struct *vma, u32 flags,
+		    char *pathbuf, void *out);
+};
+
+long ptscope_ioctl_vma_query(struct ptscope_ctx *ctx, void __user *uarg,
+			     const struct ptscope_vma_query *kind);
 
 /* huge.c: huge pages, for the device and debugfs */
 int ptscope_huge_system(struct ptscope_huge_system *s);

@@ -349,11 +349,29 @@ int ptscope_vma_count(struct mm_struct *mm, struct vm_area_struct *vma,
 	return ptscope_walk_range(&w, vma->vm_start, vma->vm_end);
 }
 
-/* VMAs overlapping [start, end) into @out; *next is 0 when none is left. */
-static int collect_vmas(struct mm_struct *mm, u64 start, u64 end, bool counts,
-			struct ptscope_vma *out, u32 cap, u32 *count, u64 *next)
+/* One VMA of a PTSCOPE_IOC_VMAS batch: described, counted when asked. */
+static int fill_vma(struct mm_struct *mm, struct vm_area_struct *vma, u32 flags,
+		    char *pathbuf, void *out)
 {
-	VMA_ITERATOR(vmi, mm, start);
+	ptscope_vma_fill(vma, pathbuf, out);
+	if (flags & PTSCOPE_VMAS_COUNTS)
+		return ptscope_vma_count(mm, vma, out);
+	return 0;
+}
+
+static const struct ptscope_vma_query vmas_query = {
+	.record_size = sizeof(struct ptscope_vma),
+	.batch = PTSCOPE_VMA_BATCH,
+	.flags = PTSCOPE_VMAS_COUNTS,
+	.fill = fill_vma,
+};
+
+/* VMAs overlapping [start, end) into @out; *next is 0 when none is left. */
+static int collect_vmas(struct mm_struct *mm, const struct ptscope_vma_query *kind,
+			const struct ptscope_vmas *q, void *out, u32 cap, u32 *count,
+			u64 *next)
+{
+	VMA_ITERATOR(vmi, mm, q->start);
 	struct vm_area_struct *vma;
 	char *pathbuf;
 	int ret = 0;
@@ -367,17 +385,14 @@ static int collect_vmas(struct mm_struct *mm, u64 start, u64 end, bool counts,
 		return -EINTR;
 	}
 	*next = 0;
-	for_each_vma_range(vmi, vma, end) {
+	for_each_vma_range(vmi, vma, q->end) {
 		if (n == cap) {
 			*next = vma->vm_start;
 			break;
 		}
-		ptscope_vma_fill(vma, pathbuf, &out[n]);
-		if (counts) {
-			ret = ptscope_vma_count(mm, vma, &out[n]);
-			if (ret)
-				break;
-		}
+		ret = kind->fill(mm, vma, q->flags, pathbuf, out + n * kind->record_size);
+		if (ret)
+			break;
 		n++;
 	}
 	mmap_read_unlock(mm);
@@ -548,7 +563,7 @@ long ptscope_ioctl_target(struct ptscope_ctx *ctx, void __user *uarg)
 }
 
 /* A range of the target: page aligned, non-empty, below its task size. */
-int ptscope_check_range(struct mm_struct *mm, u64 start, u64 end)
+static int check_range(struct mm_struct *mm, u64 start, u64 end)
 {
 	if (!PAGE_ALIGNED(start) || !PAGE_ALIGNED(end) || start >= end ||
 	    end > mm->task_size)
@@ -557,7 +572,7 @@ int ptscope_check_range(struct mm_struct *mm, u64 start, u64 end)
 }
 
 /* The user's array of @count records of @size bytes, or NULL. */
-void __user *ptscope_user_array(u64 ptr, u32 count, u32 size)
+static void __user *user_array(u64 ptr, u32 count, u32 size)
 {
 	size_t bytes;
 
@@ -585,14 +600,14 @@ long ptscope_ioctl_walk(struct ptscope_ctx *ctx, bool show_pfn, void __user *uar
 	    memchr_inv(wk.reserved, 0, sizeof(wk.reserved)) ||
 	    wk.run_size != sizeof(*runs) || wk.count < PTSCOPE_WALK_MIN_RUNS)
 		return -EINVAL;
-	ubuf = ptscope_user_array(wk.runs, wk.count, wk.run_size);
+	ubuf = user_array(wk.runs, wk.count, wk.run_size);
 	if (!ubuf)
 		return -EFAULT;
 
 	mm = ptscope_ctx_mm(ctx);
 	if (IS_ERR(mm))
 		return PTR_ERR(mm);
-	err = ptscope_check_range(mm, wk.start, wk.end);
+	err = check_range(mm, wk.start, wk.end);
 	if (err)
 		goto out_mm;
 	cap = min_t(u32, wk.count, PTSCOPE_RUN_BATCH);
@@ -622,12 +637,22 @@ out_mm:
 	return err;
 }
 
-long ptscope_ioctl_vmas(struct ptscope_ctx *ctx, bool show_pfn, void __user *uarg)
+/**
+ * ptscope_ioctl_vma_query - a batched per-VMA command taking struct ptscope_vmas
+ * @ctx:  the opener's context, with the target
+ * @uarg: the user's struct ptscope_vmas
+ * @kind: what one record is and how to fill it
+ *
+ * Return: 0, or -EINVAL (flags, reserved, record size, count, range, no
+ * target), -EFAULT, -ESRCH, -EPERM, -ENOMEM, -EINTR.
+ */
+long ptscope_ioctl_vma_query(struct ptscope_ctx *ctx, void __user *uarg,
+			     const struct ptscope_vma_query *kind)
 {
-	struct ptscope_vma *vmas;
 	struct ptscope_vmas q;
 	struct mm_struct *mm;
 	void __user *ubuf;
+	void *records;
 	u32 cap;
 	long usize;
 	int err;
@@ -635,11 +660,11 @@ long ptscope_ioctl_vmas(struct ptscope_ctx *ctx, bool show_pfn, void __user *uar
 	usize = ptscope_args_in(&q, sizeof(q), sizeof(q), uarg);
 	if (usize < 0)
 		return usize;
-	if ((q.flags & ~PTSCOPE_VMAS_COUNTS) ||
+	if ((q.flags & ~kind->flags) ||
 	    memchr_inv(q.reserved, 0, sizeof(q.reserved)) ||
-	    q.vma_size != sizeof(*vmas) || !q.count)
+	    q.vma_size != kind->record_size || !q.count)
 		return -EINVAL;
-	ubuf = ptscope_user_array(q.vmas, q.count, q.vma_size);
+	ubuf = user_array(q.vmas, q.count, q.vma_size);
 	if (!ubuf)
 		return -EFAULT;
 
@@ -648,28 +673,32 @@ long ptscope_ioctl_vmas(struct ptscope_ctx *ctx, bool show_pfn, void __user *uar
 		return PTR_ERR(mm);
 	if (!q.end)
 		q.end = mm->task_size;
-	err = ptscope_check_range(mm, q.start, q.end);
+	err = check_range(mm, q.start, q.end);
 	if (err)
 		goto out_mm;
-	cap = min_t(u32, q.count, PTSCOPE_VMA_BATCH);
-	vmas = kcalloc(cap, sizeof(*vmas), GFP_KERNEL);
-	if (!vmas) {
+	cap = min_t(u32, q.count, kind->batch);
+	records = kvcalloc(cap, kind->record_size, GFP_KERNEL);
+	if (!records) {
 		err = -ENOMEM;
 		goto out_mm;
 	}
-	err = collect_vmas(mm, q.start, q.end, q.flags & PTSCOPE_VMAS_COUNTS,
-			   vmas, cap, &q.count, &q.next);
+	err = collect_vmas(mm, kind, &q, records, cap, &q.count, &q.next);
 	mmput(mm);
 	mm = NULL;
-	if (!err && copy_to_user(ubuf, vmas, q.count * sizeof(*vmas)))
+	if (!err && copy_to_user(ubuf, records, q.count * kind->record_size))
 		err = -EFAULT;
 	if (!err)
 		err = ptscope_args_out(uarg, &q, sizeof(q), usize);
-	kfree(vmas);
+	kvfree(records);
 out_mm:
 	if (mm)
 		mmput(mm);
 	return err;
+}
+
+long ptscope_ioctl_vmas(struct ptscope_ctx *ctx, bool show_pfn, void __user *uarg)
+{
+	return ptscope_ioctl_vma_query(ctx, uarg, &vmas_query);
 }
 
 long ptscope_ioctl_vtop(struct ptscope_ctx *ctx, bool show_pfn, void __user *uarg)

@@ -45,7 +45,7 @@ static int huge_system(struct ptscope_huge_system *s)
 /* huge_vma_at - the huge-page view of the VMA containing @addr; 0 or -errno */
 static int huge_vma_at(int fd, uint64_t addr, struct ptscope_huge_vma *v)
 {
-	struct ptscope_huge_vmas q = {
+	struct ptscope_vmas q = {
 		.size = sizeof(q), .start = addr & ~(PAGE - 1), .end = (addr & ~(PAGE - 1)) + PAGE,
 		.vmas = (uintptr_t)v, .vma_size = sizeof(*v), .count = 1,
 	};
@@ -55,34 +55,8 @@ static int huge_vma_at(int fd, uint64_t addr, struct ptscope_huge_vma *v)
 	return q.count == 1 ? 0 : -ENOENT;
 }
 
-/* /proc/vmstat's names of enum ptscope_thp_event: what the ABI promises. */
-static const char *const event_names[PTSCOPE_THP_EVENT_MAX] = {
-	[PTSCOPE_THP_FAULT_ALLOC] = "thp_fault_alloc",
-	[PTSCOPE_THP_FAULT_FALLBACK] = "thp_fault_fallback",
-	[PTSCOPE_THP_FAULT_FALLBACK_CHARGE] = "thp_fault_fallback_charge",
-	[PTSCOPE_THP_COLLAPSE_ALLOC] = "thp_collapse_alloc",
-	[PTSCOPE_THP_COLLAPSE_ALLOC_FAILED] = "thp_collapse_alloc_failed",
-	[PTSCOPE_THP_FILE_ALLOC] = "thp_file_alloc",
-	[PTSCOPE_THP_FILE_FALLBACK] = "thp_file_fallback",
-	[PTSCOPE_THP_FILE_FALLBACK_CHARGE] = "thp_file_fallback_charge",
-	[PTSCOPE_THP_FILE_MAPPED] = "thp_file_mapped",
-	[PTSCOPE_THP_SPLIT_PAGE] = "thp_split_page",
-	[PTSCOPE_THP_SPLIT_PAGE_FAILED] = "thp_split_page_failed",
-	[PTSCOPE_THP_DEFERRED_SPLIT_PAGE] = "thp_deferred_split_page",
-	[PTSCOPE_THP_UNDERUSED_SPLIT_PAGE] = "thp_underused_split_page",
-	[PTSCOPE_THP_SPLIT_PMD] = "thp_split_pmd",
-	[PTSCOPE_THP_SPLIT_PUD] = "thp_split_pud",
-	[PTSCOPE_THP_SCAN_EXCEED_NONE_PTE] = "thp_scan_exceed_none_pte",
-	[PTSCOPE_THP_SCAN_EXCEED_SWAP_PTE] = "thp_scan_exceed_swap_pte",
-	[PTSCOPE_THP_SCAN_EXCEED_SHARED_PTE] = "thp_scan_exceed_share_pte",
-	[PTSCOPE_THP_ZERO_PAGE_ALLOC] = "thp_zero_page_alloc",
-	[PTSCOPE_THP_ZERO_PAGE_ALLOC_FAILED] = "thp_zero_page_alloc_failed",
-	[PTSCOPE_THP_SWPOUT] = "thp_swpout",
-	[PTSCOPE_THP_SWPOUT_FALLBACK] = "thp_swpout_fallback",
-	[PTSCOPE_THP_MIGRATION_SUCCESS] = "thp_migration_success",
-	[PTSCOPE_THP_MIGRATION_FAIL] = "thp_migration_fail",
-	[PTSCOPE_THP_MIGRATION_SPLIT] = "thp_migration_split",
-};
+/* /proc/vmstat's names of enum ptscope_thp_event, from the ABI header. */
+static const char *const event_names[PTSCOPE_THP_EVENT_MAX] = PTSCOPE_THP_EVENT_NAMES;
 
 /* ---- the kernel's views ------------------------------------------------------ */
 
@@ -468,10 +442,10 @@ TEST(system_bad_input)
 TEST_F(huge, vmas_bad_input)
 {
 	struct ptscope_huge_vma v;
-	struct ptscope_huge_vmas q = {
+	struct ptscope_vmas q = {
 		.size = sizeof(q), .vmas = (uintptr_t)&v, .vma_size = sizeof(v), .count = 1,
 	};
-	struct ptscope_huge_vmas good = q;
+	struct ptscope_vmas good = q;
 	int fd = open(PTSCOPE_DEV, O_RDWR);
 
 	ASSERT_LE(0, fd);

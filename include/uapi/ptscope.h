@@ -646,6 +646,38 @@ enum ptscope_thp_event {
 	PTSCOPE_THP_EVENT_MAX = 32,	/* size of the array; unused slots are 0 */
 };
 
+/*
+ * The /proc/vmstat name of each enum ptscope_thp_event, as an initializer:
+ * static const char *const names[PTSCOPE_THP_EVENT_MAX] = PTSCOPE_THP_EVENT_NAMES;
+ */
+#define PTSCOPE_THP_EVENT_NAMES {						\
+	[PTSCOPE_THP_FAULT_ALLOC] = "thp_fault_alloc",				\
+	[PTSCOPE_THP_FAULT_FALLBACK] = "thp_fault_fallback",			\
+	[PTSCOPE_THP_FAULT_FALLBACK_CHARGE] = "thp_fault_fallback_charge",	\
+	[PTSCOPE_THP_COLLAPSE_ALLOC] = "thp_collapse_alloc",			\
+	[PTSCOPE_THP_COLLAPSE_ALLOC_FAILED] = "thp_collapse_alloc_failed",	\
+	[PTSCOPE_THP_FILE_ALLOC] = "thp_file_alloc",				\
+	[PTSCOPE_THP_FILE_FALLBACK] = "thp_file_fallback",			\
+	[PTSCOPE_THP_FILE_FALLBACK_CHARGE] = "thp_file_fallback_charge",	\
+	[PTSCOPE_THP_FILE_MAPPED] = "thp_file_mapped",				\
+	[PTSCOPE_THP_SPLIT_PAGE] = "thp_split_page",				\
+	[PTSCOPE_THP_SPLIT_PAGE_FAILED] = "thp_split_page_failed",		\
+	[PTSCOPE_THP_DEFERRED_SPLIT_PAGE] = "thp_deferred_split_page",		\
+	[PTSCOPE_THP_UNDERUSED_SPLIT_PAGE] = "thp_underused_split_page",	\
+	[PTSCOPE_THP_SPLIT_PMD] = "thp_split_pmd",				\
+	[PTSCOPE_THP_SPLIT_PUD] = "thp_split_pud",				\
+	[PTSCOPE_THP_SCAN_EXCEED_NONE_PTE] = "thp_scan_exceed_none_pte",	\
+	[PTSCOPE_THP_SCAN_EXCEED_SWAP_PTE] = "thp_scan_exceed_swap_pte",	\
+	[PTSCOPE_THP_SCAN_EXCEED_SHARED_PTE] = "thp_scan_exceed_share_pte",	\
+	[PTSCOPE_THP_ZERO_PAGE_ALLOC] = "thp_zero_page_alloc",			\
+	[PTSCOPE_THP_ZERO_PAGE_ALLOC_FAILED] = "thp_zero_page_alloc_failed",	\
+	[PTSCOPE_THP_SWPOUT] = "thp_swpout",					\
+	[PTSCOPE_THP_SWPOUT_FALLBACK] = "thp_swpout_fallback",			\
+	[PTSCOPE_THP_MIGRATION_SUCCESS] = "thp_migration_success",		\
+	[PTSCOPE_THP_MIGRATION_FAIL] = "thp_migration_fail",			\
+	[PTSCOPE_THP_MIGRATION_SPLIT] = "thp_migration_split",			\
+}
+
 /* struct ptscope_huge_system.features */
 #define PTSCOPE_HUGE_THP	(1U << 0)	/* CONFIG_TRANSPARENT_HUGEPAGE */
 #define PTSCOPE_HUGE_MTHP	(1U << 1)	/* per-size THP (mthp_orders != 0) */
@@ -788,32 +820,12 @@ struct ptscope_huge_vma {
 	__u64 reserved[4];
 };
 
-/**
- * struct ptscope_huge_vmas - huge pages of the target's VMAs, batched
- * @size:     in: sizeof(struct ptscope_huge_vmas)
- * @flags:    in: must be 0
- * @start:    in: report VMAs that end after @start (page aligned)
- * @end:      in: and start before @end (0: the task size)
- * @vmas:     in: user pointer to an array of struct ptscope_huge_vma
- * @vma_size: in: sizeof(struct ptscope_huge_vma)
- * @count:    in: capacity of @vmas (at least 1); out: VMAs written
- * @next:     out: where to resume; 0 when there is no VMA left
- * @reserved: in: must be 0
- *
- * Needs a target (PTSCOPE_IOC_TARGET), with its rules and errors.
+/*
+ * PTSCOPE_IOC_HUGE_VMAS takes struct ptscope_vmas, with its rules: @vmas
+ * points to an array of struct ptscope_huge_vma, @vma_size is
+ * sizeof(struct ptscope_huge_vma), @flags must be 0. Needs a target
+ * (PTSCOPE_IOC_TARGET).
  */
-struct ptscope_huge_vmas {
-	__u32 size;
-	__u32 flags;
-	__u64 start;
-	__u64 end;
-	__u64 vmas;
-	__u32 vma_size;
-	__u32 count;
-	__u64 next;
-	__u64 reserved[4];
-};
-
-#define PTSCOPE_IOC_HUGE_VMAS	_IOWR(PTSCOPE_IOC_MAGIC, 0x21, struct ptscope_huge_vmas)
+#define PTSCOPE_IOC_HUGE_VMAS	_IOWR(PTSCOPE_IOC_MAGIC, 0x21, struct ptscope_vmas)
 
 #endif /* _UAPI_PTSCOPE_H */
