@@ -20,7 +20,7 @@
 #include <linux/types.h>
 
 #define PTSCOPE_ABI_MAJOR	1
-#define PTSCOPE_ABI_MINOR	0
+#define PTSCOPE_ABI_MINOR	1	/* 1: huge pages (PTSCOPE_IOC_HUGE_*) */
 
 /* Not in Documentation/userspace-api/ioctl/ioctl-number.rst as of 6.12. */
 #define PTSCOPE_IOC_MAGIC	0xB9
