@@ -60,11 +60,11 @@ static const char *const event_names[PTSCOPE_THP_EVENT_MAX] = PTSCOPE_THP_EVENT_
 
 /* ---- the kernel's views ------------------------------------------------------ */
 
-/* thp_enabled - the bracketed word of transparent_hugepage/enabled, into @buf */
-static const char *thp_enabled(char *buf, size_t len)
+/* sysfs_choice - the bracketed word of a sysfs choice file ("[always] madvise never") */
+static const char *sysfs_choice(const char *path, char *buf, size_t len)
 {
 	char line[128], *l, *r;
-	FILE *f = fopen(THP_SYSFS "/enabled", "r");
+	FILE *f = fopen(path, "r");
 
 	buf[0] = '\0';
 	if (!f)
@@ -81,15 +81,26 @@ static const char *thp_enabled(char *buf, size_t len)
 	return buf;
 }
 
-static int thp_set_enabled(const char *mode)
+/* thp_enabled - the setting of transparent_hugepage/enabled, into @buf */
+static const char *thp_enabled(char *buf, size_t len)
 {
-	int fd = open(THP_SYSFS "/enabled", O_WRONLY), ok;
+	return sysfs_choice(THP_SYSFS "/enabled", buf, len);
+}
+
+static int sysfs_write(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY), ok;
 
 	if (fd < 0)
 		return -1;
-	ok = write(fd, mode, strlen(mode)) == (ssize_t)strlen(mode);
+	ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
 	close(fd);
 	return ok ? 0 : -1;
+}
+
+static int thp_set_enabled(const char *mode)
+{
+	return sysfs_write(THP_SYSFS "/enabled", mode);
 }
 
 /* Orders with a hugepages-<size>kB directory in @dir, as a bit mask. */
@@ -781,6 +792,67 @@ TEST_F(huge, hugetlb_1g_pud_leaf)
 	ASSERT_EQ(0, start_target(self, act_hugetlb, 1));
 	expect_hugetlb_leaf(_metadata, self->fd, self->t.pid, self->t.sh->addr[0], GB,
 			    PTSCOPE_LEVEL_PUD, free_before);
+}
+
+/* 1 MiB of anonymous memory, touched (for mTHP). */
+static int act_touch_1m(struct target_shared *sh, int cmd)
+{
+	char *p;
+
+	if (cmd)
+		return 0;
+	p = map_aligned(MB, 2 * MB);
+	if (p == MAP_FAILED)
+		return -1;
+	memset(p, 1, MB);
+	sh->addr[0] = (uintptr_t)p;
+	return 0;
+}
+
+#define MTHP_64K THP_SYSFS "/hugepages-64kB"
+
+/*
+ * mTHP: with 64 KiB THP "always" (and 2 MiB "never"), 1 MiB touched is
+ * PTE-mapped folios of order 4, as kpageflags and the per-size stats say.
+ */
+TEST_F(huge, mthp_pte_mapped_folios)
+{
+	char saved64[16], saved2m[16];
+	struct ptscope_huge_system s;
+	struct ptscope_huge_vma v;
+	long alloc0, alloc1, heads;
+	uint64_t a;
+	int ret;
+
+	ASSERT_EQ(0, huge_system(&s));
+	if (!(s.mthp_orders & (1 << 4)))
+		SKIP(return, "no per-size THP on this kernel (mthp_orders %#llx)",
+		     (unsigned long long)s.mthp_orders);
+	sysfs_choice(MTHP_64K "/enabled", saved64, sizeof(saved64));
+	sysfs_choice(THP_SYSFS "/hugepages-2048kB/enabled", saved2m, sizeof(saved2m));
+	ASSERT_NE(0, saved64[0]);
+	ASSERT_NE(0, saved2m[0]);
+	alloc0 = sysfs_long(MTHP_64K "/stats/anon_fault_alloc");
+	ASSERT_EQ(0, sysfs_write(MTHP_64K "/enabled", "always"));
+	ASSERT_EQ(0, sysfs_write(THP_SYSFS "/hugepages-2048kB/enabled", "never"));
+	ret = start_target(self, act_touch_1m, 0);
+	EXPECT_EQ(0, sysfs_write(MTHP_64K "/enabled", saved64));
+	EXPECT_EQ(0, sysfs_write(THP_SYSFS "/hugepages-2048kB/enabled", saved2m));
+	ASSERT_EQ(0, ret);
+	alloc1 = sysfs_long(MTHP_64K "/stats/anon_fault_alloc");
+	a = self->t.sh->addr[0];
+
+	expect_vma_consistent(_metadata, self->fd, self->t.pid, a, &v);
+	heads = kpageflag_pages(self->t.pid, a, a + MB, KPF_COMPOUND_HEAD);
+	if (!heads)
+		SKIP(return, "no 64 KiB folio was allocated (memory fragmented?)");
+	EXPECT_EQ(0, v.thp_pmd);
+	EXPECT_EQ(heads, (long)v.pte_folios[4]);
+	EXPECT_EQ(heads * 16, (long)v.pte_large[4]);
+	EXPECT_EQ(heads * 16, kpageflag_pages(self->t.pid, a, a + MB, KPF_THP));
+	EXPECT_LE(heads, alloc1 - alloc0);
+	/* TLB reach on x86: one entry per 4 KiB page, large folio or not. */
+	EXPECT_EQ(v.mapped, v.leaves);
 }
 
 /* debugfs: huge as the ioctl and vmstat; huge_vmas as the ioctl, VMA by VMA. */
