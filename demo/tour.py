@@ -522,10 +522,6 @@ def kib(n):
     return f"{n // 1024} KiB"
 
 
-def in_range(rows, start, end):
-    return [r for r in rows if start <= int(r["start"], 16) < end]
-
-
 @chapter("lazy", "Lazy allocation: address space is a promise")
 def ch_lazy(r, t, ctx):
     r.para("The article's own Python program asks the kernel for 1 GiB with mmap, then writes "
@@ -804,8 +800,7 @@ def ch_cow(r, t, ctx):
 
         def shared_pages():
             rows = t.json(["shared", str(par), str(chi)])["shared"]
-            return sum(s["pages"] for s in in_range([{"start": s["addr1"], **s} for s in rows],
-                                                     addr, addr + n * PAGE))
+            return sum(s["pages"] for s in rows if addr <= int(s["addr1"], 16) < addr + n * PAGE)
 
         def same_frames():
             pp, pc = pagemap_range(par, addr, addr + n * PAGE), pagemap_range(chi, addr, addr + n * PAGE)
@@ -813,13 +808,24 @@ def ch_cow(r, t, ctx):
 
         before_p = pagemap(par, addr)[2]
         sp, sf = shared_pages(), same_frames()
-        ro = all("w" not in x["flags"] for x in walk_leaves(t, chi, addr, addr + n * PAGE))
+        ro = all("w" not in x["flags"] for pid in (par, chi)
+                 for x in walk_leaves(t, pid, addr, addr + n * PAGE))
         r.claim(sp == sf == n, f"cow: after fork all {n} pages are shared",
                 f"ptscope shared {sp} pages, pagemap same frame for {sf}")
-        r.claim(ro, "cow: the shared pages are read-only in the child's page table",
-                "no w flag in the child's PTEs")
-        p.go()
-        p.until("child-wrote")
+        r.claim(ro, "cow: the shared pages are read-only in both page tables",
+                "no w flag in the parent's or the child's PTEs")
+        with watch(r, chi) as w:
+            min0, _ = proc_stat(chi)
+            p.go()
+            p.until("child-wrote")
+            min1, _ = proc_stat(chi)
+            if w:
+                faults, _ = w.vma_faults(addr)
+                c = w.read(show=("fault.minor", "fault.write", "vma"))
+                r.claim(faults == 1 and c["fault.minor"] == min1 - min0,
+                        "cow: the child's write was one page fault in the region, which copied the page",
+                        f"ptscope: {faults} fault in the VMA, {c['fault.minor']} minor in the child; "
+                        f"/proc/PID/stat minflt +{min1 - min0}")
         t.run(["diff", "/tmp/cow-before.snap", str(chi)], grep=[a, "CHANGE"])
         sp, sf = shared_pages(), same_frames()
         after_p, after_c = pagemap(par, addr)[2], pagemap(chi, addr)[2]
@@ -1086,9 +1092,27 @@ def ch_mlock(r, t, ctx):
            "(no lazy allocation) and will not swap it out. A program maps two regions of 64 "
            "pages, locks the first, then asks for both to be paged out.")
     with Program(r, prog("mlock"), "mlock") as p:
-        v = p.until("locked")
+        v = p.until("mapped")
         lk, pl, n = v["locked"], v["plain"], v["pages"]
         t.run(["maps", "-o", "start,end,perms,size,rss,swap,name", str(p.pid)], grep=[f"{lk:x}", f"{pl:x}"])
+        with watch(r, p.pid) as w:
+            min0, _ = proc_stat(p.pid)
+            p.go()
+            p.until("locked")
+            min1, _ = proc_stat(p.pid)
+            t.run(["maps", "-o", "start,end,perms,size,rss,swap,name", str(p.pid)],
+                  grep=[f"{lk:x}", f"{pl:x}"])
+            r.para("Before mlock the two regions were one VMA: the kernel merges neighbouring "
+                   "mappings that are alike. Locking one half made the halves different, so the "
+                   "VMA split in two, and the locked one is resident at once.")
+            if w:
+                c = w.read(show=("fault.total", "fault.minor", "fault.kernel_mode", "vma"))
+                faults, _ = w.vma_faults(lk)
+                r.claim(faults == n == c["fault.kernel_mode"] and c["fault.total"] == 0 and
+                        c["fault.minor"] == min1 - min0,
+                        f"mlock: the kernel itself faulted the {n} pages in, the program took no fault",
+                        f"ptscope: {faults} faults in the VMA, {c['fault.kernel_mode']} from the kernel, "
+                        f"{c['fault.total']} page-fault exceptions; /proc/PID/stat minflt +{min1 - min0}")
         row = t.vma(p.pid, lk)
         sm = smaps_vma(p.pid, lk)
         r.claim(row["rss"] == n * PAGE == sm["Locked"] * 1024 and t.vma(p.pid, pl)["rss"] == 0,

@@ -23,9 +23,10 @@ int main(void)
 		die("mmap");
 	madvise(locked, len, MADV_NOHUGEPAGE);
 	madvise(plain, len, MADV_NOHUGEPAGE);
+	step("mapped locked=%p plain=%p pages=%d", (void *)locked, (void *)plain, PAGES);
 	if (mlock(locked, len))
 		die("mlock");
-	step("locked locked=%p plain=%p pages=%d", (void *)locked, (void *)plain, PAGES);
+	step("locked");
 
 	memset(locked, 1, len);
 	memset(plain, 2, len);
