@@ -15,16 +15,17 @@ TAP line per claim, and it exits non-zero when a claim does not hold.
 
 import argparse
 import contextlib
-import fcntl
 import html
 import json
 import os
 import re
 import shlex
+import signal
 import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 PAGE = 4096
@@ -325,60 +326,128 @@ def has_view(name):
     return os.path.exists(f"{DEBUGFS}/{name}")
 
 
-class Watch:
-    """A watch of ptscope's TLB and fault counters on one process.
+HEADINGS = ("COUNTER ", "REASON ", "START ")     # the live views' table headings
 
-    The module counts while a watch is open; it starts with the device's
-    PTSCOPE_IOC_WATCH and the numbers are read back from the module's own
-    text view, debugfs ptscope/counters, shown to the learner as it is.
-    """
 
-    FAULT_DETAIL = 1 << 1       # PTSCOPE_WATCH_FAULT_DETAIL: minor/major, per VMA
-    SIZE = 32                   # sizeof(struct ptscope_watch)
-    IOC_WATCH = (3 << 30) | (SIZE << 16) | (0xB9 << 8) | 0x10
+class Live:
+    """One of the tool's live views (ptscope faults, tlb or top) running in
+    the background on a process: it starts a watch when it starts and prints
+    a sample, totals since then, every INTERVAL seconds."""
 
-    def __init__(self, report, pid):
-        self.r = report
-        self.fd = os.open("/dev/ptscope", os.O_RDWR)
-        arg = bytearray(struct.pack("<IIiI2Q", self.SIZE, self.FAULT_DETAIL, pid, 0, 0, 0))
+    INTERVAL = 0.2
+
+    def __init__(self, view, pid):
+        self.view, self.pid = view, pid
+        self.shown = f"ptscope {view} {pid} -i {self.INTERVAL}"
+        self.p = subprocess.Popen(["ptscope", view, str(pid), "-i", str(self.INTERVAL)],
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.samples = []       # (arrival time, lines)
+        self.done = False
+        self.cv = threading.Condition()
+        threading.Thread(target=self._reader, daemon=True).start()
+        if not self._wait(0):   # the first sample: the watch is on
+            raise RuntimeError(f"{self.shown}: {self.text(self.samples) or 'no output'}")
+
+    def _reader(self):
+        cur, blanks = [], 0
+        for line in self.p.stdout:
+            line = line.rstrip("\n")
+            if line.startswith(f"ptscope {self.view}:"):
+                cur, blanks = [], 0
+            cur.append(line)
+            blanks += not line
+            if blanks == 2:
+                with self.cv:
+                    self.samples.append((time.monotonic(), cur))
+                    self.cv.notify_all()
+                cur, blanks = [], 0
+        with self.cv:
+            if cur:
+                self.samples.append((time.monotonic(), cur))
+            self.done = True
+            self.cv.notify_all()
+
+    def _wait(self, after):
+        """The first sample that arrived after `after` (or the last one, once
+        the tool has ended: it ends by itself when the process is gone)."""
+        with self.cv:
+            self.cv.wait_for(lambda: self.done or (self.samples and self.samples[-1][0] > after), 30)
+            if self.samples and (self.samples[-1][0] > after or self.done):
+                return next((l for t, l in self.samples if t > after), self.samples[-1][1])
+            return None
+
+    @staticmethod
+    def text(lines):
+        return "\n".join(l for l in lines if l) if isinstance(lines, list) else ""
+
+    def sample(self):
+        """A sample taken now: its table rows, split, and its lines."""
+        lines = [l for l in self._wait(time.monotonic()) or [] if l]
+        if not lines:
+            raise RuntimeError(f"{self.shown}: no sample")
+        head = next((i for i, l in enumerate(lines) if l.startswith(HEADINGS)), len(lines))
+        return [l.split() for l in lines[head + 1:]], lines     # an empty table has no heading
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGINT)
         try:
-            fcntl.ioctl(self.fd, self.IOC_WATCH, arg)
-        except OSError:
-            os.close(self.fd)
+            self.p.wait(10)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
+
+
+class Watch:
+    """ptscope's fault and TLB counters (issue 4) on one process, read with
+    the tool's live views, started before a step and sampled after it."""
+
+    def __init__(self, report, pid, tlb=False):
+        self.r = report
+        self.views = {}
+        try:
+            for view in ("faults", "top") + (("tlb",) if tlb else ()):
+                self.views[view] = Live(view, pid)
+        except Exception:
+            self.__exit__()
             raise
-        self.id = struct.unpack_from("<IIiI", arg)[3]
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        os.close(self.fd)
+        for v in self.views.values():
+            v.stop()
 
-    def read(self, show=(), title=None):
-        """The watch's counters: {"fault.minor": n, "tlb.X": (events, full,
-        pages), "vmas": [(start, end, faults, major)]}; `show` names the keys
-        whose lines the learner sees."""
-        prefix = f"watch {self.id} "
-        with open(f"{DEBUGFS}/counters") as f:
-            lines = [l.rstrip("\n")[len(prefix):] for l in f if l.startswith(prefix)]
+    def read(self, show=()):
+        """The counters now: {"fault.minor": n, "tlb.X": (events, full,
+        pages), "vmas": [(start, end, faults, major)]}. The learner sees the
+        tool's latest sample: the rows named in `show` ("fault.minor",
+        "tlb.local_mm_shootdown", ...; "vma": the whole top table)."""
         out = {"vmas": []}
-        for line in lines:
-            w = line.split()
-            if w[0] == "vma":
-                a, b = (int(x, 16) for x in w[1].split("-"))
-                out["vmas"].append((a, b, int(w[3]), int(w[5])))
-            elif w[0].startswith("tlb."):
-                out[w[0]] = (int(w[1]), int(w[3]), int(w[5]))
-            elif len(w) == 2:
-                out[w[0]] = int(w[1]) if w[1].isdigit() else w[1]
-        if show:
-            keep = [f"{prefix}{l}" for l in lines if l.split()[0] in show]
-            pattern = "|".join(show).replace(".", "\\.")
-            self.r.command(f"grep -E '^{prefix}({pattern})' {DEBUGFS}/counters", "\n".join(keep))
+        for view, live in self.views.items():
+            body, lines = live.sample()
+            for w in body:
+                if view == "faults":
+                    out[f"fault.{w[0]}"] = int(w[1])
+                elif view == "tlb":
+                    out[f"tlb.{w[0]}"] = (int(w[1]), int(w[2]), int(w[3]))
+                else:
+                    out["vmas"].append((int(w[0], 16), int(w[1], 16), int(w[2]), int(w[3])))
+            if view == "top":
+                keep = lines if "vma" in show else []
+            else:
+                prefix = "fault." if view == "faults" else "tlb."
+                wanted = {k[len(prefix):] for k in show if k.startswith(prefix)}
+                keep = [l for l in lines if l.startswith(("ptscope ",) + HEADINGS) or
+                        l.split()[0] in wanted] if wanted else []
+            if keep:
+                self.r.command(f"{live.shown}    # started at the stop before; its latest sample:",
+                               "\n".join(keep))
         return out
 
     def vma_faults(self, addr):
-        """(faults, major) the watch counted in the VMA that starts at addr."""
+        """(faults, major) counted in the VMA that starts at addr."""
         for a, _, faults, major in self.read()["vmas"]:
             if a == addr:
                 return faults, major
@@ -624,19 +693,19 @@ def ch_translation(r, t, ctx):
                "program now makes its page read-only and writable again (mprotect): the kernel "
                "rewrites the PTE and flushes.")
         if has_view("counters"):
-            with Watch(r, p.pid) as w, TlbTrace(p.pid) as tr:
+            with Watch(r, p.pid, tlb=True) as w, TlbTrace(p.pid) as tr:
                 p.go()
                 p.until("flushed")
                 c = w.read(show=("tlb.local_mm_shootdown", "tlb.remote_send_ipi",
-                                 "tlb.remote_shootdown", "dtlb_misses"))
+                                 "tlb.remote_shootdown"))
                 traced = tr.count(3)
             r.claim(c["tlb.local_mm_shootdown"][0] == traced >= 1,
                     "translation: ptscope counted the TLB flushes of the mprotect calls",
                     f"ptscope local mm shootdowns {c['tlb.local_mm_shootdown'][0]}, tracefs tlb:tlb_flush "
                     f"events of reason 3 by the process {traced}")
             r.para("A TLB hit or miss itself leaves no trace the kernel sees: only a CPU's "
-                   "performance counters count misses, and the emulated CPU of this VM has none "
-                   "(dtlb_misses unsupported).")
+                   "performance counters count misses (ptscope faults shows them as dtlb_misses "
+                   "where there is one), and the emulated CPU of this VM has none.")
         else:
             p.go()
             p.until("flushed")
