@@ -73,6 +73,8 @@ int dev_vmas(int fd, uint64_t start, uint64_t end, unsigned int flags,
 int dev_walk(int fd, uint64_t start, uint64_t end, unsigned int flags,
 	     struct ptscope_run **runs, size_t *n);
 int dev_vtop(int fd, uint64_t addr, struct ptscope_vtop *v);
+int dev_huge_vmas(int fd, struct ptscope_huge_vma **vmas, size_t *n);
+int dev_huge_system(int fd, struct ptscope_huge_system *h);
 
 /* snap.c: getting a struct snap */
 int snap_live(struct snap *s, int pid, unsigned int what, uint64_t start, uint64_t end);
@@ -177,8 +179,9 @@ int cmd_diff(void);
 int cmd_faults(void);
 int cmd_tlb(void);
 int cmd_top(void);
+int cmd_huge(void);
 
 extern struct view maps_view, walk_view, vtop_view, shared_view, diff_view;
-extern struct view faults_view, tlb_view, top_view;
+extern struct view faults_view, tlb_view, top_view, huge_view, huge_system_view;
 
 #endif /* PTSCOPE_COMMON_H */

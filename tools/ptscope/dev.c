@@ -104,34 +104,65 @@ static int dev_query_failed(const char *what)
 	return EXIT_FAIL;
 }
 
-/* dev_vmas - every VMA in [start, end), in batches */
-int dev_vmas(int fd, uint64_t start, uint64_t end, unsigned int flags,
-	     struct ptscope_vma **vmas, size_t *n)
+/*
+ * dev_vma_query - a per-VMA query (PTSCOPE_IOC_VMAS, PTSCOPE_IOC_HUGE_VMAS)
+ * over [start, end): records of @rec_size bytes, in batches
+ */
+static int dev_vma_query(int fd, unsigned long cmd, const char *what, uint64_t start,
+			 uint64_t end, unsigned int flags, size_t rec_size, void **recs,
+			 size_t *n)
 {
 	struct ptscope_vmas q;
 	size_t cap = 0;
 
-	*vmas = NULL;
+	*recs = NULL;
 	*n = 0;
 	do {
 		if (cap - *n < BATCH_VMAS) {
 			cap += BATCH_VMAS;
-			*vmas = xrealloc(*vmas, cap, sizeof(**vmas));
+			*recs = xrealloc(*recs, cap, rec_size);
 		}
 		memset(&q, 0, sizeof(q));
 		q.size = sizeof(q);
 		q.flags = flags;
 		q.start = start;
 		q.end = end;
-		q.vmas = (uintptr_t)(*vmas + *n);
-		q.vma_size = sizeof(**vmas);
+		q.vmas = (uintptr_t)((char *)*recs + *n * rec_size);
+		q.vma_size = rec_size;
 		q.count = cap - *n;
-		if (ioctl(fd, PTSCOPE_IOC_VMAS, &q))
-			return dev_query_failed("the VMA list");
+		if (ioctl(fd, cmd, &q))
+			return dev_query_failed(what);
 		*n += q.count;
 		start = q.next;
 	} while (q.next && q.count);
 	return 0;
+}
+
+/* dev_vmas - every VMA in [start, end) */
+int dev_vmas(int fd, uint64_t start, uint64_t end, unsigned int flags,
+	     struct ptscope_vma **vmas, size_t *n)
+{
+	return dev_vma_query(fd, PTSCOPE_IOC_VMAS, "the VMA list", start, end, flags,
+			     sizeof(**vmas), (void **)vmas, n);
+}
+
+/* dev_huge_vmas - the huge-page view of every VMA */
+int dev_huge_vmas(int fd, struct ptscope_huge_vma **vmas, size_t *n)
+{
+	return dev_vma_query(fd, PTSCOPE_IOC_HUGE_VMAS, "the huge pages", 0, 0, 0,
+			     sizeof(**vmas), (void **)vmas, n);
+}
+
+int dev_huge_system(int fd, struct ptscope_huge_system *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->size = sizeof(*h);
+	if (!ioctl(fd, PTSCOPE_IOC_HUGE_SYSTEM, h))
+		return 0;
+	if (errno == ENOTTY)
+		return dev_unsupported("the huge-page view");
+	fprintf(stderr, "ptscope: the huge-page state: %s\n", strerror(errno));
+	return EXIT_FAIL;
 }
 
 /* dev_walk - the page-table runs of [start, end), resuming at ->next */

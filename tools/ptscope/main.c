@@ -57,6 +57,9 @@ static const struct command commands[] = {
 	{ "top", cmd_top, "PID [-i SECONDS] [-c COUNT]",
 	  "the VMAs of PID that take the most page faults, refreshed", "Jrnoic", 1, 0, 0,
 	  &top_view },
+	{ "huge", cmd_huge, "[PID]",
+	  "huge pages: the system's THP counters and hugetlb pools, or each VMA of PID",
+	  "Jrnbo", 0, 0, 1, NULL },
 };
 
 static void usage(FILE *out)
@@ -91,6 +94,10 @@ static void command_help(const struct command *c)
 	printf("Usage: ptscope %s %s\n\n%s.\n", c->name, c->synopsis, c->help);
 	if (c->view)
 		view_help(stdout, c->view);
+	if (c->fn == cmd_huge) {	/* a view without PID, another with */
+		view_help(stdout, &huge_system_view);
+		view_help(stdout, &huge_view);
+	}
 }
 
 static const char *option_name(const struct option *o, int ch)
