@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include <limits.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -340,12 +341,21 @@ static int act_hugetlb(struct target_shared *sh, int cmd)
 static int act_swap(struct target_shared *sh, int cmd)
 {
 	char *p = (char *)(uintptr_t)sh->addr[0];
+	cpu_set_t cpus;
 	int i;
 
 	if (cmd == 1)
 		return madvise(p, 16 * PAGE, MADV_PAGEOUT);
 	if (cmd)
 		return 0;
+	/*
+	 * On one CPU: MADV_PAGEOUT drains only this CPU's LRU batch, and skips
+	 * pages still waiting in another CPU's.
+	 */
+	CPU_ZERO(&cpus);
+	CPU_SET(0, &cpus);
+	if (sched_setaffinity(0, sizeof(cpus), &cpus))
+		return -1;
 	p = map_anon(16 * PAGE, PROT_READ | PROT_WRITE);
 	if (p == MAP_FAILED)
 		return -1;
