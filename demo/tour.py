@@ -484,23 +484,15 @@ class TlbTrace:
             return sum(1 for l in f if "tlb_flush:" in l and l.rstrip().endswith(f"({reason})"))
 
 
-def huge_vmas(r, pid, starts, show=True):
-    """The module's huge_vmas view of pid (issue 5) for the VMAs starting at
-    `starts`: {start: {"thp", "mapped", "huge", "leaves", "why"}}."""
-    write(f"{DEBUGFS}/target", str(pid))
-    with open(f"{DEBUGFS}/huge_vmas") as f:
-        lines = f.read().splitlines()
-    keys = [f"{a:016x}-" for a in starts]
-    keep = lines[:1] + [l for l in lines[1:] if l.startswith(tuple(keys))]
-    if show:
-        r.command(f"echo {pid} > {DEBUGFS}/target", "")
-        r.command(f"grep -e range " + " ".join(f"-e {k}" for k in keys) + f" {DEBUGFS}/huge_vmas",
-                  "\n".join(keep))
+def huge_vmas(t, pid, starts):
+    """ptscope huge PID (issue 5) for the VMAs that start at `starts`:
+    {start: row}, sizes in bytes, "why" as a list."""
+    t.run(["huge", str(pid)], grep=[f"{a:#x} " for a in starts])
     out = {}
-    for line in keep[1:]:
-        w = line.split()
-        out[int(w[0].split("-")[0], 16)] = {"thp": w[1], "mapped": int(w[2]), "huge": int(w[3]),
-                                            "leaves": int(w[4]), "why": line.split("%", 1)[1].split(";")[0].split()}
+    for row in t.json(["huge", str(pid)])["huge"]:
+        if int(row["start"], 16) in starts:
+            row["why"] = (row["why"] or "").split(",")
+            out[int(row["start"], 16)] = row
     return out
 
 
@@ -1057,25 +1049,26 @@ def ch_huge(r, t, ctx):
                "3 GiB of huge pages. The cost: memory is handed out 2 MiB at a time, and may be "
                "wasted.")
         if has_view("huge_vmas"):
-            r.para("ptscope's huge-page view counts, per VMA, the leaf entries (the TLB entries "
-                   "the mapping needs), the base pages they map, and why a VMA cannot have huge "
-                   "pages:")
-            hv = huge_vmas(r, p.pid, [small, huge])
+            r.para("ptscope huge counts, per VMA, the leaf entries (the TLB entries the mapping "
+                   "needs), the memory they map, what one entry reaches, and why a VMA cannot "
+                   "have huge pages:")
+            hv = huge_vmas(t, p.pid, [small, huge])
             hs, hh = hv.get(small), hv.get(huge)
             present_s = sum(1 for e in pagemap_range(p.pid, small, small + ln) if e[0])
-            r.claim(hs is not None and hs["leaves"] == hs["mapped"] == present_s == ln // PAGE and
-                    hs["huge"] == 0 and "nohugepage" in hs["why"],
+            r.claim(hs is not None and hs["leaves"] == hs["mapped"] // PAGE == present_s == ln // PAGE
+                    and hs["huge"] == 0 and "nohugepage" in hs["why"],
                     f"huge: ptscope counts {ln // PAGE} TLB entries for the small-page region, and why: "
                     "MADV_NOHUGEPAGE",
-                    f"ptscope {hs and hs['leaves']} leaves for {hs and hs['mapped']} pages, why "
+                    f"ptscope {hs and hs['leaves']} leaves for {hs and hs['mapped']} bytes, why "
                     f"{hs and hs['why']}; pagemap present {present_s}")
             if n_huge:
                 r.claim(hh is not None and hh["leaves"] == ln >> 21 and
-                        hh["huge"] == hh["mapped"] == sh["AnonHugePages"] // 4,
+                        hh["huge"] == hh["mapped"] == sh["AnonHugePages"] * 1024,
                         f"huge: ptscope counts {ln >> 21} TLB entries for the huge-page region, "
                         f"{ln // PAGE // (ln >> 21)} times the reach",
-                        f"ptscope {hh and hh['leaves']} leaves for {hh and hh['mapped']} pages, "
-                        f"{hh and hh['huge']} of them huge; smaps AnonHugePages {sh['AnonHugePages']} kB")
+                        f"ptscope {hh and hh['leaves']} leaves for {hh and hh['mapped']} bytes, "
+                        f"{hh and hh['huge']} of them huge, reach {hh and hh['reach']}; "
+                        f"smaps AnonHugePages {sh['AnonHugePages']} kB")
         else:
             r.skip("huge: ptscope counts the TLB entries of each region, and why no huge page",
                    "this module has no huge-page status (issue 5)")
