@@ -25,7 +25,7 @@ SELFTEST_HDRS	:= $(wildcard selftests/*.h) include/uapi/ptscope.h
 DEMO_PROGS	:= $(patsubst demo/progs/%.c,build/demo/demo-%,$(wildcard demo/progs/*.c))
 
 .PHONY: all module tool tool-check selftests stage modules-all deps check style sparse \
-	vm demo bench clean help $(addprefix modules-,$(KERNELS))
+	vm demo bench clean help debug-kernel kunit $(addprefix modules-,$(KERNELS))
 
 all: module tool
 
@@ -43,6 +43,8 @@ help:
 	@echo 'make vm             a shell in a VM with the module loaded (scripts/vm --help)'
 	@echo 'make demo [HTML=DIR] the guided virtual-memory tour in a VM (scripts/demo --help)'
 	@echo 'make bench          what the counters and the walker cost, measured in a VM (scripts/bench --help)'
+	@echo 'make debug-kernel   build (once, cached) the KUnit/KASAN/lockdep kernel: scripts/debug-kernel'
+	@echo 'make kunit          the KUnit tests (kunit/) in a VM of the debug kernel: scripts/kunit'
 	@echo 'make clean          remove build products (the cache stays: $(CACHE))'
 
 module:
@@ -105,6 +107,12 @@ demo: deps
 
 bench: deps
 	scripts/bench
+
+debug-kernel:
+	scripts/deps kernels debug
+
+kunit: debug-kernel
+	scripts/kunit
 
 clean:
 	rm -rf build $(TOOL) $(SELFTESTS) $(BENCHES)

@@ -19,6 +19,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
+#include <kunit/visibility.h>
 
 #include "ptscope.h"
 
@@ -70,6 +71,7 @@ long ptscope_args_in(void *karg, size_t ksize, size_t minsize,
 		return err;
 	return usize;
 }
+EXPORT_SYMBOL_IF_KUNIT(ptscope_args_in);
 
 /* Copy back what both sides know of the struct. */
 long ptscope_args_out(void __user *uarg, const void *karg, size_t ksize,

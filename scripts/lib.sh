@@ -19,7 +19,11 @@ kernel_env() { echo "$PTSCOPE_CACHE/kernels/$1.env"; }
 load_kernel() {
 	local env
 	env=$(kernel_env "$1")
-	[ -r "$env" ] || "$PTSCOPE_TOP/scripts/deps" kernels "$1" >&2 || exit 1
+	# A kernel built from source (scripts/debug-kernel) is re-checked each
+	# time: its fragment may have changed. That is quick once it is built.
+	if [ ! -r "$env" ] || grep -q '^KPKG=linux-source-' "$env"; then
+		"$PTSCOPE_TOP/scripts/deps" kernels "$1" >&2 || exit 1
+	fi
 	# shellcheck disable=SC1090
 	. "$env"
 }
