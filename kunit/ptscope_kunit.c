@@ -7,18 +7,30 @@
  *  - ptscope_args:  ptscope_args_in(), the size-first argument protocol
  *                   every command goes through;
  *  - ptscope_ioctl: each command's flags, reserved fields and sizes, through
- *                   a real open file of /dev/ptscope.
+ *                   a real open file of /dev/ptscope;
+ *  - ptscope_decode: ptscope_decode_pte() on every bit and every non-present
+ *                   form, each entry built with the kernel's own constructors;
+ *  - ptscope_walk:  the walker on real user memory: untouched, faulted in,
+ *                   read-faulted (zero page), partly unmapped, THP, stopped
+ *                   and resumed, with table entries; pfns checked against
+ *                   get_user_pages_fast();
+ *  - ptscope_runs:  run merging (ptscope_walk_runs()) against runs computed
+ *                   from the pfns get_user_pages_fast() returns.
  *
  * User memory comes from kunit_vm_mmap(), which gives the test thread an mm
  * of its own, so user pointers here are real ones.
  */
 #include <kunit/test.h>
 #include <linux/fs.h>
+#include <linux/huge_mm.h>
+#include <linux/mm.h>
 #include <linux/mman.h>
+#include <linux/mmap_lock.h>
 #include <linux/module.h>
 #include <linux/pgtable.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/swapops.h>
 #include <linux/uaccess.h>
 
 #include "ptscope.h"
@@ -308,7 +320,551 @@ static struct kunit_suite ptscope_ioctl_suite = {
 	.test_cases = ptscope_ioctl_test_cases,
 };
 
-kunit_test_suites(&ptscope_args_suite, &ptscope_ioctl_suite);
+/*
+ * ptscope_decode: one entry per case, built with the kernel's constructors,
+ * and what ptscope_decode_pte() must make of it. Frame numbers are made up:
+ * decoding never looks at the page.
+ */
+#define TEST_PFN	0x12345UL
+#define TEST_HPFN	0x12400UL	/* PMD aligned */
+#define TEST_GPFN	0x40000UL	/* PUD aligned */
+
+#define B_RO	(PTSCOPE_B_PRESENT | PTSCOPE_B_USER | PTSCOPE_B_ACCESSED | \
+		 PTSCOPE_B_NX | PTSCOPE_B_LEAF)
+#define B_RW	(B_RO | PTSCOPE_B_WRITE)
+
+struct ptscope_decode_case {
+	const char *name;
+	pte_t (*make)(void);
+	bool large;		/* a PMD or PUD leaf */
+	bool have;		/* the kernel can build this entry */
+	u8 kind;
+	u64 bits;
+	u64 pfn;
+	u32 swap_type;
+	u64 swap_offset;
+	u16 pkey;
+};
+
+static pte_t ro(void) { return pfn_pte(TEST_PFN, PAGE_READONLY); }
+static pte_t rw(void) { return pfn_pte(TEST_PFN, PAGE_SHARED); }
+static pte_t rx(void) { return pfn_pte(TEST_PFN, PAGE_READONLY_EXEC); }
+static pte_t dirty(void) { return pte_mkdirty(rw()); }
+static pte_t old(void) { return pte_mkold(rw()); }
+static pte_t soft_dirty(void) { return pte_mksoft_dirty(ro()); }
+static pte_t wrprotected(void) { return pte_wrprotect(rw()); }
+static pte_t made_writable(void) { return pte_mkwrite_novma(ro()); }
+static pte_t uffd_wp(void) { return pte_mkuffd_wp(rw()); }
+static pte_t special(void) { return pte_mkspecial(ro()); }
+static pte_t devmap(void) { return pte_mkdevmap(ro()); }
+static pte_t protnone(void) { return pfn_pte(TEST_PFN, PAGE_NONE); }
+static pte_t uncached(void) { return pfn_pte(TEST_PFN, pgprot_noncached(PAGE_SHARED)); }
+static pte_t write_combined(void) { return pfn_pte(TEST_PFN, pgprot_writecombine(PAGE_SHARED)); }
+static pte_t none(void) { return __pte(0); }
+
+static pte_t pat(void)
+{
+	return pfn_pte(TEST_PFN, __pgprot(_PAGE_PRESENT | _PAGE_USER | _PAGE_PAT));
+}
+
+static pte_t pkey5(void)
+{
+	return pfn_pte(TEST_PFN, vm_get_page_prot(VM_READ | VM_PKEY_BIT0 | VM_PKEY_BIT2));
+}
+
+static pte_t pmd_leaf_rw(void)
+{
+	return __pte(pmd_val(pmd_mkhuge(pfn_pmd(TEST_HPFN, PAGE_SHARED))));
+}
+
+static pte_t pmd_leaf_pat(void)
+{
+	pgprot_t prot = __pgprot(_PAGE_PRESENT | _PAGE_USER | _PAGE_PAT_LARGE);
+
+	return __pte(pmd_val(pmd_mkhuge(pfn_pmd(TEST_HPFN, prot))));
+}
+
+static pte_t pud_leaf_rw(void)
+{
+	return __pte(pud_val(pud_mkhuge(pfn_pud(TEST_GPFN, PAGE_SHARED))));
+}
+
+static pte_t swapped(void) { return swp_entry_to_pte(swp_entry(3, 0x1234)); }
+static pte_t swap_last_type(void) { return swp_entry_to_pte(swp_entry(MAX_SWAPFILES - 1, 7)); }
+static pte_t swap_far(void) { return swp_entry_to_pte(swp_entry(0, 1UL << 40)); }
+static pte_t swap_exclusive(void) { return pte_swp_mkexclusive(swapped()); }
+static pte_t swap_soft_dirty(void) { return pte_swp_mksoft_dirty(swapped()); }
+static pte_t swap_uffd_wp(void) { return pte_swp_mkuffd_wp(swapped()); }
+static pte_t mig_read(void) { return swp_entry_to_pte(make_readable_migration_entry(TEST_PFN)); }
+static pte_t mig_write(void) { return swp_entry_to_pte(make_writable_migration_entry(TEST_PFN)); }
+
+static pte_t mig_excl(void)
+{
+	return swp_entry_to_pte(make_readable_exclusive_migration_entry(TEST_PFN));
+}
+
+static pte_t pmd_migration(void)
+{
+	return __pte(pmd_val(swp_entry_to_pmd(make_readable_migration_entry(TEST_HPFN))));
+}
+
+static pte_t dev_private(void)
+{
+	return swp_entry_to_pte(make_readable_device_private_entry(TEST_PFN));
+}
+
+static pte_t dev_private_write(void)
+{
+	return swp_entry_to_pte(make_writable_device_private_entry(TEST_PFN));
+}
+
+static pte_t dev_exclusive(void)
+{
+	return swp_entry_to_pte(make_readable_device_exclusive_entry(TEST_PFN));
+}
+
+static pte_t hwpoison(void) { return swp_entry_to_pte(make_hwpoison_entry(pfn_to_page(TEST_PFN))); }
+static pte_t marker_uffd_wp(void) { return make_pte_marker(PTE_MARKER_UFFD_WP); }
+static pte_t marker_poisoned(void) { return make_pte_marker(PTE_MARKER_POISONED); }
+
+#define LEAF(_n, _f, _bits, _large, _pfn) \
+	{ .name = _n, .make = _f, .have = true, .kind = PTSCOPE_KIND_PAGE, \
+	  .bits = _bits, .large = _large, .pfn = _pfn }
+#define PRESENT(_n, _f, _bits)	LEAF(_n, _f, _bits, false, TEST_PFN)
+#define SWAPPED(_n, _f, _type, _off, _bits) \
+	{ .name = _n, .make = _f, .have = true, .kind = PTSCOPE_KIND_SWAP, \
+	  .bits = _bits, .swap_type = _type, .swap_offset = _off }
+#define OTHER(_n, _f, _have, _kind, _bits, _pfn) \
+	{ .name = _n, .make = _f, .have = _have, .kind = _kind, .bits = _bits, .pfn = _pfn }
+
+static const struct ptscope_decode_case ptscope_decode_cases[] = {
+	PRESENT("read-only", ro, B_RO),
+	PRESENT("writable", rw, B_RW),
+	PRESENT("executable", rx, B_RO & ~PTSCOPE_B_NX),
+	PRESENT("dirty (and soft-dirty)", dirty, B_RW | PTSCOPE_B_DIRTY | PTSCOPE_B_SOFT_DIRTY),
+	PRESENT("old", old, B_RW & ~PTSCOPE_B_ACCESSED),
+	PRESENT("soft-dirty", soft_dirty, B_RO | PTSCOPE_B_SOFT_DIRTY),
+	PRESENT("write-protected", wrprotected, B_RO),
+	PRESENT("made writable", made_writable, B_RW),
+	PRESENT("uffd-wp", uffd_wp, B_RO | PTSCOPE_B_UFFD_WP),
+	PRESENT("special", special, B_RO | PTSCOPE_B_SPECIAL),
+	PRESENT("devmap", devmap, B_RO | PTSCOPE_B_SPECIAL | PTSCOPE_B_DEVMAP),
+	/* The PROT_NONE bit is the global bit: not global, not present. */
+	PRESENT("PROT_NONE", protnone, PTSCOPE_B_PRESENT | PTSCOPE_B_ACCESSED |
+		PTSCOPE_B_LEAF | PTSCOPE_B_PROTNONE),
+	PRESENT("uncached (UC-: PCD)", uncached, B_RW | PTSCOPE_B_PCD),
+	PRESENT("write-combined (WC: PWT)", write_combined, B_RW | PTSCOPE_B_PWT),
+	PRESENT("PAT bit of a PTE", pat, PTSCOPE_B_PRESENT | PTSCOPE_B_USER |
+		PTSCOPE_B_LEAF | PTSCOPE_B_PAT),
+	{ .name = "protection key 5", .make = pkey5, .kind = PTSCOPE_KIND_PAGE, .bits = B_RO,
+	  .pfn = TEST_PFN, .pkey = 5, .have = IS_ENABLED(CONFIG_X86_INTEL_MEMORY_PROTECTION_KEYS) },
+	LEAF("PMD leaf", pmd_leaf_rw, B_RW, true, TEST_HPFN),
+	/* _PAGE_PAT_LARGE is bit 12: not part of the frame number. */
+	LEAF("PAT bit of a PMD leaf", pmd_leaf_pat, PTSCOPE_B_PRESENT | PTSCOPE_B_USER |
+	     PTSCOPE_B_LEAF | PTSCOPE_B_PAT, true, TEST_HPFN),
+	LEAF("PUD leaf", pud_leaf_rw, B_RW, true, TEST_GPFN),
+	OTHER("none", none, true, PTSCOPE_KIND_NONE, 0, 0),
+	SWAPPED("swap", swapped, 3, 0x1234, 0),
+	SWAPPED("swap, last type", swap_last_type, MAX_SWAPFILES - 1, 7, 0),
+	SWAPPED("swap, offset 1 << 40", swap_far, 0, 1ULL << 40, 0),
+	SWAPPED("swap, exclusive", swap_exclusive, 3, 0x1234, PTSCOPE_B_SWP_EXCLUSIVE),
+	SWAPPED("swap, soft-dirty", swap_soft_dirty, 3, 0x1234, PTSCOPE_B_SOFT_DIRTY),
+	SWAPPED("swap, uffd-wp", swap_uffd_wp, 3, 0x1234, PTSCOPE_B_UFFD_WP),
+	OTHER("migration, read", mig_read, IS_ENABLED(CONFIG_MIGRATION),
+	      PTSCOPE_KIND_MIGRATION, PTSCOPE_B_MIGRATION_READ, TEST_PFN),
+	OTHER("migration, write", mig_write, IS_ENABLED(CONFIG_MIGRATION),
+	      PTSCOPE_KIND_MIGRATION, PTSCOPE_B_MIGRATION_WRITE, TEST_PFN),
+	OTHER("migration, exclusive", mig_excl, IS_ENABLED(CONFIG_MIGRATION),
+	      PTSCOPE_KIND_MIGRATION, PTSCOPE_B_MIGRATION_EXCL, TEST_PFN),
+	{ .name = "PMD migration", .make = pmd_migration, .large = true,
+	  .have = IS_ENABLED(CONFIG_ARCH_ENABLE_THP_MIGRATION), .kind = PTSCOPE_KIND_MIGRATION,
+	  .bits = PTSCOPE_B_MIGRATION_READ, .pfn = TEST_HPFN },
+	OTHER("device private", dev_private, IS_ENABLED(CONFIG_DEVICE_PRIVATE),
+	      PTSCOPE_KIND_DEVICE_PRIVATE, 0, TEST_PFN),
+	OTHER("device private, writable", dev_private_write, IS_ENABLED(CONFIG_DEVICE_PRIVATE),
+	      PTSCOPE_KIND_DEVICE_PRIVATE, 0, TEST_PFN),
+	OTHER("device exclusive", dev_exclusive, IS_ENABLED(CONFIG_DEVICE_PRIVATE),
+	      PTSCOPE_KIND_DEVICE_EXCLUSIVE, 0, TEST_PFN),
+	OTHER("hwpoison", hwpoison, IS_ENABLED(CONFIG_MEMORY_FAILURE),
+	      PTSCOPE_KIND_HWPOISON, 0, TEST_PFN),
+	OTHER("marker, uffd-wp", marker_uffd_wp, IS_ENABLED(CONFIG_PTE_MARKER_UFFD_WP),
+	      PTSCOPE_KIND_MARKER, PTSCOPE_B_UFFD_WP, 0),
+	OTHER("marker, poisoned", marker_poisoned, true, PTSCOPE_KIND_MARKER, 0, 0),
+};
+
+KUNIT_ARRAY_PARAM_DESC(ptscope_decode, ptscope_decode_cases, name);
+
+static void ptscope_decode_test(struct kunit *test)
+{
+	const struct ptscope_decode_case *c = test->param_value;
+	struct ptscope_entry e = { };
+	pte_t pte;
+
+	if (!c->have)
+		kunit_skip(test, "this kernel cannot build the entry (config)");
+	if (c->pkey && !cpu_feature_enabled(X86_FEATURE_PKU))
+		kunit_skip(test, "no protection keys on this CPU");
+	pte = c->make();
+	ptscope_decode_pte(pte, c->large, &e);
+	KUNIT_EXPECT_EQ(test, e.raw, pte_val(pte));
+	KUNIT_EXPECT_EQ(test, e.kind, c->kind);
+	KUNIT_EXPECT_EQ_MSG(test, e.bits, c->bits, "raw %#llx", (u64)pte_val(pte));
+	KUNIT_EXPECT_EQ(test, e.pfn, c->pfn);
+	KUNIT_EXPECT_EQ(test, e.swap_type, c->swap_type);
+	KUNIT_EXPECT_EQ(test, e.swap_offset, c->swap_offset);
+	KUNIT_EXPECT_EQ(test, e.pkey, c->pkey);
+}
+
+static struct kunit_case ptscope_decode_test_cases[] = {
+	KUNIT_CASE_PARAM(ptscope_decode_test, ptscope_decode_gen_params),
+	{}
+};
+
+static struct kunit_suite ptscope_decode_suite = {
+	.name = "ptscope_decode",
+	.test_cases = ptscope_decode_test_cases,
+};
+
+/*
+ * ptscope_walk: the walker over mappings of the test thread's own mm. What
+ * it reports is checked against get_user_pages_fast(), which finds the
+ * pages its own way.
+ */
+#define WALK_PAGES	16
+#define WALK_MAX	64	/* entries one walk may collect */
+
+struct walk_log {
+	struct ptscope_entry e[WALK_MAX];
+	unsigned int n;
+	unsigned int stop_after;	/* 0: never stop */
+};
+
+/* Runs under the page-table lock: only copies. */
+static int walk_log_entry(struct ptscope_walker *w, const struct ptscope_entry *e)
+{
+	struct walk_log *log = w->private;
+
+	if (log->n == WALK_MAX)
+		return -ENOSPC;
+	log->e[log->n++] = *e;
+	return log->stop_after && log->n == log->stop_after ? 1 : 0;
+}
+
+static const struct ptscope_walk_ops walk_log_ops = {
+	.entry = walk_log_entry,
+};
+
+/* Walk [start, end) of our own mm into a fresh log; returns the walk's value. */
+static int walk_own(struct kunit *test, struct walk_log *log, bool tables,
+		    unsigned long start, unsigned long end, unsigned long *next)
+{
+	struct ptscope_walker w = {
+		.mm = current->mm, .ops = &walk_log_ops, .tables = tables, .private = log,
+	};
+	int ret;
+
+	log->n = 0;
+	mmap_read_lock(current->mm);
+	ret = ptscope_walk_range(&w, start, end);
+	mmap_read_unlock(current->mm);
+	if (next)
+		*next = w.next;
+	return ret;
+}
+
+static unsigned long walk_map(struct kunit *test, unsigned long len)
+{
+	unsigned long addr;
+
+	addr = kunit_vm_mmap(test, NULL, 0, len, PROT_READ | PROT_WRITE,
+			     MAP_ANONYMOUS | MAP_PRIVATE, 0);
+	KUNIT_ASSERT_TRUE(test, addr && !IS_ERR_VALUE(addr));
+	return addr;
+}
+
+static void walk_touch(struct kunit *test, unsigned long addr)
+{
+	KUNIT_ASSERT_EQ(test, put_user(0x5a, (u8 __user *)addr), 0);
+}
+
+/* The page at @addr as gup finds it; the reference is dropped at once. */
+static struct page *walk_gup(struct kunit *test, unsigned long addr)
+{
+	struct page *page;
+
+	KUNIT_ASSERT_EQ(test, get_user_pages_fast(addr, 1, 0, &page), 1);
+	put_page(page);
+	return page;
+}
+
+static void walk_untouched(struct kunit *test)
+{
+	unsigned long addr = walk_map(test, WALK_PAGES * PAGE_SIZE);
+	struct walk_log *log = kunit_kzalloc(test, sizeof(*log), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, log);
+	KUNIT_EXPECT_EQ(test, walk_own(test, log, false, addr, addr + WALK_PAGES * PAGE_SIZE,
+				       NULL), 0);
+	KUNIT_EXPECT_EQ(test, log->n, 0);
+}
+
+/* Every other page written: each one reported, at its own pfn, nothing else. */
+static void walk_faulted_in(struct kunit *test)
+{
+	unsigned long addr = walk_map(test, WALK_PAGES * PAGE_SIZE);
+	struct walk_log *log = kunit_kzalloc(test, sizeof(*log), GFP_KERNEL);
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, log);
+	for (i = 0; i < WALK_PAGES; i += 2)
+		walk_touch(test, addr + i * PAGE_SIZE);
+	KUNIT_ASSERT_EQ(test, walk_own(test, log, false, addr, addr + WALK_PAGES * PAGE_SIZE,
+				       NULL), 0);
+	KUNIT_ASSERT_EQ(test, log->n, WALK_PAGES / 2);
+	for (i = 0; i < log->n; i++) {
+		const struct ptscope_entry *e = &log->e[i];
+		unsigned long va = addr + 2 * i * PAGE_SIZE;
+
+		KUNIT_EXPECT_EQ(test, e->addr, va);
+		KUNIT_EXPECT_EQ(test, e->level, PTSCOPE_LEVEL_PTE);
+		KUNIT_EXPECT_EQ(test, e->shift, PAGE_SHIFT);
+		KUNIT_EXPECT_EQ(test, e->kind, PTSCOPE_KIND_PAGE);
+		KUNIT_EXPECT_EQ(test, e->bits & (B_RW | PTSCOPE_B_DIRTY), B_RW | PTSCOPE_B_DIRTY);
+		KUNIT_EXPECT_EQ(test, e->page, PTSCOPE_PAGE_ANON | PTSCOPE_PAGE_EXCLUSIVE);
+		KUNIT_EXPECT_EQ(test, e->mapcount, 1);
+		KUNIT_EXPECT_EQ(test, e->pfn, page_to_pfn(walk_gup(test, va)));
+	}
+}
+
+/* A read of an untouched page maps the shared zero page, read-only. */
+static void walk_zero_page(struct kunit *test)
+{
+	unsigned long addr = walk_map(test, PAGE_SIZE);
+	struct walk_log *log = kunit_kzalloc(test, sizeof(*log), GFP_KERNEL);
+	u8 byte;
+
+	KUNIT_ASSERT_NOT_NULL(test, log);
+	KUNIT_ASSERT_EQ(test, get_user(byte, (u8 __user *)addr), 0);
+	KUNIT_EXPECT_EQ(test, byte, 0);
+	KUNIT_ASSERT_EQ(test, walk_own(test, log, false, addr, addr + PAGE_SIZE, NULL), 0);
+	KUNIT_ASSERT_EQ(test, log->n, 1);
+	KUNIT_EXPECT_EQ(test, log->e[0].page, PTSCOPE_PAGE_ZERO);
+	KUNIT_EXPECT_EQ(test, log->e[0].pfn, page_to_pfn(ZERO_PAGE(0)));
+	KUNIT_EXPECT_FALSE(test, log->e[0].bits & PTSCOPE_B_WRITE);
+}
+
+/* Pages 4 and 5 of 8 unmapped after the fault: the walk skips the hole. */
+static void walk_partly_unmapped(struct kunit *test)
+{
+	unsigned long addr = walk_map(test, 8 * PAGE_SIZE);
+	struct walk_log *log = kunit_kzalloc(test, sizeof(*log), GFP_KERNEL);
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, log);
+	for (i = 0; i < 8; i++)
+		walk_touch(test, addr + i * PAGE_SIZE);
+	KUNIT_ASSERT_EQ(test, vm_munmap(addr + 4 * PAGE_SIZE, 2 * PAGE_SIZE), 0);
+	KUNIT_ASSERT_EQ(test, walk_own(test, log, false, addr, addr + 8 * PAGE_SIZE, NULL), 0);
+	KUNIT_ASSERT_EQ(test, log->n, 6);
+	for (i = 0; i < log->n; i++) {
+		unsigned long va = addr + (i < 4 ? i : i + 2) * PAGE_SIZE;
+
+		KUNIT_EXPECT_EQ(test, log->e[i].addr, va);
+		KUNIT_EXPECT_EQ(test, log->e[i].pfn, page_to_pfn(walk_gup(test, va)));
+	}
+}
+
+/* A callback's "stop" leaves w->next at its entry; resuming there finishes. */
+static void walk_stop_resume(struct kunit *test)
+{
+	unsigned long addr = walk_map(test, 8 * PAGE_SIZE), next;
+	struct walk_log *log = kunit_kzalloc(test, sizeof(*log), GFP_KERNEL);
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, log);
+	for (i = 0; i < 8; i++)
+		walk_touch(test, addr + i * PAGE_SIZE);
+	log->stop_after = 3;
+	KUNIT_ASSERT_EQ(test, walk_own(test, log, false, addr, addr + 8 * PAGE_SIZE, &next), 1);
+	KUNIT_EXPECT_EQ(test, log->n, 3);
+	KUNIT_EXPECT_EQ(test, next, addr + 2 * PAGE_SIZE);
+	log->stop_after = 0;
+	KUNIT_ASSERT_EQ(test, walk_own(test, log, false, next, addr + 8 * PAGE_SIZE, &next), 0);
+	KUNIT_EXPECT_EQ(test, log->n, 6);
+	KUNIT_EXPECT_EQ(test, next, addr + 8 * PAGE_SIZE);
+}
+
+/* With tables: one TABLE entry per level above the PTE, top down. */
+static void walk_tables(struct kunit *test)
+{
+	unsigned long addr = walk_map(test, PAGE_SIZE);
+	struct walk_log *log = kunit_kzalloc(test, sizeof(*log), GFP_KERNEL);
+	static const u8 levels5[] = { PTSCOPE_LEVEL_PGD, PTSCOPE_LEVEL_P4D,
+				      PTSCOPE_LEVEL_PUD, PTSCOPE_LEVEL_PMD };
+	static const u8 levels4[] = { PTSCOPE_LEVEL_PGD, PTSCOPE_LEVEL_PUD, PTSCOPE_LEVEL_PMD };
+	bool five = !mm_p4d_folded(current->mm);
+	const u8 *levels = five ? levels5 : levels4;
+	unsigned int i, ntables = five ? 4 : 3;
+
+	KUNIT_ASSERT_NOT_NULL(test, log);
+	walk_touch(test, addr);
+	KUNIT_ASSERT_EQ(test, walk_own(test, log, true, addr, addr + PAGE_SIZE, NULL), 0);
+	KUNIT_ASSERT_EQ(test, log->n, ntables + 1);
+	for (i = 0; i < ntables; i++) {
+		KUNIT_EXPECT_EQ(test, log->e[i].kind, PTSCOPE_KIND_TABLE);
+		KUNIT_EXPECT_EQ(test, log->e[i].level, levels[i]);
+		KUNIT_EXPECT_TRUE(test, log->e[i].bits & PTSCOPE_B_PRESENT);
+		KUNIT_EXPECT_FALSE(test, log->e[i].bits & PTSCOPE_B_LEAF);
+		KUNIT_EXPECT_LE(test, log->e[i].addr, addr);
+	}
+	KUNIT_EXPECT_EQ(test, log->e[ntables].kind, PTSCOPE_KIND_PAGE);
+	KUNIT_EXPECT_EQ(test, log->e[ntables].pfn, page_to_pfn(walk_gup(test, addr)));
+}
+
+/* A written, PMD-aligned 2 MiB of an anonymous mapping, THP "always". */
+static void walk_thp(struct kunit *test)
+{
+	unsigned long addr = walk_map(test, 2 * HPAGE_PMD_SIZE);
+	struct walk_log *log = kunit_kzalloc(test, sizeof(*log), GFP_KERNEL);
+	unsigned long huge = ALIGN(addr, HPAGE_PMD_SIZE);
+	struct folio *folio;
+	struct page *page;
+
+	KUNIT_ASSERT_NOT_NULL(test, log);
+	walk_touch(test, huge);
+	page = walk_gup(test, huge);
+	folio = page_folio(page);
+	if (folio_order(folio) != HPAGE_PMD_ORDER)
+		kunit_skip(test, "no PMD-sized THP (is transparent_hugepage/enabled always?)");
+	KUNIT_ASSERT_EQ(test, walk_own(test, log, false, huge, huge + HPAGE_PMD_SIZE, NULL), 0);
+	KUNIT_ASSERT_EQ(test, log->n, 1);
+	KUNIT_EXPECT_EQ(test, log->e[0].addr, huge);
+	KUNIT_EXPECT_EQ(test, log->e[0].level, PTSCOPE_LEVEL_PMD);
+	KUNIT_EXPECT_EQ(test, log->e[0].shift, PMD_SHIFT);
+	KUNIT_EXPECT_EQ(test, log->e[0].kind, PTSCOPE_KIND_PAGE);
+	KUNIT_EXPECT_EQ(test, log->e[0].pfn, folio_pfn(folio));
+	KUNIT_EXPECT_EQ(test, log->e[0].folio_order, HPAGE_PMD_ORDER);
+	KUNIT_EXPECT_EQ(test, log->e[0].page & (PTSCOPE_PAGE_ANON | PTSCOPE_PAGE_THP),
+			PTSCOPE_PAGE_ANON | PTSCOPE_PAGE_THP);
+}
+
+static struct kunit_case ptscope_walk_test_cases[] = {
+	KUNIT_CASE(walk_untouched),
+	KUNIT_CASE(walk_faulted_in),
+	KUNIT_CASE(walk_zero_page),
+	KUNIT_CASE(walk_partly_unmapped),
+	KUNIT_CASE(walk_stop_resume),
+	KUNIT_CASE(walk_tables),
+	KUNIT_CASE(walk_thp),
+	{}
+};
+
+static struct kunit_suite ptscope_walk_suite = {
+	.name = "ptscope_walk",
+	.test_cases = ptscope_walk_test_cases,
+};
+
+/*
+ * ptscope_runs: merged runs over pages written in a pattern; the expected
+ * runs are computed from gup's pfns: a run breaks at a hole or where the
+ * next page is not the next frame.
+ */
+struct runs_case {
+	const char *name;
+	const char *pattern;	/* one char per page: 'w' written, '.' untouched */
+	u32 cap;		/* runs one batch may hold */
+};
+
+static const struct runs_case ptscope_runs_cases[] = {
+	{ "one page", "w", 8 },
+	{ "eight pages", "wwwwwwww", 8 },
+	{ "holes", "ww.w..www.w", 8 },
+	{ "batch of one", "ww.w..www.w", 1 },
+	{ "batch of two", "wwww.ww.w", 2 },
+};
+
+KUNIT_ARRAY_PARAM_DESC(ptscope_runs, ptscope_runs_cases, name);
+
+/* The runs @pattern at @addr must give, from gup; returns their number. */
+static u32 runs_expected(struct kunit *test, const char *pattern, unsigned long addr,
+			 struct ptscope_run *want)
+{
+	unsigned long prev_pfn = 0;
+	u32 n = 0, i;
+	bool open = false;
+
+	for (i = 0; pattern[i]; i++) {
+		unsigned long va = addr + i * PAGE_SIZE, pfn;
+
+		if (pattern[i] != 'w') {
+			open = false;
+			continue;
+		}
+		pfn = page_to_pfn(walk_gup(test, va));
+		if (open && pfn == prev_pfn + 1) {
+			want[n - 1].count++;
+		} else {
+			want[n].start = va;
+			want[n].pfn = pfn;
+			want[n].count = 1;
+			n++;
+		}
+		open = true;
+		prev_pfn = pfn;
+	}
+	return n;
+}
+
+static void ptscope_runs_test(struct kunit *test)
+{
+	const struct runs_case *c = test->param_value;
+	size_t npages = strlen(c->pattern);
+	unsigned long addr = walk_map(test, npages * PAGE_SIZE);
+	unsigned long end = addr + npages * PAGE_SIZE;
+	struct ptscope_run *want, *got;
+	u32 nwant, ngot = 0, count, i;
+	u64 next = addr;
+
+	want = kunit_kcalloc(test, npages, sizeof(*want), GFP_KERNEL);
+	got = kunit_kcalloc(test, npages, sizeof(*got), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, want);
+	KUNIT_ASSERT_NOT_NULL(test, got);
+	for (i = 0; i < npages; i++)
+		if (c->pattern[i] == 'w')
+			walk_touch(test, addr + i * PAGE_SIZE);
+	nwant = runs_expected(test, c->pattern, addr, want);
+
+	/* Batches of @cap, each resumed where the last one stopped. */
+	while (next < end) {
+		KUNIT_ASSERT_LT(test, ngot, nwant);
+		KUNIT_ASSERT_EQ(test, ptscope_walk_runs(current->mm, next, end, 0, got + ngot,
+							min_t(u32, c->cap, npages - ngot),
+							&count, &next), 0);
+		KUNIT_ASSERT_GT(test, count, 0);
+		ngot += count;
+	}
+	KUNIT_ASSERT_EQ(test, ngot, nwant);
+	for (i = 0; i < nwant; i++) {
+		KUNIT_EXPECT_EQ(test, got[i].start, want[i].start);
+		KUNIT_EXPECT_EQ(test, got[i].count, want[i].count);
+		KUNIT_EXPECT_EQ(test, got[i].pfn, want[i].pfn);
+		KUNIT_EXPECT_EQ(test, got[i].level, PTSCOPE_LEVEL_PTE);
+		KUNIT_EXPECT_EQ(test, got[i].kind, PTSCOPE_KIND_PAGE);
+	}
+}
+
+static struct kunit_case ptscope_runs_test_cases[] = {
+	KUNIT_CASE_PARAM(ptscope_runs_test, ptscope_runs_gen_params),
+	{}
+};
+
+static struct kunit_suite ptscope_runs_suite = {
+	.name = "ptscope_runs",
+	.test_cases = ptscope_runs_test_cases,
+};
+
+kunit_test_suites(&ptscope_args_suite, &ptscope_ioctl_suite, &ptscope_decode_suite,
+		  &ptscope_walk_suite, &ptscope_runs_suite);
 
 MODULE_DESCRIPTION("KUnit tests of ptscope");
 MODULE_LICENSE("GPL");

@@ -9,6 +9,7 @@
  * before anything is copied to user space; a full buffer ends the batch and
  * the caller resumes from the returned next address.
  */
+#include <kunit/visibility.h>
 #include <linux/dcache.h>
 #include <linux/fs.h>
 #include <linux/hugetlb.h>
@@ -152,6 +153,7 @@ int ptscope_walk_runs(struct mm_struct *mm, u64 start, u64 end, u32 flags,
 	*count = c.count;
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(ptscope_walk_runs);
 
 /* --- VMAs ------------------------------------------------------------------- */
 
