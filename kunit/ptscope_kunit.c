@@ -423,7 +423,8 @@ static pte_t dev_exclusive(void)
 	return swp_entry_to_pte(make_readable_device_exclusive_entry(TEST_PFN));
 }
 
-static pte_t hwpoison(void) { return swp_entry_to_pte(make_hwpoison_entry(pfn_to_page(TEST_PFN))); }
+/* make_hwpoison_entry() wants a locked page: the same entry, by hand. */
+static pte_t hwpoison(void) { return swp_entry_to_pte(swp_entry(SWP_HWPOISON, TEST_PFN)); }
 static pte_t marker_uffd_wp(void) { return make_pte_marker(PTE_MARKER_UFFD_WP); }
 static pte_t marker_poisoned(void) { return make_pte_marker(PTE_MARKER_POISONED); }
 

@@ -60,7 +60,8 @@ static u64 decode_flags(unsigned long flags, bool leaf, bool large)
 	bits |= PTSCOPE_B_LEAF;
 	if (flags & _PAGE_DIRTY)
 		bits |= PTSCOPE_B_DIRTY;
-	if (flags & _PAGE_GLOBAL)
+	/* Without _PAGE_PRESENT, the global bit is _PAGE_PROTNONE. */
+	if ((flags & (_PAGE_PRESENT | _PAGE_GLOBAL)) == (_PAGE_PRESENT | _PAGE_GLOBAL))
 		bits |= PTSCOPE_B_GLOBAL;
 	if (flags & (large ? _PAGE_PAT_LARGE : _PAGE_PAT))
 		bits |= PTSCOPE_B_PAT;
@@ -130,6 +131,8 @@ static void decode_swap(pte_t pte, struct ptscope_entry *e)
  */
 void ptscope_decode_pte(pte_t pte, bool large, struct ptscope_entry *e)
 {
+	unsigned long flags;
+
 	e->raw = pte_val(pte);
 	if (pte_none(pte)) {
 		e->kind = PTSCOPE_KIND_NONE;
@@ -139,14 +142,16 @@ void ptscope_decode_pte(pte_t pte, bool large, struct ptscope_entry *e)
 		decode_swap(pte, e);
 		return;
 	}
+	/* A PMD or PUD leaf's PAT bit is bit 12, a PTE's lowest frame bit. */
+	flags = large ? pmd_flags(__pmd(pte_val(pte))) : pte_flags(pte);
 	e->kind = PTSCOPE_KIND_PAGE;
-	e->bits = decode_flags(pte_flags(pte), true, large);
+	e->bits = decode_flags(flags, true, large);
 	/* pte_present() includes PROT_NONE entries, as pagemap does. */
 	e->bits |= PTSCOPE_B_PRESENT;
 	if (pte_uffd_wp(pte))
 		e->bits |= PTSCOPE_B_UFFD_WP;
-	e->pfn = pte_pfn(pte);
-	e->pkey = pte_flags_pkey(pte_flags(pte));
+	e->pfn = large ? pmd_pfn(__pmd(pte_val(pte))) : pte_pfn(pte);
+	e->pkey = pte_flags_pkey(flags);
 }
 EXPORT_SYMBOL_IF_KUNIT(ptscope_decode_pte);
 
