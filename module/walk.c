@@ -213,6 +213,19 @@ static void entry_init(struct ptscope_entry *e, unsigned long addr,
 	e->shift = shift;
 }
 
+/*
+ * A leaf of any level, in its PTE form, and the page behind it. Called under
+ * the leaf's page-table lock (see decode_page()).
+ */
+static void decode_leaf(struct ptscope_entry *e, unsigned long addr,
+			enum ptscope_level level, unsigned int shift, pte_t pte)
+{
+	entry_init(e, addr, level, shift);
+	ptscope_decode_pte(pte, level != PTSCOPE_LEVEL_PTE, e);
+	if (e->kind == PTSCOPE_KIND_PAGE)
+		decode_page(e);
+}
+
 static int report(struct ptscope_walker *w, const struct ptscope_entry *e)
 {
 	int ret = w->ops->entry(w, e);
@@ -268,10 +281,7 @@ static int walk_ptes(struct ptscope_walker *w, pte_t *ptep, unsigned long addr,
 
 		if (pte_none(pte))
 			continue;
-		entry_init(&e, addr, PTSCOPE_LEVEL_PTE, PAGE_SHIFT);
-		ptscope_decode_pte(pte, false, &e);
-		if (e.kind == PTSCOPE_KIND_PAGE)
-			decode_page(&e);
+		decode_leaf(&e, addr, PTSCOPE_LEVEL_PTE, PAGE_SHIFT, pte);
 		ret = report(w, &e);
 		if (ret)
 			return ret;
@@ -324,10 +334,7 @@ static int walk_pmd_leaf(struct ptscope_walker *w, pmd_t *pmdp,
 		spin_unlock(ptl);
 		return -EAGAIN;
 	}
-	entry_init(&e, addr, PTSCOPE_LEVEL_PMD, PMD_SHIFT);
-	ptscope_decode_pte(__pte(pmd_val(pmd)), true, &e);
-	if (e.kind == PTSCOPE_KIND_PAGE)
-		decode_page(&e);
+	decode_leaf(&e, addr, PTSCOPE_LEVEL_PMD, PMD_SHIFT, __pte(pmd_val(pmd)));
 	spin_unlock(ptl);
 	if (e.kind == PTSCOPE_KIND_NONE)
 		return 0;
@@ -378,10 +385,7 @@ static int walk_pud_leaf(struct ptscope_walker *w, pud_t *pudp,
 
 	ptl = pud_lock(w->mm, pudp);
 	pud = ptscope_pudp_get(pudp);
-	entry_init(&e, addr, PTSCOPE_LEVEL_PUD, PUD_SHIFT);
-	ptscope_decode_pte(__pte(pud_val(pud)), true, &e);
-	if (e.kind == PTSCOPE_KIND_PAGE)
-		decode_page(&e);
+	decode_leaf(&e, addr, PTSCOPE_LEVEL_PUD, PUD_SHIFT, __pte(pud_val(pud)));
 	spin_unlock(ptl);
 	if (e.kind == PTSCOPE_KIND_NONE)
 		return 0;
