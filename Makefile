@@ -19,7 +19,8 @@ SCOLS_LIBS   = $(shell pkg-config --libs smartcols)
 TOOL		:= tools/ptscope/ptscope
 TOOL_SRCS	:= $(wildcard tools/ptscope/*.c)
 TOOL_HDRS	:= $(wildcard tools/ptscope/*.h) include/uapi/ptscope.h
-SELFTESTS	:= selftests/ptscope_test selftests/walk_test selftests/counters_test selftests/huge_test
+SELFTESTS	:= selftests/ptscope_test selftests/walk_test selftests/counters_test selftests/huge_test \
+		   selftests/perm_test
 BENCHES		:= bench/walk_bench bench/ptscope_bench
 SELFTEST_HDRS	:= $(wildcard selftests/*.h) include/uapi/ptscope.h
 DEMO_PROGS	:= $(patsubst demo/progs/%.c,build/demo/demo-%,$(wildcard demo/progs/*.c))
