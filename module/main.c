@@ -176,6 +176,9 @@ static int __init ptscope_init(void)
 {
 	int err;
 
+	err = ptscope_target_init();
+	if (err)
+		return err;
 	ptscope_counters_init();
 	ptscope_debugfs_dir = ptscope_debugfs_init();
 
@@ -190,6 +193,7 @@ static int __init ptscope_init(void)
 err_debugfs:
 	ptscope_debugfs_exit(ptscope_debugfs_dir);
 	ptscope_counters_exit();
+	ptscope_target_exit();
 	return err;
 }
 
@@ -198,6 +202,7 @@ static void __exit ptscope_exit(void)
 	misc_deregister(&ptscope_miscdev);
 	ptscope_debugfs_exit(ptscope_debugfs_dir);
 	ptscope_counters_exit();
+	ptscope_target_exit();
 }
 
 module_init(ptscope_init);

@@ -3,16 +3,19 @@
 #define _PTSCOPE_H
 
 #include <linux/mutex.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
 #include <uapi/ptscope.h>
 
 #define PTSCOPE_VERSION "0.1.0"
 
+struct cred;
 struct dentry;
 struct file;
 struct mm_struct;
 struct pid;
 struct seq_file;
+struct task_struct;
 struct vm_area_struct;
 
 /* main.c */
@@ -69,16 +72,31 @@ void ptscope_decode_pte(pte_t pte, bool large, struct ptscope_entry *e);
 int ptscope_walk_range(struct ptscope_walker *w, unsigned long start,
 		       unsigned long end);
 
-/* target.c: the process an open file (or debugfs) reads */
+/* target.c: the process an open file (or debugfs) reads, and who may */
+struct ptscope_access {
+	spinlock_t lock;		/* protects the fields below */
+	const struct cred *cred;	/* the caller last allowed, referenced */
+	struct pid *pid;		/* the target it was allowed, referenced */
+	u64 exec_id;			/* the target's self_exec_id then */
+};
+
 struct ptscope_ctx {
 	struct mutex lock;	/* serialises changes of @pid */
 	struct pid *pid;	/* the target; NULL until selected */
+	struct ptscope_access access;
 };
 
+int ptscope_target_init(void);
+void ptscope_target_exit(void);
+int ptscope_may_read(struct task_struct *task);
+void ptscope_access_init(struct ptscope_access *acc);
+void ptscope_access_release(struct ptscope_access *acc);
+struct mm_struct *ptscope_pid_mm(struct pid *pid, struct ptscope_access *acc);
 void ptscope_ctx_init(struct ptscope_ctx *ctx);
 void ptscope_ctx_release(struct ptscope_ctx *ctx);
 int ptscope_ctx_select(struct ptscope_ctx *ctx, pid_t nr, struct ptscope_target *out);
 struct mm_struct *ptscope_ctx_mm(struct ptscope_ctx *ctx);
+struct pid *ptscope_ctx_get_pid(struct ptscope_ctx *ctx);
 pid_t ptscope_ctx_pid(struct ptscope_ctx *ctx);
 bool ptscope_show_pfn(const struct file *file);
 

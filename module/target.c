@@ -7,64 +7,228 @@
  * is seen as gone (-ESRCH) at the next query. Each query takes the mm with
  * get_task_mm() and drops it with mmput() when done.
  *
- * Who may read what: a process may always read itself; reading another
- * process needs CAP_SYS_PTRACE, checked with the caller's credentials at
- * selection and again at every query. PFNs and physical addresses need
- * CAP_SYS_ADMIN of both the opener and the caller, as pagemap does.
+ * Who may read what (ptscope_may_read()), checked with the caller's
+ * credentials at selection and again at every query:
+ *  - a process may always read itself (any thread of its thread group), as
+ *    ptrace_may_access() allows;
+ *  - reading another process needs CAP_SYS_PTRACE, and the kernel must let
+ *    the caller open that process's pagemap. ptrace_may_access() and
+ *    mm_access() are not exported, so the module asks the very question:
+ *    it opens "<tgid>/task/<tid>/pagemap" read-only in a proc instance of
+ *    its own (mounted at load) with the caller's credentials and closes it
+ *    again. That open runs the file's permission check and proc_mem_open(),
+ *    i.e. mm_access(PTRACE_MODE_READ_FSCREDS): the dumpable and same-user
+ *    rules and every LSM's ptrace_access_check (Landlock, Yama, SELinux,
+ *    AppArmor, ...).
+ * A positive answer is remembered in a struct ptscope_access, keyed by the
+ * caller's struct cred (referenced, so the pointer cannot be reused), the
+ * target's struct pid (referenced) and its self_exec_id; any change of
+ * these asks again. A refusal is never remembered.
+ *
+ * What differs from opening /proc/PID/pagemap:
+ *  - another process always needs CAP_SYS_PTRACE too; pagemap lets the same
+ *    user read a dumpable process without it;
+ *  - the check runs at every query, not only at open (the cache makes a
+ *    repeated positive answer cost a few comparisons);
+ *  - the path is the module's own proc mount, not the caller's /proc:
+ *    path-based rules (Landlock filesystem rules, AppArmor paths) see that
+ *    mount, so a rule that allows /proc does not cover it; a target that
+ *    the module's proc instance (the pid namespace insmod ran in) cannot
+ *    see is refused;
+ *  - errnos: the open's -EACCES and -EPERM become -EPERM (ptscope's
+ *    refusal), -ENOENT (gone meanwhile) becomes -ESRCH; others pass.
+ *
+ * PFNs and physical addresses need CAP_SYS_ADMIN of both the opener and
+ * the caller, as pagemap does (ptscope_show_pfn()); without it, what the
+ * queries return does not depend on physical placement (see query.c).
+ * Capabilities that are asked on every call and routinely missing are
+ * checked without an audit record.
  */
 #include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/fs.h>
+#include <linux/mount.h>
 #include <linux/pid.h>
+#include <linux/pid_namespace.h>
+#include <linux/proc_fs.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
+#include <linux/spinlock.h>
 
 #include "ptscope.h"
 
-void ptscope_ctx_init(struct ptscope_ctx *ctx)
+/* The module's proc instance, for asking pagemap's question. */
+static struct vfsmount *proc_mnt;
+
+int ptscope_target_init(void)
 {
-	mutex_init(&ctx->lock);
-	ctx->pid = NULL;
+	struct file_system_type *proc = get_fs_type("proc");
+
+	/* proc is built in: get_fs_type() took no module reference. */
+	if (!proc)
+		return -ENODEV;
+	proc_mnt = kern_mount(proc);
+	if (IS_ERR(proc_mnt))
+		return PTR_ERR(proc_mnt);
+	return 0;
 }
 
-void ptscope_ctx_release(struct ptscope_ctx *ctx)
+void ptscope_target_exit(void)
 {
-	put_pid(ctx->pid);
-	mutex_destroy(&ctx->lock);
+	kern_unmount(proc_mnt);
 }
 
-static int may_read(struct task_struct *task)
+void ptscope_access_init(struct ptscope_access *acc)
 {
+	spin_lock_init(&acc->lock);
+	acc->cred = NULL;
+	acc->pid = NULL;
+	acc->exec_id = 0;
+}
+
+void ptscope_access_release(struct ptscope_access *acc)
+{
+	if (acc->cred)
+		put_cred(acc->cred);
+	put_pid(acc->pid);
+}
+
+static bool access_cached(struct ptscope_access *acc, struct task_struct *task)
+{
+	bool hit;
+
+	spin_lock(&acc->lock);
+	hit = acc->cred == current_cred() && acc->pid == task_pid(task) &&
+	      acc->exec_id == READ_ONCE(task->self_exec_id);
+	spin_unlock(&acc->lock);
+	return hit;
+}
+
+/* Remember that the caller may read @task as it was at @exec_id. */
+static void access_remember(struct ptscope_access *acc, struct task_struct *task,
+			    u64 exec_id)
+{
+	const struct cred *cred = get_current_cred();
+	struct pid *pid = get_task_pid(task, PIDTYPE_PID);
+
+	spin_lock(&acc->lock);
+	swap(acc->cred, cred);
+	swap(acc->pid, pid);
+	acc->exec_id = exec_id;
+	spin_unlock(&acc->lock);
+	if (cred)
+		put_cred(cred);
+	put_pid(pid);
+}
+
+/* Would the kernel let the caller open @task's pagemap? 0 or -errno. */
+static int ask_pagemap(struct task_struct *task)
+{
+	struct pid_namespace *ns = proc_sb_info(proc_mnt->mnt_sb)->pid_ns;
+	pid_t tgid = task_tgid_nr_ns(task, ns);
+	pid_t tid = task_pid_nr_ns(task, ns);
+	struct file *file;
+	char name[48];
+
+	if (!tgid || !tid)
+		return -EPERM;
+	snprintf(name, sizeof(name), "%d/task/%d/pagemap", tgid, tid);
+	file = file_open_root_mnt(proc_mnt, name, O_RDONLY, 0);
+	if (IS_ERR(file)) {
+		switch (PTR_ERR(file)) {
+		case -EACCES:
+		case -EPERM:
+			return -EPERM;
+		case -ENOENT:
+			return -ESRCH;
+		default:
+			return PTR_ERR(file);
+		}
+	}
+	fput(file);
+	return 0;
+}
+
+static int may_read(struct task_struct *task, struct ptscope_access *acc)
+{
+	u64 exec_id;
+	int err;
+
 	if (same_thread_group(task, current))
 		return 0;
-	return capable(CAP_SYS_PTRACE) ? 0 : -EPERM;
+	if (!ns_capable_noaudit(&init_user_ns, CAP_SYS_PTRACE))
+		return -EPERM;
+	if (acc && access_cached(acc, task))
+		return 0;
+	/* Read before asking: an exec meanwhile makes the answer stale. */
+	exec_id = READ_ONCE(task->self_exec_id);
+	err = ask_pagemap(task);
+	if (!err && acc)
+		access_remember(acc, task, exec_id);
+	return err;
+}
+
+/**
+ * ptscope_may_read - may the current caller read @task's address space?
+ * @task: the target, referenced by the caller
+ *
+ * Asks the kernel every time (no cache). See the top of this file.
+ *
+ * Return: 0, -EPERM (refused), -ESRCH (gone), or another error of the open.
+ */
+int ptscope_may_read(struct task_struct *task)
+{
+	return may_read(task, NULL);
 }
 
 /* task_mm - the target's mm with a reference, or an ERR_PTR */
-static struct mm_struct *task_mm(struct task_struct *task)
+static struct mm_struct *task_mm(struct task_struct *task, struct ptscope_access *acc)
 {
 	struct mm_struct *mm;
 	int err;
 
 	if (task->flags & PF_KTHREAD)
 		return ERR_PTR(-EINVAL);
-	err = may_read(task);
+	err = may_read(task, acc);
 	if (err)
 		return ERR_PTR(err);
 	mm = get_task_mm(task);
 	return mm ?: ERR_PTR(-ESRCH);
 }
 
-static struct mm_struct *pid_mm(struct pid *pid)
+/**
+ * ptscope_pid_mm - the mm of process @pid, if the caller may read it
+ * @pid: the target
+ * @acc: where positive answers are remembered, or NULL
+ *
+ * Return: the mm, referenced (release it with mmput()), or ERR_PTR(-ESRCH),
+ * -EINVAL (a kernel thread), -EPERM.
+ */
+struct mm_struct *ptscope_pid_mm(struct pid *pid, struct ptscope_access *acc)
 {
 	struct task_struct *task = get_pid_task(pid, PIDTYPE_PID);
 	struct mm_struct *mm;
 
 	if (!task)
 		return ERR_PTR(-ESRCH);
-	mm = task_mm(task);
+	mm = task_mm(task, acc);
 	put_task_struct(task);
 	return mm;
+}
+
+void ptscope_ctx_init(struct ptscope_ctx *ctx)
+{
+	mutex_init(&ctx->lock);
+	ctx->pid = NULL;
+	ptscope_access_init(&ctx->access);
+}
+
+void ptscope_ctx_release(struct ptscope_ctx *ctx)
+{
+	ptscope_access_release(&ctx->access);
+	put_pid(ctx->pid);
+	mutex_destroy(&ctx->lock);
 }
 
 /**
@@ -74,7 +238,7 @@ static struct mm_struct *pid_mm(struct pid *pid)
  * @out: filled with what the target looks like
  *
  * Return: 0, -ESRCH (no such process or it has exited), -EINVAL (a kernel
- * thread: no user address space), -EPERM (another process, unprivileged).
+ * thread: no user address space), -EPERM (the caller may not read it).
  * On error the previous target stays.
  */
 int ptscope_ctx_select(struct ptscope_ctx *ctx, pid_t nr, struct ptscope_target *out)
@@ -87,7 +251,7 @@ int ptscope_ctx_select(struct ptscope_ctx *ctx, pid_t nr, struct ptscope_target 
 	pid = find_get_pid(nr);
 	if (!pid)
 		return -ESRCH;
-	mm = pid_mm(pid);
+	mm = ptscope_pid_mm(pid, &ctx->access);
 	if (IS_ERR(mm)) {
 		put_pid(pid);
 		return PTR_ERR(mm);
@@ -103,6 +267,17 @@ int ptscope_ctx_select(struct ptscope_ctx *ctx, pid_t nr, struct ptscope_target 
 	return 0;
 }
 
+/* The target's pid, referenced, NULL when none is selected. */
+struct pid *ptscope_ctx_get_pid(struct ptscope_ctx *ctx)
+{
+	struct pid *pid;
+
+	mutex_lock(&ctx->lock);
+	pid = get_pid(ctx->pid);
+	mutex_unlock(&ctx->lock);
+	return pid;
+}
+
 /**
  * ptscope_ctx_mm - the target's mm, referenced: release it with mmput()
  * @ctx: the context
@@ -112,15 +287,12 @@ int ptscope_ctx_select(struct ptscope_ctx *ctx, pid_t nr, struct ptscope_target 
  */
 struct mm_struct *ptscope_ctx_mm(struct ptscope_ctx *ctx)
 {
+	struct pid *pid = ptscope_ctx_get_pid(ctx);
 	struct mm_struct *mm;
-	struct pid *pid;
 
-	mutex_lock(&ctx->lock);
-	pid = get_pid(ctx->pid);
-	mutex_unlock(&ctx->lock);
 	if (!pid)
 		return ERR_PTR(-EINVAL);
-	mm = pid_mm(pid);
+	mm = ptscope_pid_mm(pid, &ctx->access);
 	put_pid(pid);
 	return mm;
 }
@@ -136,8 +308,13 @@ pid_t ptscope_ctx_pid(struct ptscope_ctx *ctx)
 	return nr;
 }
 
+/*
+ * May @file's opener and the caller see physical addresses? The caller is
+ * asked first and without an audit record: most callers without the
+ * capability are ordinary hidden-mode readers, on every query.
+ */
 bool ptscope_show_pfn(const struct file *file)
 {
-	return file_ns_capable(file, &init_user_ns, CAP_SYS_ADMIN) &&
-	       capable(CAP_SYS_ADMIN);
+	return ns_capable_noaudit(&init_user_ns, CAP_SYS_ADMIN) &&
+	       file_ns_capable(file, &init_user_ns, CAP_SYS_ADMIN);
 }

@@ -61,8 +61,10 @@ struct ptscope_version {
 /* ------------------------------------------------------------------------
  * Target selection. Each open file has one target process; the queries
  * below read it. Selecting needs no privilege for the caller's own process;
- * another process needs CAP_SYS_PTRACE (-EPERM otherwise). Physical
- * addresses and PFNs read back as 0 without CAP_SYS_ADMIN, as in pagemap.
+ * another process needs CAP_SYS_PTRACE and the kernel's permission to open
+ * its /proc/PID/pagemap (LSMs included), checked again at every query
+ * (-EPERM otherwise). Physical addresses and PFNs read back as 0 without
+ * CAP_SYS_ADMIN, as in pagemap.
  */
 
 /**
