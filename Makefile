@@ -8,8 +8,13 @@ CACHE	?= $(or $(PTSCOPE_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/ptscope)
 KSFT	:= $(CACHE)/linux-source-6.12/tools/testing/selftests
 KERNELS	:= $(shell awk '!/^\#/ && NF { print $$1 }' scripts/kernels.pin)
 
+# One version for the module, the tool and the packages: module/ptscope.h's.
+VERSION	:= $(shell sed -n 's/^\#define PTSCOPE_VERSION "\(.*\)"/\1/p' module/ptscope.h)
+
 CC	?= cc
 CFLAGS	?= -O2 -g
+CPPFLAGS ?=
+LDFLAGS	?=
 WARN	:= -Wall -Wextra -Wshadow -Wformat=2 -Wmissing-prototypes -Werror=implicit-function-declaration
 # The kselftest harness is written for -Wall, as the kernel's selftests build.
 SELFTEST_WARN := -Wall -Wformat=2 -Werror=implicit-function-declaration
@@ -26,7 +31,7 @@ SELFTEST_HDRS	:= $(wildcard selftests/*.h) include/uapi/ptscope.h
 DEMO_PROGS	:= $(patsubst demo/progs/%.c,build/demo/demo-%,$(wildcard demo/progs/*.c))
 
 .PHONY: all module tool tool-check selftests stage modules-all deps check style sparse \
-	vm demo bench clean help debug-kernel kunit $(addprefix modules-,$(KERNELS))
+	vm demo bench clean help stage-demo deps-vm debug-kernel kunit $(addprefix modules-,$(KERNELS))
 
 all: module tool
 
@@ -38,6 +43,7 @@ help:
 	@echo 'make modules-all    the module for every pinned kernel, into build/NAME/, W=1, no warnings'
 	@echo 'make selftests      the kselftest-harness tests (harness from linux-source-6.12)'
 	@echo 'make deps           install/fetch everything (apt-get, kernels, linux-source): scripts/deps'
+	@echo '                    (make demo fetches only its own: scripts/deps demo)'
 	@echo 'make check          everything above, style, then the tests in a VM per kernel and paging mode'
 	@echo 'make style          checkpatch.pl --strict on the kernel code'
 	@echo 'make sparse         sparse (C=2) on the module for every pinned kernel'
@@ -53,8 +59,10 @@ module:
 
 tool: $(TOOL)
 
-$(TOOL): $(TOOL_SRCS) $(TOOL_HDRS)
-	$(CC) $(CFLAGS) $(WARN) -Iinclude $(SCOLS_CFLAGS) -o $@ $(TOOL_SRCS) $(SCOLS_LIBS)
+# CPPFLAGS, CFLAGS and LDFLAGS as the caller (or dpkg-buildflags) sets them.
+$(TOOL): $(TOOL_SRCS) $(TOOL_HDRS) module/ptscope.h
+	$(CC) $(CPPFLAGS) -DPTSCOPE_TOOL_VERSION='"$(VERSION)"' -Iinclude $(SCOLS_CFLAGS) \
+		$(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $(TOOL_SRCS) $(SCOLS_LIBS)
 
 # The tool's golden tests on recorded snapshots: host only, no VM, no module.
 tool-check: tool
@@ -82,6 +90,11 @@ stage: tool selftests $(BENCHES) $(DEMO_PROGS)
 	@cp $(TOOL) $(SELFTESTS) $(BENCHES) selftests/run-guest selftests/cli-guest $(DEMO_PROGS) \
 		build/guest/bin/
 
+# What the tour needs on the guest's PATH: no selftests (no kernel source).
+stage-demo: tool $(DEMO_PROGS)
+	@rm -rf build/guest && mkdir -p build/guest/bin
+	@cp $(TOOL) $(DEMO_PROGS) build/guest/bin/
+
 modules-all: $(addprefix modules-,$(KERNELS))
 
 $(addprefix modules-,$(KERNELS)): modules-%:
@@ -89,6 +102,10 @@ $(addprefix modules-,$(KERNELS)): modules-%:
 
 deps:
 	scripts/deps all
+
+deps-vm:
+	scripts/deps packages
+	scripts/deps source
 
 style:
 	scripts/style
@@ -99,14 +116,15 @@ sparse:
 check:
 	scripts/check
 
-vm: deps
+# A VM fetches the kernel it boots when it is missing (scripts/lib.sh load_kernel).
+vm: deps-vm
 	scripts/vm
 
 # HTML=DIR also writes DIR/index.html, with pictures, for projecting.
-demo: deps
+demo:
 	scripts/demo $(if $(HTML),--html $(HTML))
 
-bench: deps
+bench: deps-vm
 	scripts/bench
 
 debug-kernel:

@@ -27,3 +27,36 @@ load_kernel() {
 	# shellcheck disable=SC1090
 	. "$env"
 }
+
+# run_long WHAT LOG PROBE CMD...: CMD, a step that takes a while, with its
+# output in LOG and a line on stderr every 5 s saying what it is doing, for
+# how long, and what `eval PROBE` prints (progress: a size, a file being
+# built; empty PROBE: the last line of LOG). On failure, the end of LOG.
+run_long() {
+	local what=$1 log=$2 probe=$3 pid rc=0 t0=$SECONDS n=0 now
+	shift 3
+	say "$what ..."
+	"$@" >"$log" 2>&1 &
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 1
+		n=$((n + 1))
+		[ $((n % 5)) = 0 ] && kill -0 "$pid" 2>/dev/null || continue
+		if [ -n "$probe" ]; then
+			now=$(eval "$probe" 2>/dev/null || true)
+		else
+			now=$(tail -n 1 "$log" 2>/dev/null | cut -c1-70)
+		fi
+		say "$what: $((SECONDS - t0)) s${now:+, $now}"
+	done
+	wait "$pid" || rc=$?
+	if [ "$rc" != 0 ]; then
+		tail -n 30 "$log" >&2
+		say "$what: failed (exit $rc; log: $log)"
+		return "$rc"
+	fi
+	say "$what: done in $((SECONDS - t0)) s"
+}
+
+# mb DIR-OR-FILE...: their size in MB, for run_long's probes.
+mb() { du -scm "$@" 2>/dev/null | tail -n 1 | cut -f1; }
