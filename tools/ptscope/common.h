@@ -17,6 +17,11 @@
 
 #define PTSCOPE_DEV	"/dev/ptscope"
 
+/* The Makefile passes the module's PTSCOPE_VERSION (module/ptscope.h). */
+#ifndef PTSCOPE_TOOL_VERSION
+#define PTSCOPE_TOOL_VERSION	"unknown"
+#endif
+
 /* Exit codes, as documented in ptscope(1). */
 enum {
 	EXIT_OK		= 0,

@@ -28,8 +28,9 @@ int dev_open(void)
 	if (fd < 0) {
 		if (errno == ENOENT)
 			fprintf(stderr, "ptscope: %s does not exist: the ptscope module is not "
-				"loaded; load it as root with: insmod module/ptscope.ko\n",
-				PTSCOPE_DEV);
+				"loaded; load it as root with 'modprobe ptscope' (installed by "
+				"make install or the ptscope-dkms package) or 'insmod "
+				"module/ptscope.ko' (in a build tree)\n", PTSCOPE_DEV);
 		else if (errno == EACCES || errno == EPERM)
 			fprintf(stderr, "ptscope: %s: %s: the device is root-only (mode 0600, "
 				"and opening it needs CAP_SYS_ADMIN unless the module was loaded "

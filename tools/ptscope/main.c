@@ -62,6 +62,36 @@ static const struct command commands[] = {
 	  "Jrnbo", 0, 0, 1, NULL },
 };
 
+/* The options, as --help shows them; a command's --help shows its own. */
+static const struct {
+	int ch;
+	const char *text;
+} option_help[] = {
+	{ 'J', "  -J, --json          JSON output (sizes in bytes, addresses as \"0x...\")\n" },
+	{ 'r', "  -r, --raw           raw output\n" },
+	{ 'n', "  -n, --noheadings    no column headings\n" },
+	{ 'b', "  -b, --bytes         sizes in bytes\n" },
+	{ 'o', "  -o, --output LIST   columns to show (+LIST adds to the defaults);\n"
+	       "                      for snapshot: the FILE to write\n" },
+	{ 'f', "  -f, --from FILE     read a snapshot file instead of a live process\n" },
+	{ OPT_SVG, "      --svg FILE      map: write an SVG picture\n" },
+	{ OPT_HTML, "      --html FILE     map: write an HTML page with the picture\n" },
+	{ 'i', "  -i, --interval SEC  faults, tlb, top: seconds between samples (1)\n" },
+	{ 'c', "  -c, --count N       faults, tlb, top: stop after N samples\n" },
+	{ 'h', "  -h, --help          this text; after a command: its usage and columns\n" },
+};
+
+/* print_options - the options in OPTIONS (all when NULL), then --help */
+static void print_options(FILE *out, const char *options)
+{
+	size_t i;
+
+	fputs("\nOptions:\n", out);
+	for (i = 0; i < ARRAY_SIZE(option_help); i++)
+		if (!options || option_help[i].ch == 'h' || strchr(options, option_help[i].ch))
+			fputs(option_help[i].text, out);
+}
+
 static void usage(FILE *out)
 {
 	size_t i;
@@ -70,20 +100,9 @@ static void usage(FILE *out)
 	for (i = 0; i < ARRAY_SIZE(commands); i++)
 		fprintf(out, "  %s%s%s\n      %s\n", commands[i].name,
 			*commands[i].synopsis ? " " : "", commands[i].synopsis, commands[i].help);
-	fputs("\nOptions:\n"
-	      "  -J, --json          JSON output (sizes in bytes, addresses as \"0x...\")\n"
-	      "  -r, --raw           raw output\n"
-	      "  -n, --noheadings    no column headings\n"
-	      "  -b, --bytes         sizes in bytes\n"
-	      "  -o, --output LIST   columns to show (+LIST adds to the defaults);\n"
-	      "                      for snapshot: the FILE to write\n"
-	      "  -f, --from FILE     read a snapshot file instead of a live process\n"
-	      "      --svg FILE      map: write an SVG picture\n"
-	      "      --html FILE     map: write an HTML page with the picture\n"
-	      "  -i, --interval SEC  faults, tlb, top: seconds between samples (1)\n"
-	      "  -c, --count N       faults, tlb, top: stop after N samples\n"
-
-	      "  -h, --help          this text; after a command: its columns\n"
+	print_options(out, NULL);
+	fputs("  -V, --version       the tool's version (ptscope version: the module's too)\n"
+	      "\n'ptscope help COMMAND' is 'ptscope COMMAND --help'.\n"
 	      "\nExit status: 0 ok, 1 failure, 2 bad usage, 3 module not loaded or no\n"
 	      "permission to open " PTSCOPE_DEV ", 4 no such process or not allowed to\n"
 	      "inspect it. See ptscope(1).\n", out);
@@ -92,12 +111,20 @@ static void usage(FILE *out)
 static void command_help(const struct command *c)
 {
 	printf("Usage: ptscope %s %s\n\n%s.\n", c->name, c->synopsis, c->help);
+	print_options(stdout, c->options);
 	if (c->view)
 		view_help(stdout, c->view);
 	if (c->fn == cmd_huge) {	/* a view without PID, another with */
 		view_help(stdout, &huge_system_view);
 		view_help(stdout, &huge_view);
 	}
+}
+
+/* usage_error - a wrong command line: what was wrong was said; where to look */
+static int usage_error(const struct command *c)
+{
+	fprintf(stderr, "Try 'ptscope %s --help'.\n", c->name);
+	return EXIT_USAGE;
 }
 
 static const char *option_name(const struct option *o, int ch)
@@ -125,9 +152,13 @@ static int parse_options(const struct command *c, int argc, char **argv)
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	char prog[64];
 	int ch, extra;
 	char *end;
 
+	/* getopt's messages start with argv[0]: "ptscope COMMAND". */
+	snprintf(prog, sizeof(prog), "ptscope %s", c->name);
+	argv[0] = prog;
 	optind = 1;
 	opt.interval = 1;
 	while ((ch = getopt_long(argc, argv, "Jrnbo:f:i:c:h", longopts, NULL)) != -1) {
@@ -136,7 +167,7 @@ static int parse_options(const struct command *c, int argc, char **argv)
 			exit(EXIT_OK);
 		}
 		if (ch == '?')
-			return EXIT_USAGE;
+			return usage_error(c);
 		if (!strchr(c->options, ch)) {
 			fprintf(stderr, "ptscope %s: option --%s does not apply (see ptscope %s "
 				"--help)\n", c->name, option_name(longopts, ch), c->name);
@@ -191,7 +222,7 @@ static int parse_options(const struct command *c, int argc, char **argv)
 	extra = opt.nargs - (c->targets - opt.nfrom);
 	if (extra < c->min_extra || extra > c->max_extra) {
 		fprintf(stderr, "Usage: ptscope %s %s\n", c->name, c->synopsis);
-		return EXIT_USAGE;
+		return usage_error(c);
 	}
 	opt.extra = opt.args + (opt.nargs - extra);
 	opt.nextra = extra;
@@ -200,8 +231,22 @@ static int parse_options(const struct command *c, int argc, char **argv)
 	return 0;
 }
 
+/* The module's MODULE_VERSION, as sysfs shows it. */
+static const char *module_version(char *buf, size_t len)
+{
+	FILE *f = fopen("/sys/module/ptscope/version", "r");
+
+	if (!f || !fgets(buf, len, f))
+		snprintf(buf, len, "unknown");
+	if (f)
+		fclose(f);
+	buf[strcspn(buf, "\n")] = 0;
+	return buf;
+}
+
 int cmd_version(void)
 {
+	char modver[64];
 	static const struct colinfo cols[] = {
 		{ "KEY", 0, 0, SCOLS_JSON_STRING, "" },
 		{ "VALUE", 0, 0, SCOLS_JSON_STRING, "" },
@@ -226,6 +271,9 @@ int cmd_version(void)
 	tb = view_table(&v);
 #define KV(k, ...) do { ln = scols_table_new_line(tb, NULL); \
 		scols_line_set_data(ln, 0, k); cell(ln, 1, __VA_ARGS__); } while (0)
+	KV("tool", "%s", PTSCOPE_TOOL_VERSION);
+	KV("tool_abi", "%u.%u", PTSCOPE_ABI_MAJOR, PTSCOPE_ABI_MINOR);
+	KV("module", "%s", module_version(modver, sizeof(modver)));
 	KV("abi", "%u.%u", ver.abi_major, ver.abi_minor);
 	KV("features", "0x%llx", (unsigned long long)ver.features);
 	KV("page_size", "%u", ver.page_size);
@@ -243,7 +291,16 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+		printf("ptscope %s (ABI %u.%u)\n", PTSCOPE_TOOL_VERSION, PTSCOPE_ABI_MAJOR,
+		       PTSCOPE_ABI_MINOR);
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "help") && argc == 3) {	/* help COMMAND */
+		argv[1] = argv[2];
+		argv[2] = "--help";
+	} else if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+		   !strcmp(argv[1], "help")) {
 		usage(stdout);
 		return EXIT_OK;
 	}
@@ -254,6 +311,10 @@ int main(int argc, char **argv)
 
 		return err ? err : commands[i].fn();
 	}
-	fprintf(stderr, "ptscope: unknown command '%s' (see ptscope --help)\n", argv[1]);
+	if (argv[1][0] == '-')
+		fprintf(stderr, "ptscope: '%s' before a command: give the COMMAND first, "
+			"then its options (see ptscope --help)\n", argv[1]);
+	else
+		fprintf(stderr, "ptscope: unknown command '%s' (see ptscope --help)\n", argv[1]);
 	return EXIT_USAGE;
 }
