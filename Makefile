@@ -25,13 +25,13 @@ TOOL		:= tools/ptscope/ptscope
 TOOL_SRCS	:= $(wildcard tools/ptscope/*.c)
 TOOL_HDRS	:= $(wildcard tools/ptscope/*.h) include/uapi/ptscope.h
 SELFTESTS	:= selftests/ptscope_test selftests/walk_test selftests/counters_test selftests/huge_test \
-		   selftests/perm_test selftests/ptscope_fuzz
+		   selftests/perm_test selftests/ptscope_fuzz selftests/ptscope_stress
 BENCHES		:= bench/walk_bench bench/ptscope_bench
 SELFTEST_HDRS	:= $(wildcard selftests/*.h) include/uapi/ptscope.h
 DEMO_PROGS	:= $(patsubst demo/progs/%.c,build/demo/demo-%,$(wildcard demo/progs/*.c))
 
 .PHONY: all module tool tool-check selftests stage modules-all deps check style sparse \
-	vm demo bench clean help stage-demo deps-vm debug-kernel kunit fuzz $(addprefix modules-,$(KERNELS))
+	vm demo bench clean help stage-demo deps-vm debug-kernel kunit fuzz stress $(addprefix modules-,$(KERNELS))
 
 # make fuzz: bounded by time and by calls (0: no bound of that kind); PAGING 4 or 5.
 FUZZ_SECONDS	?= 300
@@ -39,6 +39,7 @@ FUZZ_CALLS	?= 0
 FUZZ_SEED	?= 0
 FUZZ_EXCLUDE	?= uffd-watch
 PAGING		?= 5
+STRESS_SECONDS	?= 600
 
 all: module tool
 
@@ -61,6 +62,7 @@ help:
 	@echo 'make kunit          the KUnit tests (kunit/) in a VM of the debug kernel: scripts/kunit'
 	@echo 'make fuzz           random ioctls and debugfs calls in a debug-kernel VM [FUZZ_SECONDS=300'
 	@echo '                    FUZZ_CALLS=0 FUZZ_SEED=0 FUZZ_EXCLUDE=uffd-watch PAGING=5]'
+	@echo 'make stress         readers against a mutating target in a debug-kernel VM [STRESS_SECONDS=600 PAGING=5]'
 	@echo 'make clean          remove build products (the cache stays: $(CACHE))'
 
 module:
@@ -147,6 +149,10 @@ fuzz: debug-kernel
 	scripts/vm --kernel debug --paging $(PAGING) --timeout $$(( $(FUZZ_SECONDS) + 900 )) -- \
 		ptscope_fuzz --seconds $(FUZZ_SECONDS) --calls $(FUZZ_CALLS) --seed $(FUZZ_SEED) \
 		--exclude '$(FUZZ_EXCLUDE)'
+
+stress: debug-kernel
+	scripts/vm --kernel debug --paging $(PAGING) --timeout $$(( $(STRESS_SECONDS) + 900 )) -- \
+		ptscope_stress --seconds $(STRESS_SECONDS)
 
 clean:
 	rm -rf build $(TOOL) $(SELFTESTS) $(BENCHES)

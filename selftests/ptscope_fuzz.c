@@ -37,7 +37,6 @@
 #include <grp.h>
 #include <poll.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -59,11 +58,7 @@ struct rng {
 
 static uint64_t rnd(struct rng *r)
 {
-	uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
+	return splitmix64(&r->s);
 }
 
 static uint64_t below(struct rng *r, uint64_t n)
@@ -176,18 +171,7 @@ static bool stopping(void)
 	return false;
 }
 
-static void failure(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	printf("FAIL: ");
-	vprintf(fmt, ap);
-	printf("\n");
-	fflush(stdout);
-	va_end(ap);
-	__atomic_fetch_add(&st->failures, 1, __ATOMIC_RELAXED);
-}
+#define failure(...) torture_fail(&st->failures, __VA_ARGS__)
 
 /* --- the target pool: processes that fork, exec and exit ----------------------- */
 

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -392,6 +393,133 @@ static inline long long vmstat_value(const char *name)
 static inline long long meminfo_value(const char *key)
 {
 	return keyed_value("/proc/meminfo", key, ':');
+}
+
+/*
+ * pagemap_mismatches - base pages of [start, end) of @pid where the module's
+ * walk and pagemap disagree (present, swap, PFN, swap type and offset);
+ * the first is described in @why. pagemap is read before and after the walk:
+ * -EAGAIN when it moved meanwhile (the caller quiesces and tries again);
+ * other -errno when a read fails. PFNs are compared when pagemap shows them.
+ */
+static inline long pagemap_mismatches(int fd, pid_t pid, uint64_t start, uint64_t end,
+				      char *why, size_t len)
+{
+	size_t npages = (end - start) / PAGE, i;
+	uint64_t *pm = calloc(npages, sizeof(*pm)), *pm2 = calloc(npages, sizeof(*pm2));
+	struct ptscope_run *runs = NULL;
+	long n, r, bad = 0, ret;
+	size_t bytes = npages * sizeof(*pm);
+	char path[64];
+	int pmfd;
+
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
+	pmfd = open(path, O_RDONLY);
+	if (!pm || !pm2 || pmfd < 0) {
+		ret = -errno;
+		goto out;
+	}
+	ret = -EIO;
+	if (pread(pmfd, pm, bytes, start / PAGE * sizeof(*pm)) != (ssize_t)bytes)
+		goto out;
+	n = ptscope_walk_all(fd, start, end, 0, &runs);
+	if (n < 0) {
+		ret = n;
+		goto out;
+	}
+	if (pread(pmfd, pm2, bytes, start / PAGE * sizeof(*pm)) != (ssize_t)bytes)
+		goto out;
+	ret = -EAGAIN;
+	if (memcmp(pm, pm2, bytes))
+		goto out;
+
+	/* Runs come in address order: one pass over both. */
+	for (i = 0, r = 0; i < npages; i++) {
+		uint64_t addr = start + i * PAGE, e = pm[i];
+		struct page_view pv = { .kind = PTSCOPE_KIND_NONE };
+		int present, swap, ok = 1;
+
+		while (r < n && (runs[r].kind == PTSCOPE_KIND_TABLE ||
+				 runs[r].start + (runs[r].count << runs[r].shift) <= addr))
+			r++;
+		if (r < n && runs[r].start <= addr)
+			pv = page_view_of(&runs[r], 1, addr);
+		present = pv.kind == PTSCOPE_KIND_PAGE;
+		swap = pv.kind != PTSCOPE_KIND_PAGE && pv.kind != PTSCOPE_KIND_NONE &&
+		       pv.kind != PTSCOPE_KIND_MARKER;
+		ok &= !!(e & PM_PRESENT) == present;
+		ok &= !!(e & PM_SWAP) == swap;
+		if (present && (e & PM_PFN_MASK))
+			ok &= (e & PM_PFN_MASK) == pv.pfn;
+		if (pv.kind == PTSCOPE_KIND_SWAP)
+			ok &= (e & PM_PFN_MASK) == (pv.swap_type | pv.swap_offset << 5);
+		if (!ok && !bad++)
+			snprintf(why, len, "%#llx: pagemap %#llx, module kind %d level %d bits %#llx pfn %#llx",
+				 (unsigned long long)addr, (unsigned long long)e, pv.kind, pv.level,
+				 (unsigned long long)pv.bits, (unsigned long long)pv.pfn);
+	}
+	ret = bad;
+out:
+	if (pmfd >= 0)
+		close(pmfd);
+	free(runs);
+	free(pm);
+	free(pm2);
+	return ret;
+}
+
+/*
+ * maps_ranges - the VMAs of /proc/PID/maps as [start, end) pairs into @r
+ * (room for @max pairs); the count, or -1
+ */
+static inline long maps_ranges(pid_t pid, uint64_t (*r)[2], long max)
+{
+	char path[64], line[512];
+	long n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (n < max && fgets(line, sizeof(line), f)) {
+		unsigned long long s, e;
+
+		if (sscanf(line, "%llx-%llx", &s, &e) == 2) {
+			r[n][0] = s;
+			r[n][1] = e;
+			n++;
+		}
+	}
+	fclose(f);
+	return n;
+}
+
+/* --- for the fuzz, race and stress programs ---------------------------------- */
+
+/* splitmix64 - a small seeded generator: the same seed, the same sequence */
+static inline uint64_t splitmix64(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* torture_fail - print "FAIL: ..." and count it in @failures (shared memory) */
+static inline void __attribute__((format(printf, 2, 3)))
+torture_fail(uint64_t *failures, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	printf("FAIL: ");
+	vprintf(fmt, ap);
+	printf("\n");
+	fflush(stdout);
+	va_end(ap);
+	__atomic_fetch_add(failures, 1, __ATOMIC_RELAXED);
 }
 
 /* --- a quiet target process ---------------------------------------------- */
