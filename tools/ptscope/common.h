@@ -120,6 +120,22 @@ int pages_from_snap(struct pages *pg, const struct snap *s);
 void pages_free(struct pages *pg);
 const struct page *pages_find(const struct pages *pg, uint64_t addr);
 
+/* map.c: the picture of the address space, shared by map and serve */
+#define MAP_CLASSES	8
+struct map_class {
+	const char *color, *label;
+};
+extern const struct map_class map_classes[MAP_CLASSES];
+
+struct map_geom {
+	uint64_t cell_bytes;		/* bytes one cell stands for */
+	int cells, cell_px;		/* cells a row, px a cell */
+	int x_bar, x_label, width, height;	/* px */
+};
+
+void map_svg(FILE *out, const struct snap *s, const struct pages *pg);
+void map_geometry(const struct snap *s, struct map_geom *g, int *y);
+
 /* output.c: columns, tables, formatting */
 struct colinfo {
 	const char *name;

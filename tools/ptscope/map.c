@@ -31,17 +31,20 @@ enum cell_class {
 	C_NONE, C_ANON, C_FILE, C_ZERO, C_KERNEL, C_HUGE, C_SWAP, C_OTHER, C_CLASSES
 };
 
-static const struct {
-	const char *color, *label;
-} classes[C_CLASSES] = {
+/*
+ * Okabe and Ito's palette, told apart with any colour vision and by
+ * lightness alone (yellow, orange, grey and black differ in it too).
+ */
+_Static_assert(C_CLASSES == MAP_CLASSES, "map_classes[] in common.h");
+const struct map_class map_classes[MAP_CLASSES] = {
 	[C_NONE]	= { "#ececec", "not populated (no page yet)" },
-	[C_ANON]	= { "#43a047", "resident: anonymous (4K page)" },
-	[C_FILE]	= { "#1e88e5", "resident: file or shared memory (4K page)" },
-	[C_ZERO]	= { "#a5d6a7", "the shared zero page (read, never written)" },
-	[C_KERNEL]	= { "#78909c", "a kernel or device page (vdso, vvar, PFN map)" },
-	[C_HUGE]	= { "#8e24aa", "resident in a huge page (outlined)" },
-	[C_SWAP]	= { "#fb8c00", "swapped out" },
-	[C_OTHER]	= { "#e53935", "other non-present (migration, marker, ...)" },
+	[C_ANON]	= { "#009e73", "resident: anonymous (4K page)" },
+	[C_FILE]	= { "#0072b2", "resident: file or shared memory (4K page)" },
+	[C_ZERO]	= { "#f0e442", "the shared zero page (read, never written)" },
+	[C_KERNEL]	= { "#808080", "a kernel or device page (vdso, vvar, PFN map)" },
+	[C_HUGE]	= { "#cc79a7", "resident in a huge page (outlined)" },
+	[C_SWAP]	= { "#e69f00", "swapped out" },
+	[C_OTHER]	= { "#000000", "other non-present (migration, marker, ...)" },
 };
 
 struct block {
@@ -169,7 +172,7 @@ static void svg_header(FILE *out, const struct snap *s, const struct layout *l)
 	for (i = 0; i < C_CLASSES; i++) {
 		fprintf(out, "<rect x=\"%d\" y=\"%d\" width=\"10\" height=\"10\" fill=\"%s\" "
 			"stroke=\"#666\" stroke-width=\"0.5\"/><text x=\"%d\" y=\"%d\">%s</text>\n",
-			x, y - 9, classes[i].color, x + 14, y, classes[i].label);
+			x, y - 9, map_classes[i].color, x + 14, y, map_classes[i].label);
 		x += 320;
 		if (x > WIDTH - 300) {
 			x = 20;
@@ -252,7 +255,7 @@ static void svg_cells(FILE *out, const struct block *b, const struct pages *pg,
 				"fill=\"%s\" fill-opacity=\"%.2f\"/>\n", X_BAR + run_x0 * CELL,
 				(unsigned long long)(b->y + row * CELL),
 				(int)((c - 1) % CELLS + 1 - run_x0) * CELL, CELL,
-				classes[run_c].color, run_op / 100.0);
+				map_classes[run_c].color, run_op / 100.0);
 			run_c = C_CLASSES;
 		}
 		if (run_c == C_CLASSES && c < b->cells) {
@@ -360,7 +363,27 @@ static void svg_block(FILE *out, const struct block *b, const struct snap *s,
 	fputs("</tspan></text>\n</g>\n", out);
 }
 
-static void svg_write(FILE *out, const struct snap *s, const struct pages *pg)
+/* map_geometry - where map_svg() draws: cells, and each VMA's top in @y[] */
+void map_geometry(const struct snap *s, struct map_geom *g, int *y)
+{
+	struct layout l;
+	size_t i;
+
+	layout(&l, s);
+	g->cell_bytes = l.cell_bytes;
+	g->cells = CELLS;
+	g->cell_px = CELL;
+	g->x_bar = X_BAR;
+	g->x_label = X_LABEL;
+	g->width = WIDTH;
+	g->height = l.height;
+	for (i = 0; i < l.n; i++)
+		y[i] = l.b[i].y;
+	free(l.b);
+}
+
+/* map_svg - the picture of `map --svg`, also what `serve` shows */
+void map_svg(FILE *out, const struct snap *s, const struct pages *pg)
 {
 	struct layout l;
 	size_t i;
@@ -391,7 +414,7 @@ static void html_write(FILE *out, const struct snap *s, const struct pages *pg)
 	      "table{border-collapse:collapse;font-size:12px}"
 	      "td,th{border:1px solid #ccc;padding:2px 6px}td.n{text-align:right}"
 	      "td.a{font-family:monospace}</style>\n</head>\n<body>\n", out);
-	svg_write(out, s, pg);
+	map_svg(out, s, pg);
 	fputs("<table>\n<tr><th>start</th><th>end</th><th>perms</th><th>size</th><th>rss</th>"
 	      "<th>swap</th><th>name</th></tr>\n", out);
 	for (i = 0; i < s->nvmas; i++) {
@@ -444,7 +467,7 @@ int cmd_map(void)
 		return err;
 	pages_from_snap(&pg, &s);
 	if (opt.svg)
-		err = write_file(opt.svg, &s, &pg, svg_write);
+		err = write_file(opt.svg, &s, &pg, map_svg);
 	if (!err && opt.html)
 		err = write_file(opt.html, &s, &pg, html_write);
 	pages_free(&pg);
