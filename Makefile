@@ -20,10 +20,14 @@ WARN	:= -Wall -Wextra -Wshadow -Wformat=2 -Wmissing-prototypes -Werror=implicit-
 SELFTEST_WARN := -Wall -Wformat=2 -Werror=implicit-function-declaration
 SCOLS_CFLAGS = $(shell pkg-config --cflags smartcols)
 SCOLS_LIBS   = $(shell pkg-config --libs smartcols)
+MHD_CFLAGS   = $(shell pkg-config --cflags libmicrohttpd)
+MHD_LIBS     = $(shell pkg-config --libs libmicrohttpd) -lpthread
 
 TOOL		:= tools/ptscope/ptscope
 TOOL_SRCS	:= $(wildcard tools/ptscope/*.c)
 TOOL_HDRS	:= $(wildcard tools/ptscope/*.h) include/uapi/ptscope.h
+# serve's page, built into the tool (.incbin, paths from the top directory).
+TOOL_WEB	:= $(wildcard tools/ptscope/web/*)
 SELFTESTS	:= selftests/ptscope_test selftests/walk_test selftests/counters_test selftests/huge_test \
 		   selftests/perm_test selftests/ptscope_fuzz selftests/ptscope_stress
 BENCHES		:= bench/walk_bench bench/ptscope_bench
@@ -71,9 +75,10 @@ module:
 tool: $(TOOL)
 
 # CPPFLAGS, CFLAGS and LDFLAGS as the caller (or dpkg-buildflags) sets them.
-$(TOOL): $(TOOL_SRCS) $(TOOL_HDRS) module/ptscope.h
+$(TOOL): $(TOOL_SRCS) $(TOOL_HDRS) $(TOOL_WEB) module/ptscope.h
 	$(CC) $(CPPFLAGS) -DPTSCOPE_TOOL_VERSION='"$(VERSION)"' -Iinclude $(SCOLS_CFLAGS) \
-		$(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $(TOOL_SRCS) $(SCOLS_LIBS)
+		$(MHD_CFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $(TOOL_SRCS) $(SCOLS_LIBS) \
+		$(MHD_LIBS)
 
 # The tool's golden tests on recorded snapshots: host only, no VM, no module.
 tool-check: tool

@@ -41,6 +41,8 @@ struct opts {
 	int nfrom;
 	const char *svg, *html;	/* map */
 	const char *outfile;	/* snapshot -o FILE */
+	const char *listen;	/* serve --listen [ADDR][:PORT] */
+	const char *follow;	/* serve --follow FILE: stands for the PID */
 	double interval;	/* faults, tlb, top: -i SECONDS */
 	long count;		/* and -c SAMPLES; 0: until Ctrl-C */
 	char **args;		/* positional arguments after the command */
@@ -119,6 +121,11 @@ struct pages {
 int pages_from_snap(struct pages *pg, const struct snap *s);
 void pages_free(struct pages *pg);
 const struct page *pages_find(const struct pages *pg, uint64_t addr);
+
+/* counters.c: a watch (PTSCOPE_IOC_WATCH) and its counters; errors on stderr */
+int watch_start(int fd, int pid, unsigned int flags, unsigned int *id);
+void watch_stop(int fd, unsigned int id);
+int counters_read(int fd, unsigned int id, struct ptscope_counters *c);
 
 /* map.c: the picture of the address space, shared by map and serve */
 #define MAP_CLASSES	8
@@ -201,6 +208,7 @@ int cmd_faults(void);
 int cmd_tlb(void);
 int cmd_top(void);
 int cmd_huge(void);
+int cmd_serve(void);
 
 extern struct view maps_view, walk_view, vtop_view, shared_view, diff_view;
 extern struct view faults_view, tlb_view, top_view, huge_view, huge_system_view;

@@ -119,7 +119,7 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-static int counters_read(int fd, unsigned int id, struct ptscope_counters *c)
+int counters_read(int fd, unsigned int id, struct ptscope_counters *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->size = sizeof(*c);
@@ -134,7 +134,7 @@ static int counters_read(int fd, unsigned int id, struct ptscope_counters *c)
 	return errno == ENOTTY ? EXIT_NODEV : EXIT_FAIL;
 }
 
-static int watch_start(int fd, int pid, unsigned int flags, unsigned int *id)
+int watch_start(int fd, int pid, unsigned int flags, unsigned int *id)
 {
 	struct ptscope_watch w = { .size = sizeof(w), .flags = flags, .pid = pid };
 
@@ -168,7 +168,7 @@ static int watch_start(int fd, int pid, unsigned int flags, unsigned int *id)
 	}
 }
 
-static void watch_stop(int fd, unsigned int id)
+void watch_stop(int fd, unsigned int id)
 {
 	struct ptscope_watch w = { .size = sizeof(w), .id = id };
 

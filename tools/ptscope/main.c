@@ -15,7 +15,7 @@
 
 #include "common.h"
 
-enum { OPT_SVG = 'S', OPT_HTML = 'H' };
+enum { OPT_SVG = 'S', OPT_HTML = 'H', OPT_LISTEN = 'L', OPT_FOLLOW = 'W' };
 
 struct command {
 	const char *name;
@@ -60,6 +60,9 @@ static const struct command commands[] = {
 	{ "huge", cmd_huge, "[PID]",
 	  "huge pages: the system's THP counters and hugetlb pools, or each VMA of PID",
 	  "Jrnbo", 0, 0, 1, NULL },
+	{ "serve", cmd_serve, "PID | --from FILE | --follow FILE [--listen ADDR:PORT] [-i SECONDS]",
+	  "a live view in a web browser: the map redrawn as PID changes, walk, vtop, counters",
+	  "fiLW", 1, 0, 0, NULL },
 };
 
 /* The options, as --help shows them; a command's --help shows its own. */
@@ -76,8 +79,10 @@ static const struct {
 	{ 'f', "  -f, --from FILE     read a snapshot file instead of a live process\n" },
 	{ OPT_SVG, "      --svg FILE      map: write an SVG picture\n" },
 	{ OPT_HTML, "      --html FILE     map: write an HTML page with the picture\n" },
-	{ 'i', "  -i, --interval SEC  faults, tlb, top: seconds between samples (1)\n" },
+	{ 'i', "  -i, --interval SEC  faults, tlb, top, serve: seconds between samples (1)\n" },
 	{ 'c', "  -c, --count N       faults, tlb, top: stop after N samples\n" },
+	{ OPT_LISTEN, "      --listen ADDR:PORT  serve: where to listen (127.0.0.1:8642)\n" },
+	{ OPT_FOLLOW, "      --follow FILE   serve: the process whose PID FILE holds, as it changes\n" },
 	{ 'h', "  -h, --help          this text; after a command: its usage and columns\n" },
 };
 
@@ -149,11 +154,13 @@ static int parse_options(const struct command *c, int argc, char **argv)
 		{ "html",	required_argument,	NULL, OPT_HTML },
 		{ "interval",	required_argument,	NULL, 'i' },
 		{ "count",	required_argument,	NULL, 'c' },
+		{ "listen",	required_argument,	NULL, OPT_LISTEN },
+		{ "follow",	required_argument,	NULL, OPT_FOLLOW },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char prog[64];
-	int ch, extra;
+	int ch, extra, stands;
 	char *end;
 
 	/* getopt's messages start with argv[0]: "ptscope COMMAND". */
@@ -197,6 +204,8 @@ static int parse_options(const struct command *c, int argc, char **argv)
 			}
 			break;
 		case OPT_HTML: opt.html = optarg; break;
+		case OPT_LISTEN: opt.listen = optarg; break;
+		case OPT_FOLLOW: opt.follow = optarg; break;
 		case 'f':
 			if (opt.nfrom == (int)ARRAY_SIZE(opt.from)) {
 				fputs("ptscope: --from given too often\n", stderr);
@@ -212,14 +221,15 @@ static int parse_options(const struct command *c, int argc, char **argv)
 	}
 	opt.args = argv + optind;
 	opt.nargs = argc - optind;
-	/* --from stands for the PIDs: a PID given as well would be ambiguous. */
-	if (opt.nfrom && (opt.nfrom != c->targets || opt.nargs > c->max_extra)) {
+	/* --from (or --follow) stands for the PIDs: a PID as well would be ambiguous. */
+	stands = opt.nfrom + !!opt.follow;
+	if (stands && (stands != c->targets || opt.nargs > c->max_extra)) {
 		fprintf(stderr, "ptscope %s: %s\n", c->name, c->targets > 1 ?
 			"give PIDs or as many --from FILEs, not a mix" :
 			"a PID and --from are mutually exclusive");
 		return EXIT_USAGE;
 	}
-	extra = opt.nargs - (c->targets - opt.nfrom);
+	extra = opt.nargs - (c->targets - stands);
 	if (extra < c->min_extra || extra > c->max_extra) {
 		fprintf(stderr, "Usage: ptscope %s %s\n", c->name, c->synopsis);
 		return usage_error(c);
