@@ -111,8 +111,6 @@ struct sampler {
 	struct snap snap;
 	struct pages pages;
 	int have;		/* snap and pages hold a sample */
-	char *svg;
-	size_t svg_len;
 	struct sample hist[HISTORY];
 	size_t nhist;
 	double t0;
@@ -535,44 +533,41 @@ static int take(struct sampler *sm, struct snap *s)
 	return -1;
 }
 
-/* render - draw @s, compare with the last sample, publish if anything moved */
+/* render - compare @s with the last sample; draw and publish it if it moved */
 static void render(struct sampler *sm, struct snap *s, int counters_moved)
 {
-	struct pages pg;
 	char *svg = NULL, *state = NULL;
-	size_t svg_len = 0, len, nchanged = 0;
-	FILE *f = open_memstream(&svg, &svg_len);
+	size_t svg_len = 0, len = 0, nchanged = 0;
+	struct pages pg;
+	FILE *f;
 
-	if (!f)
-		return;
 	pages_from_snap(&pg, s);
-	map_svg(f, s, &pg);
-	if (fclose(f)) {
-		pages_free(&pg);
-		return;
-	}
-	if (sm->have && !counters_moved && svg_len == sm->svg_len &&
-	    !memcmp(svg, sm->svg, svg_len) && s->nvmas == sm->snap.nvmas &&
+	/* The same pages and VMAs: nothing to say, the page waits. */
+	if (sm->have && !counters_moved && pg.n == sm->pages.n &&
+	    !memcmp(pg.p, sm->pages.p, pg.n * sizeof(*pg.p)) && s->nvmas == sm->snap.nvmas &&
 	    !memcmp(s->vmas, sm->snap.vmas, s->nvmas * sizeof(*s->vmas))) {
-		free(svg);	/* nothing to say: no update, the page waits */
 		pages_free(&pg);
 		snap_free(s);
 		return;
 	}
-	/* Highlights compare samples of one process (--follow switches). */
-	len = state_json(&state, srv.seq + 1, s, svg, sm->have && sm->snap.pid == s->pid ?
-			 &sm->snap : NULL, &sm->pages, &pg, sm, &nchanged);
+	f = open_memstream(&svg, &svg_len);
+	if (f) {
+		map_svg(f, s, &pg);
+		/* Highlights compare samples of one process (--follow switches). */
+		if (!fclose(f))
+			len = state_json(&state, srv.seq + 1, s, svg,
+					 sm->have && sm->snap.pid == s->pid ? &sm->snap : NULL,
+					 &sm->pages, &pg, sm, &nchanged);
+		free(svg);
+	}
 	if (len)
 		publish(state, len, nchanged, sm);
 	if (sm->have) {
 		snap_free(&sm->snap);
 		pages_free(&sm->pages);
 	}
-	free(sm->svg);
 	sm->snap = *s;
 	sm->pages = pg;
-	sm->svg = svg;
-	sm->svg_len = svg_len;
 	sm->have = 1;
 }
 
@@ -1138,7 +1133,6 @@ int cmd_serve(void)
 		snap_free(&sm.snap);
 		pages_free(&sm.pages);
 	}
-	free(sm.svg);
 	free(srv.state);
 	return EXIT_OK;
 }
