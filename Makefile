@@ -59,8 +59,11 @@ help:
 	@echo 'make check          everything above, style, then the tests in a VM per kernel and paging mode'
 	@echo 'make style          checkpatch.pl --strict on the kernel code'
 	@echo 'make sparse         sparse (C=2) on the module for every pinned kernel'
-	@echo 'make vm             a shell in a VM with the module loaded (scripts/vm --help)'
-	@echo 'make demo [HTML=DIR] the guided virtual-memory tour in a VM (scripts/demo --help)'
+	@echo 'make vm [LIVE=1]    a shell in a VM with the module loaded (scripts/vm --help); LIVE=1:'
+	@echo '                    the guest'"'"'s port $(LIVE_PORT) forwarded to the host'"'"'s 127.0.0.1 for'
+	@echo '                    ptscope serve PID --listen 0.0.0.0:$(LIVE_PORT) (open the URL it prints)'
+	@echo 'make demo [HTML=DIR] [LIVE=1] the guided virtual-memory tour in a VM (scripts/demo --help);'
+	@echo '                    LIVE=1: each chapter'"'"'s program live in a browser on the host'
 	@echo 'make bench          what the counters and the walker cost, measured in a VM (scripts/bench --help)'
 	@echo 'make debug-kernel   build (once, cached) the KUnit/KASAN/lockdep kernel: scripts/debug-kernel'
 	@echo 'make kunit          the KUnit tests (kunit/) in a VM of the debug kernel: scripts/kunit'
@@ -133,13 +136,15 @@ sparse:
 check:
 	scripts/check
 
+# LIVE=1: the guest's port LIVE_PORT reachable on the host's 127.0.0.1 (ptscope serve).
+LIVE_PORT ?= 8642
 # A VM fetches the kernel it boots when it is missing (scripts/lib.sh load_kernel).
 vm: deps-vm
-	scripts/vm
+	scripts/vm $(if $(LIVE),--forward $(LIVE_PORT))
 
 # HTML=DIR also writes DIR/index.html, with pictures, for projecting.
 demo:
-	scripts/demo $(if $(HTML),--html $(HTML))
+	scripts/demo $(if $(HTML),--html $(HTML)) $(if $(LIVE),--live $(LIVE_PORT))
 
 bench: deps-vm
 	scripts/bench

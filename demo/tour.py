@@ -10,7 +10,7 @@ source ptscope does not use: /proc/PID/pagemap, /proc/kpageflags,
 tracefs, /proc/swaps. The tour is also a test: with --tap it prints one
 TAP line per claim, and it exits non-zero when a claim does not hold.
 
-    tour.py [--tap] [--html DIR] [--color] [CHAPTER...]
+    tour.py [--tap] [--html DIR] [--color] [--live PORT [--pace SECONDS]] [CHAPTER...]
 """
 
 import argparse
@@ -47,6 +47,7 @@ class Report:
         self.failed = 0
         self.chapters = []      # (number, title, [blocks]) for the HTML page
         self.blocks = None
+        self.live = None        # the live view (demo/live.py), with --live
         if html_dir:
             os.makedirs(html_dir, exist_ok=True)
 
@@ -61,6 +62,8 @@ class Report:
     def chapter(self, number, title):
         self.blocks = []
         self.chapters.append((number, title, self.blocks))
+        if self.live:
+            self.live.chapter(number, title)
         self._print()
         self._print(self._style("1;4", f"Chapter {number}: {title}"))
         self._print()
@@ -513,6 +516,8 @@ class Program:
         self.p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                   stderr=subprocess.STDOUT, text=True, bufsize=1)
         self.pid = self.p.pid
+        if report.live:
+            report.live.show(self.pid, self.label)
 
     def until(self, expect):
         """Read up to the next stop, which must be `expect`; its values."""
@@ -534,6 +539,8 @@ class Program:
         raise RuntimeError(f"{self.label}: ended (status {self.p.wait()}) before {expect}")
 
     def go(self):
+        if self.r.live:
+            self.r.live.pause()     # the picture of this stop, for a while
         self.p.stdin.write("\n")
         self.p.stdin.flush()
 
@@ -1251,6 +1258,10 @@ def main():
     ap.add_argument("--tap", action="store_true", help="print TAP: one line per claim")
     ap.add_argument("--html", metavar="DIR", help="also write DIR/index.html with pictures")
     ap.add_argument("--color", action="store_true", help="bold headings, coloured verdicts")
+    ap.add_argument("--live", type=int, metavar="PORT",
+                    help="serve the live view of each chapter's program on PORT (ptscope serve)")
+    ap.add_argument("--pace", type=float, default=3.0, metavar="SECONDS",
+                    help="with --live: how long each stop of a program stays on screen (3)")
     ap.add_argument("--datadir", default="/host/build" if os.path.isdir("/host/build") else "/tmp",
                     help="where the memory-mapped file chapter writes its 1 GiB (sparse) file")
     ap.add_argument("chapters", nargs="*", metavar="CHAPTER",
@@ -1264,6 +1275,9 @@ def main():
     t = Tool(r)
     ctx = {"datadir": args.datadir}
     setup(ctx)
+    if args.live:
+        from live import Live
+        r.live = Live(args.live, args.pace, r._print)
     t0 = time.time()
     if args.tap:
         print("TAP version 13")
@@ -1285,6 +1299,8 @@ def main():
         print(f"1..{r.claims}")
     r._print()
     r._print(f"{r.claims - r.failed} of {r.claims} claims held, in {time.time() - t0:.0f} s.")
+    if r.live:
+        r.live.close()
     r.write_html("ptscope: a guided tour of virtual memory", intro)
     return 1 if r.failed else 0
 

@@ -501,7 +501,7 @@ static int take(struct sampler *sm, struct snap *s)
 		return snapfile_read(s, srv.path) ? 1 : 0;
 	case MODE_FOLLOW:
 		if (follow_read(sm, &pid)) {
-			set_ended("%s is gone", srv.path);
+			set_ended("%s was removed: nothing more to follow", srv.path);
 			return -1;
 		}
 		if (pid != srv.pid) {
