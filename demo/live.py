@@ -27,7 +27,7 @@ class Live:
     def __init__(self, port, pace, say):
         self.pace = pace
         self.caption = "the tour starts"
-        self.shown = False
+        self.shown = 0          # the PID on the page
         _write(FOLLOW, f"0\n{self.caption}\n")
         self.p = subprocess.Popen(["ptscope", "serve", "--follow", FOLLOW, "--listen",
                                    f"0.0.0.0:{port}", "-i", "0.5"], stdout=subprocess.PIPE,
@@ -42,13 +42,14 @@ class Live:
 
     def chapter(self, number, title):
         self.caption = f"Chapter {number}: {title}"
-        self.shown = False
+        self.shown = 0
 
     def show(self, pid, label):
-        """The first program of a chapter is the one the page shows."""
-        if not self.shown:
+        """The page shows the first program of a chapter, until it exits:
+        then the next one (ASLR's three runs, one after the other)."""
+        if not self.shown or not os.path.exists(f"/proc/{self.shown}"):
             _write(FOLLOW, f"{pid}\n{self.caption} ({label}, PID {pid})\n")
-            self.shown = True
+            self.shown = pid
 
     def pause(self):
         time.sleep(self.pace)

@@ -100,6 +100,7 @@ static struct {
 	char ended[256];	/* why the target is gone; "" while it runs */
 	int quit;		/* the server stops: SSE streams end */
 	int spawns;		/* tool runs going on */
+	int streams;		/* SSE streams open */
 } srv = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.changed = PTHREAD_COND_INITIALIZER,
@@ -699,6 +700,15 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 	return n;
 }
 
+static void stream_free(void *cls)
+{
+	free(cls);
+	pthread_mutex_lock(&srv.lock);
+	srv.streams--;
+	pthread_cond_broadcast(&srv.changed);
+	pthread_mutex_unlock(&srv.lock);
+}
+
 static enum MHD_Result send_events(struct MHD_Connection *conn)
 {
 	struct stream *st = xcalloc(1, sizeof(*st));
@@ -706,11 +716,15 @@ static enum MHD_Result send_events(struct MHD_Connection *conn)
 	enum MHD_Result ret;
 
 	/* A reconnecting EventSource gets the current update at once. */
-	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 1024, stream_read, st, free);
+	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 1024, stream_read, st,
+					      stream_free);
 	if (!r) {
 		free(st);
 		return MHD_NO;
 	}
+	pthread_mutex_lock(&srv.lock);
+	srv.streams++;
+	pthread_mutex_unlock(&srv.lock);
 	MHD_add_response_header(r, "Content-Type", "text/event-stream");
 	MHD_add_response_header(r, "Cache-Control", "no-store");
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
@@ -1061,6 +1075,7 @@ int cmd_serve(void)
 	struct sockaddr_storage sa;
 	struct sampler sm = { .dev = -1 };
 	struct MHD_Daemon *d;
+	struct timespec dl;
 	socklen_t salen;
 	sigset_t sigs;
 	int err = 0;
@@ -1123,9 +1138,15 @@ int cmd_serve(void)
 	watch_begin(&sm, srv.pid);
 	sampler_loop(&sm, &sigs);
 
+	/* The streams say "end" and finish before the connections are cut. */
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += 1;
 	pthread_mutex_lock(&srv.lock);
 	srv.quit = 1;
 	pthread_cond_broadcast(&srv.changed);
+	while (srv.streams > 0)
+		if (pthread_cond_timedwait(&srv.changed, &srv.lock, &dl) == ETIMEDOUT)
+			break;
 	pthread_mutex_unlock(&srv.lock);
 	MHD_stop_daemon(d);
 	watch_end(&sm);
