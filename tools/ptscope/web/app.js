@@ -15,6 +15,7 @@ let prev = null;        // the one before
 let loading = false, again = false;
 let sel = null;         // { vma: index, cell: number or null }
 let mapsCache = null;   // { seq, rows }
+let zoom = 1;           // the map's width: 1 = the panel's
 
 function url(path, args = {}) {
   const q = new URLSearchParams({ token: TOKEN, ...args });
@@ -156,14 +157,22 @@ function drawMap() {
   svg.setAttribute("role", "img");
   svg.setAttribute("aria-label", `map of ${state.vmas.length} VMAs`);
   const hl = svgEl("g", { id: "highlights" });
-  const changed = new Set();
+  // One outline around each run of changed cells in a row: the cells'
+  // colours stay visible inside it.
+  const runs = [];
   for (const [vi, c] of state.changed) {
+    const last = runs[runs.length - 1];
     if (vi >= state.vmas.length)
       continue;
-    const r = cellRect(vi, c);
-    changed.add(vi);
-    hl.append(svgEl("rect", { class: "hl-changed", x: r.x - 1, y: r.y - 1, width: r.w + 2, height: r.h + 2 }));
-    hl.append(svgEl("rect", { class: "hl-changed-inner", x: r.x + 1, y: r.y + 1, width: r.w - 2, height: r.h - 2 }));
+    if (last && last.vi === vi && last.c + last.n === c && c % state.geom.cells !== 0)
+      last.n++;
+    else
+      runs.push({ vi, c, n: 1 });
+  }
+  for (const { vi, c, n } of runs) {
+    const r = cellRect(vi, c), w = n * r.w;
+    hl.append(svgEl("rect", { class: "hl-changed", x: r.x - 1, y: r.y - 1, width: w + 2, height: r.h + 2 }));
+    hl.append(svgEl("rect", { class: "hl-changed-inner", x: r.x + 0.5, y: r.y + 0.5, width: w - 1, height: r.h - 1 }));
   }
   for (const vi of state.new_vmas) {
     const v = state.vmas[vi], g = state.geom;
@@ -180,6 +189,7 @@ function drawMap() {
     if (place)
       select(place.vma, place.cell);
   });
+  svg.style.width = `${zoom * 100}%`;
   box.replaceChildren(svg);
   // The page has its own title and a larger legend: show the VMAs only,
   // from the addresses on the left to the end of the longest label.
@@ -546,6 +556,13 @@ function moveVma(delta) {
   return select(i, null);
 }
 
+function setZoom(z) {
+  zoom = Math.max(1, Math.min(4, z));
+  const svg = document.querySelector("#map svg.map");
+  if (svg)
+    svg.style.width = `${zoom * 100}%`;
+}
+
 function onMapKey(ev) {
   const cells = state ? state.geom.cells : 64;
   const keys = {
@@ -553,6 +570,7 @@ function onMapKey(ev) {
     ArrowUp: () => moveCell(-cells), ArrowDown: () => moveCell(cells),
     PageUp: () => moveVma(-1), PageDown: () => moveVma(1),
     Enter: () => (sel ? showDetails() : moveCell(0)),
+    "+": () => setZoom(zoom * 1.5), "=": () => setZoom(zoom * 1.5), "-": () => setZoom(zoom / 1.5),
   };
   if (keys[ev.key]) {
     ev.preventDefault();
