@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -22,6 +23,10 @@
 #include "kselftest_harness.h"
 #include <uapi/ptscope.h>
 #include "ptscope_util.h"
+
+#ifndef MADV_PAGEOUT
+#define MADV_PAGEOUT 21
+#endif
 
 /* --- credentials ---------------------------------------------------------- */
 
@@ -128,6 +133,373 @@ TEST(landlocked_caller)
 	if (status == 4)
 		SKIP(return, "Landlock is not enabled in this kernel");
 	EXPECT_EQ(0, status) TH_LOG("step %d failed", status);
+}
+
+/* set_effective - add (@on) or remove capability @cap from the effective set */
+static int set_effective(int cap, int on)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d))
+		return -1;
+	if (on)
+		d[cap / 32].effective |= 1U << (cap % 32);
+	else
+		d[cap / 32].effective &= ~(1U << (cap % 32));
+	return syscall(SYS_capset, &h, d) ? -1 : 0;
+}
+
+/* --- hidden mode: nothing may depend on physical placement --------------- */
+
+#define NPAGES	64
+
+/* A fixed shuffle of 0..NPAGES-1 (a multiplier coprime with NPAGES). */
+static unsigned int shuffled(unsigned int i)
+{
+	return (i * 37 + 11) % NPAGES;
+}
+
+static void touch(char *p, unsigned int i)
+{
+	p[i * PAGE] = i + 1;
+}
+
+/* Are A's frames consecutive and rising (pagemap of this process)? */
+static int contiguous(char *a)
+{
+	uint64_t first = pagemap_entry(getpid(), (uintptr_t)a) & PM_PFN_MASK;
+	unsigned int i;
+
+	for (i = 1; i < NPAGES; i++)
+		if ((pagemap_entry(getpid(), (uintptr_t)a + i * PAGE) & PM_PFN_MASK) != first + i)
+			return 0;
+	return first != 0;
+}
+
+/*
+ * fault_in - A's pages dropped, then faulted in forward or @backward. The
+ * per-CPU free lists hand back the pages just freed, last first: one of the
+ * two directions gives rising consecutive frames when the pages freed were.
+ */
+static int fault_in(char *a, int backward)
+{
+	unsigned int i;
+
+	if (madvise(a, NPAGES * PAGE, MADV_DONTNEED))
+		return -1;
+	for (i = 0; i < NPAGES; i++)
+		touch(a, backward ? NPAGES - 1 - i : i);
+	return 0;
+}
+
+/*
+ * The layouts of mapping A (addr[0], NPAGES pages, no THP), action by action;
+ * mapping B (addr[1]) only takes pages in between.
+ *  1: A's pages faulted in until their frames are consecutive (a few
+ *     tries), B's after them
+ *  2: A's faulted in shuffled, each followed by one of B's
+ *  3: as 1, then A paged out page by page, forward
+ *  4: as 1, then A paged out page by page, shuffled
+ *  5: as 1, then one child shares A's pages (mapcount 2)
+ *  6: then a second child does (mapcount 3)
+ */
+static int act_layouts(struct target_shared *sh, int cmd)
+{
+	char *a = (char *)(uintptr_t)sh->addr[0], *b = (char *)(uintptr_t)sh->addr[1];
+	cpu_set_t cpus;
+	unsigned int i;
+
+	switch (cmd) {
+	case 0:
+		/* One CPU: MADV_PAGEOUT drains only this CPU's LRU batch. */
+		CPU_ZERO(&cpus);
+		CPU_SET(0, &cpus);
+		if (sched_setaffinity(0, sizeof(cpus), &cpus))
+			return -1;
+		a = mmap(NULL, NPAGES * PAGE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		b = mmap(NULL, NPAGES * PAGE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (a == MAP_FAILED || b == MAP_FAILED ||
+		    madvise(a, NPAGES * PAGE, MADV_NOHUGEPAGE) ||
+		    madvise(b, NPAGES * PAGE, MADV_NOHUGEPAGE))
+			return -1;
+		sh->addr[0] = (uintptr_t)a;
+		sh->addr[1] = (uintptr_t)b;
+		return 0;
+	case 1:
+	case 3:
+	case 4:
+	case 5:
+		if (madvise(b, NPAGES * PAGE, MADV_DONTNEED))
+			return -1;
+		for (i = 0; i < 8 && !contiguous(a); i++)
+			if (fault_in(a, i & 1))
+				return -1;
+		for (i = 0; i < NPAGES; i++)
+			touch(b, i);
+		break;
+	case 2:
+		if (madvise(a, NPAGES * PAGE, MADV_DONTNEED) ||
+		    madvise(b, NPAGES * PAGE, MADV_DONTNEED))
+			return -1;
+		for (i = 0; i < NPAGES; i++) {
+			touch(a, shuffled(i));
+			touch(b, i);
+		}
+		return 0;
+	}
+	if (cmd == 3 || cmd == 4) {
+		for (i = 0; i < NPAGES; i++)
+			if (madvise(a + (cmd == 3 ? i : shuffled(i)) * PAGE, PAGE, MADV_PAGEOUT))
+				return -1;
+		return 0;
+	}
+	if (cmd == 5 || cmd == 6) {
+		pid_t pid = fork();
+
+		if (pid < 0)
+			return -1;
+		if (pid == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			for (;;)
+				pause();
+		}
+	}
+	return 0;
+}
+
+/* What one reader gets of mapping A: WALK runs, VTOP of each page, its VMA. */
+struct reading {
+	long nruns;
+	struct ptscope_run runs[2 * NPAGES + 8];
+	struct ptscope_vtop vtop[NPAGES];
+	struct ptscope_vma vma;
+};
+
+static int read_a(int fd, uint64_t a, struct reading *r)
+{
+	struct ptscope_run *runs = NULL;
+	unsigned int i;
+
+	memset(r, 0, sizeof(*r));
+	r->nruns = ptscope_walk_all(fd, a, a + NPAGES * PAGE, PTSCOPE_WALK_TABLES, &runs);
+	if (r->nruns < 0 || r->nruns > (long)(sizeof(r->runs) / sizeof(r->runs[0])))
+		return -1;
+	memcpy(r->runs, runs, r->nruns * sizeof(*runs));
+	free(runs);
+	for (i = 0; i < NPAGES; i++)
+		if (ptscope_vtop(fd, a + i * PAGE, &r->vtop[i]))
+			return -1;
+	return ptscope_vma_at(fd, a, &r->vma);
+}
+
+/* read_hidden - read_a() with CAP_SYS_ADMIN out of the effective set */
+static int read_hidden(int fd, uint64_t a, struct reading *r)
+{
+	int err;
+
+	if (set_effective(CAP_SYS_ADMIN, 0))
+		return -1;
+	err = read_a(fd, a, r);
+	if (set_effective(CAP_SYS_ADMIN, 1))
+		return -1;
+	return err;
+}
+
+/* pagemap_frames - what pagemap says of A's pages (PFN, or swap type and offset) */
+static void pagemap_frames(pid_t pid, uint64_t a, uint64_t *frames)
+{
+	unsigned int i;
+
+	for (i = 0; i < NPAGES; i++)
+		frames[i] = pagemap_entry(pid, a + i * PAGE) & PM_PFN_MASK;
+}
+
+/* kpagecount of A's first page, from its pagemap PFN */
+static uint64_t kpagecount_a(pid_t pid, uint64_t a)
+{
+	uint64_t pfn = pagemap_entry(pid, a) & PM_PFN_MASK, n = 0;
+	int fd = open("/proc/kpagecount", O_RDONLY);
+
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &n, sizeof(n), pfn * sizeof(n)) != sizeof(n))
+		n = 0;
+	close(fd);
+	return n;
+}
+
+FIXTURE(hidden) {
+	struct target t;
+	int fd;
+	uint64_t a;
+	struct reading *shown[2], *hidden[2];
+	uint64_t frames[2][NPAGES];
+};
+
+FIXTURE_SETUP(hidden)
+{
+	unsigned int i;
+
+	self->fd = -1;
+	self->t.pid = 0;
+	if (access(PTSCOPE_DEV, F_OK))
+		SKIP(return, PTSCOPE_DEV " missing: is ptscope.ko loaded?");
+	if (geteuid())
+		SKIP(return, "needs root to read with and without CAP_SYS_ADMIN");
+	for (i = 0; i < 2; i++) {
+		self->shown[i] = malloc(sizeof(struct reading));
+		self->hidden[i] = malloc(sizeof(struct reading));
+		ASSERT_TRUE(self->shown[i] && self->hidden[i]);
+	}
+	ASSERT_EQ(0, target_start(&self->t, act_layouts));
+	self->a = self->t.sh->addr[0];
+	self->fd = ptscope_open_target(self->t.pid, NULL);
+	ASSERT_LE(0, self->fd);
+}
+
+FIXTURE_TEARDOWN(hidden)
+{
+	unsigned int i;
+
+	if (self->t.pid)
+		target_stop(&self->t);
+	if (self->fd >= 0)
+		close(self->fd);
+	for (i = 0; i < 2; i++) {
+		free(self->shown[i]);
+		free(self->hidden[i]);
+	}
+}
+
+/* read_layout - lay A out by action @cmd, then read it both ways into slot @i */
+static int read_layout(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(hidden) *self, int cmd, int i)
+{
+	if (target_do(&self->t, cmd))
+		return -1;
+	pagemap_frames(self->t.pid, self->a, self->frames[i]);
+	if (read_a(self->fd, self->a, self->shown[i]))
+		return -1;
+	return read_hidden(self->fd, self->a, self->hidden[i]);
+}
+
+/* Every byte a hidden reader gets is the same for both layouts. */
+static void expect_same_hidden(struct __test_metadata *_metadata,
+			       FIXTURE_DATA(hidden) *self)
+{
+	const struct reading *h0 = self->hidden[0], *h1 = self->hidden[1];
+	long i;
+
+	EXPECT_EQ(h0->nruns, h1->nruns);
+	for (i = 0; i < h0->nruns && i < h1->nruns; i++)
+		if (memcmp(&h0->runs[i], &h1->runs[i], sizeof(h0->runs[i])))
+			TH_LOG("run %ld: start %#llx x%llu entry %#llx vs start %#llx x%llu entry %#llx",
+			       i, (unsigned long long)h0->runs[i].start,
+			       (unsigned long long)h0->runs[i].count,
+			       (unsigned long long)h0->runs[i].entry,
+			       (unsigned long long)h1->runs[i].start,
+			       (unsigned long long)h1->runs[i].count,
+			       (unsigned long long)h1->runs[i].entry);
+	EXPECT_EQ(0, memcmp(h0->runs, h1->runs, sizeof(h0->runs)));
+	for (i = 0; i < NPAGES; i++)
+		if (memcmp(&h0->vtop[i], &h1->vtop[i], sizeof(h0->vtop[i])))
+			break;
+	EXPECT_EQ(NPAGES, i) TH_LOG("VTOP of page %ld differs", i);
+	EXPECT_EQ(0, memcmp(&h0->vma, &h1->vma, sizeof(h0->vma)));
+}
+
+/* The privileged reading matches pagemap, frame for frame. */
+static void expect_shown_is_pagemap(struct __test_metadata *_metadata,
+				    FIXTURE_DATA(hidden) *self, int i)
+{
+	unsigned int p, bad = 0;
+
+	for (p = 0; p < NPAGES; p++) {
+		const struct ptscope_vtop *v = &self->shown[i]->vtop[p];
+		uint64_t frame = v->result == PTSCOPE_VTOP_SWAPPED ?
+				 v->swap_type | v->swap_offset << 5 : v->phys / PAGE;
+
+		bad += frame != self->frames[i][p];
+	}
+	EXPECT_EQ(0, bad);
+}
+
+/* Resident pages: consecutive frames, or shuffled among another mapping's. */
+TEST_F(hidden, resident_layouts)
+{
+	ASSERT_EQ(0, read_layout(_metadata, self, 1, 0));
+	ASSERT_EQ(0, read_layout(_metadata, self, 2, 1));
+	EXPECT_NE(0, memcmp(self->frames[0], self->frames[1], sizeof(self->frames[0])))
+		TH_LOG("pagemap shows the same frames: the layouts did not differ");
+	expect_shown_is_pagemap(_metadata, self, 0);
+	expect_shown_is_pagemap(_metadata, self, 1);
+	/* Where the frames came out consecutive, privileged runs merge them. */
+	if (self->frames[0][NPAGES - 1] == self->frames[0][0] + NPAGES - 1) {
+		EXPECT_LT(self->shown[0]->nruns, self->shown[1]->nruns);
+	} else {
+		TH_LOG("A's frames did not come out consecutive: merging not compared");
+	}
+	expect_same_hidden(_metadata, self);
+}
+
+/* Swapped out: the same pages paged out in another order get other slots. */
+TEST_F(hidden, swap_layouts)
+{
+	ASSERT_EQ(0, read_layout(_metadata, self, 3, 0));
+	if (self->shown[0]->vtop[0].result != PTSCOPE_VTOP_SWAPPED)
+		SKIP(return, "nothing was swapped out: no swap device (run-guest sets up zram)");
+	ASSERT_EQ(0, read_layout(_metadata, self, 4, 1));
+	EXPECT_NE(0, memcmp(self->frames[0], self->frames[1], sizeof(self->frames[0])))
+		TH_LOG("pagemap shows the same swap slots: the layouts did not differ");
+	expect_shown_is_pagemap(_metadata, self, 0);
+	expect_shown_is_pagemap(_metadata, self, 1);
+	expect_same_hidden(_metadata, self);
+}
+
+/* Shared with one child, then with two: only the mapcount (kpagecount) moves. */
+TEST_F(hidden, sharers)
+{
+	ASSERT_EQ(0, read_layout(_metadata, self, 5, 0));
+	ASSERT_EQ(0, read_layout(_metadata, self, 6, 1));
+	EXPECT_EQ(3, kpagecount_a(self->t.pid, self->a));
+	EXPECT_EQ(2, self->shown[0]->vtop[0].mapcount);
+	EXPECT_EQ(3, self->shown[1]->vtop[0].mapcount);
+	expect_same_hidden(_metadata, self);
+}
+
+/* What a hidden reader gets carries no frame, slot, table address or count. */
+TEST_F(hidden, no_physical_fields)
+{
+	const struct reading *h;
+	unsigned int i, l;
+	long r;
+
+	ASSERT_EQ(0, read_layout(_metadata, self, 3, 0));
+	ASSERT_EQ(0, read_layout(_metadata, self, 1, 1));
+	for (i = 0; i < 2; i++) {
+		h = self->hidden[i];
+		for (r = 0; r < h->nruns; r++) {
+			const struct ptscope_run *run = &h->runs[r];
+			uint64_t keep = run->kind == PTSCOPE_KIND_PAGE ||
+					run->kind == PTSCOPE_KIND_TABLE ?
+					~0x000ffffffffff000ULL : 0x1ffULL;
+
+			EXPECT_EQ(0, run->pfn | run->table_pa | run->swap_offset |
+				     run->swap_type | run->mapcount);
+			EXPECT_EQ(0, run->entry & ~keep);
+			EXPECT_EQ(0, run->page & PTSCOPE_PAGE_KSM);
+		}
+		for (l = 0; l < NPAGES; l++) {
+			const struct ptscope_vtop *v = &h->vtop[l];
+
+			EXPECT_EQ(0, v->phys | v->swap_offset | v->swap_type | v->mapcount);
+			for (r = 0; r < v->nlevels; r++)
+				EXPECT_EQ(0, v->levels[r].table_pa | v->levels[r].pfn);
+		}
+	}
 }
 
 TEST_HARNESS_MAIN
