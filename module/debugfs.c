@@ -270,21 +270,19 @@ static const struct file_operations vmas_fops = {
 static void *pagetable_start(struct seq_file *m, loff_t *pos)
 {
 	struct view_iter *it = m->private;
+	u32 flags;
 
 	if (!view_seek(it, *pos))
 		return NULL;
 	if (*pos == 0)
 		seq_printf(m, "# %u-level paging; level, first address, entries, what they map\n",
 			   mm_p4d_folded(it->mm) ? 4 : 5);
-	if (ptscope_walk_runs(it->mm, it->addr, it->mm->task_size, PTSCOPE_WALK_TABLES,
+	flags = PTSCOPE_WALK_TABLES;
+	if (!ptscope_show_pfn(m->file))
+		flags |= PTSCOPE_WALK_HIDE_PHYS;
+	if (ptscope_walk_runs(it->mm, it->addr, it->mm->task_size, flags,
 			      it->runs, RUNS_PER_RECORD, &it->count, &it->next))
 		return NULL;
-	if (!capable(CAP_SYS_ADMIN)) {
-		u32 i;
-
-		for (i = 0; i < it->count; i++)
-			ptscope_hide_run(&it->runs[i]);
-	}
 	return it->count ? it : NULL;
 }
 
@@ -537,7 +535,7 @@ static int vtop_show(struct seq_file *m, void *unused)
 	v->addr = vtop_addr;
 	mutex_unlock(&vtop_lock);
 	err = v->addr < mm->task_size ?
-	      ptscope_vtop(mm, v->addr, capable(CAP_SYS_ADMIN), v) : -EINVAL;
+	      ptscope_vtop(mm, v->addr, ptscope_show_pfn(m->file), v) : -EINVAL;
 	mmput(mm);
 	if (err)
 		goto out;

@@ -112,7 +112,9 @@ int ptscope_vma_count(struct mm_struct *mm, struct vm_area_struct *vma,
 		      struct ptscope_vma *out);
 int ptscope_walk_runs(struct mm_struct *mm, u64 start, u64 end, u32 flags,
 		      struct ptscope_run *runs, u32 cap, u32 *count, u64 *next);
-void ptscope_hide_run(struct ptscope_run *r);
+void ptscope_hide_entry(struct ptscope_entry *e);
+/* ptscope_walk_runs() flag of the module's own: hidden mode (see query.c) */
+#define PTSCOPE_WALK_HIDE_PHYS	BIT(31)
 /**
  * struct ptscope_vma_query - a per-VMA command taking struct ptscope_vmas
  * @record_size: bytes of one record (struct ptscope_vma, ...)

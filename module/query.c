@@ -8,6 +8,15 @@
  * (killable), fills a bounded kernel buffer, and drops the lock and the mm
  * before anything is copied to user space; a full buffer ends the batch and
  * the caller resumes from the returned next address.
+ *
+ * Hidden mode, for a reader without CAP_SYS_ADMIN (ptscope_show_pfn()):
+ * nothing returned may depend on where the memory is physically or on what
+ * other processes do with it, as pagemap shows such readers no frame, no
+ * swap slot and only PM_MMAP_EXCLUSIVE of the sharing. Each entry is
+ * stripped (ptscope_hide_entry()) before runs are merged, and hidden runs
+ * merge on virtual adjacency and the attributes that are left: a run's
+ * length then says nothing of physical contiguity. Folio orders and THP
+ * stay: they tell how the memory was allocated (as smaps does), not where.
  */
 #include <kunit/visibility.h>
 #include <linux/dcache.h>
@@ -37,7 +46,43 @@ struct run_collector {
 	u32 cap;
 	u32 count;
 	bool pending;		/* runs[count] is being extended */
+	bool hide;		/* hidden mode */
 };
+
+/*
+ * The raw entry a hidden reader sees: a present entry without its frame
+ * bits; a non-present one (swap, migration, marker...) keeps only the flag
+ * bits below the swap offset (x86: type and inverted offset live above
+ * SWP_OFFSET_FIRST_BIT, and so does a migration entry's PFN).
+ */
+static u64 hide_raw(u64 raw, u8 kind)
+{
+	switch (kind) {
+	case PTSCOPE_KIND_PAGE:
+	case PTSCOPE_KIND_TABLE:
+	case PTSCOPE_KIND_BAD:
+		return raw & ~PTE_PFN_MASK;
+	default:
+		return raw & GENMASK_ULL(SWP_OFFSET_FIRST_BIT - 1, 0);
+	}
+}
+
+/**
+ * ptscope_hide_entry - strip what only CAP_SYS_ADMIN may see from @e
+ * @e: a decoded entry
+ *
+ * Frames, table addresses, swap type and offset, the exact mapcount and the
+ * KSM flag go; PTSCOPE_PAGE_EXCLUSIVE (pagemap's PM_MMAP_EXCLUSIVE) stays.
+ */
+void ptscope_hide_entry(struct ptscope_entry *e)
+{
+	e->raw = hide_raw(e->raw, e->kind);
+	e->pfn = 0;
+	e->swap_offset = 0;
+	e->swap_type = 0;
+	e->mapcount = 0;
+	e->page &= ~PTSCOPE_PAGE_KSM;
+}
 
 static void run_from_entry(const struct ptscope_entry *e, struct ptscope_run *r)
 {
@@ -61,8 +106,12 @@ static void run_from_entry(const struct ptscope_entry *e, struct ptscope_run *r)
 		r->pfn = e->pfn;
 }
 
-/* Does @e continue run @r: adjacent, alike, consecutive frames? */
-static bool run_extends(const struct ptscope_run *r, const struct ptscope_entry *e)
+/*
+ * Does @e continue run @r: adjacent, alike, consecutive frames? Hidden
+ * entries have no frames: adjacent and alike is enough.
+ */
+static bool run_extends(const struct ptscope_run *r, const struct ptscope_entry *e,
+			bool hide)
 {
 	u64 n = r->count;
 
@@ -73,6 +122,8 @@ static bool run_extends(const struct ptscope_run *r, const struct ptscope_entry 
 		return false;
 	if (e->addr != r->start + (n << r->shift))
 		return false;
+	if (hide)
+		return true;
 	if (e->kind == PTSCOPE_KIND_SWAP)
 		return e->swap_offset == r->swap_offset + n;
 	if (e->kind == PTSCOPE_KIND_MARKER)
@@ -83,8 +134,14 @@ static bool run_extends(const struct ptscope_run *r, const struct ptscope_entry 
 static int collect_run(struct ptscope_walker *w, const struct ptscope_entry *e)
 {
 	struct run_collector *c = w->private;
+	struct ptscope_entry hidden;
 
-	if (c->pending && run_extends(&c->runs[c->count], e)) {
+	if (c->hide) {
+		hidden = *e;
+		ptscope_hide_entry(&hidden);
+		e = &hidden;
+	}
+	if (c->pending && run_extends(&c->runs[c->count], e, c->hide)) {
 		c->runs[c->count].count++;
 		return 0;
 	}
@@ -105,22 +162,12 @@ static const struct ptscope_walk_ops run_ops = {
 	.entry = collect_run,
 };
 
-/* Clear what only CAP_SYS_ADMIN may see. */
-void ptscope_hide_run(struct ptscope_run *r)
-{
-	r->pfn = 0;
-	r->table_pa = 0;
-	r->swap_offset = 0;
-	r->swap_type = 0;
-	r->entry &= ~PTE_PFN_MASK;
-}
-
 /**
  * ptscope_walk_runs - merged runs of the entries in [start, end)
  * @mm:    the target's mm, referenced; its mmap_lock is not held
  * @start: first address, page aligned
  * @end:   end address, page aligned
- * @flags: PTSCOPE_WALK_*
+ * @flags: PTSCOPE_WALK_*, and PTSCOPE_WALK_HIDE_PHYS for hidden mode
  * @runs:  a kernel buffer of @cap runs
  * @cap:   its size
  * @count: out: runs filled
@@ -131,7 +178,9 @@ void ptscope_hide_run(struct ptscope_run *r)
 int ptscope_walk_runs(struct mm_struct *mm, u64 start, u64 end, u32 flags,
 		      struct ptscope_run *runs, u32 cap, u32 *count, u64 *next)
 {
-	struct run_collector c = { .runs = runs, .cap = cap };
+	struct run_collector c = {
+		.runs = runs, .cap = cap, .hide = flags & PTSCOPE_WALK_HIDE_PHYS,
+	};
 	struct ptscope_walker w = {
 		.mm = mm,
 		.ops = &run_ops,
@@ -502,7 +551,11 @@ int ptscope_vtop(struct mm_struct *mm, u64 addr, bool show_pfn, struct ptscope_v
 		c.path[c.n++] = none;
 	}
 
-	table_pa = __pa(mm->pgd);
+	if (!show_pfn)
+		for (i = 0; i < c.n; i++)
+			ptscope_hide_entry(&c.path[i]);
+	/* Hidden entries have no frame: every table address is 0 then. */
+	table_pa = show_pfn ? __pa(mm->pgd) : 0;
 	for (i = 0; i < c.n; i++) {
 		vtop_level(&v->levels[i], table_pa, addr, &c.path[i]);
 		table_pa = (u64)c.path[i].pfn << PAGE_SHIFT;
@@ -513,7 +566,9 @@ int ptscope_vtop(struct mm_struct *mm, u64 addr, bool show_pfn, struct ptscope_v
 	switch (last->kind) {
 	case PTSCOPE_KIND_PAGE:
 		v->result = PTSCOPE_VTOP_MAPPED;
-		v->phys = ((u64)last->pfn << PAGE_SHIFT) + (addr & ((1ULL << last->shift) - 1));
+		if (show_pfn)
+			v->phys = ((u64)last->pfn << PAGE_SHIFT) +
+				  (addr & ((1ULL << last->shift) - 1));
 		v->page = last->page;
 		v->mapcount = last->mapcount;
 		v->folio_order = last->folio_order;
@@ -531,17 +586,6 @@ int ptscope_vtop(struct mm_struct *mm, u64 addr, bool show_pfn, struct ptscope_v
 	}
 	if (!(v->vm_flags & (VM_READ | VM_WRITE | VM_EXEC)))
 		v->result = PTSCOPE_VTOP_NO_ACCESS;
-
-	if (!show_pfn) {
-		v->phys = 0;
-		v->swap_offset = 0;
-		v->swap_type = 0;
-		for (i = 0; i < v->nlevels; i++) {
-			v->levels[i].table_pa = 0;
-			v->levels[i].pfn = 0;
-			v->levels[i].entry &= ~PTE_PFN_MASK;
-		}
-	}
 	return 0;
 }
 
@@ -591,7 +635,7 @@ long ptscope_ioctl_walk(struct ptscope_ctx *ctx, bool show_pfn, void __user *uar
 	struct ptscope_walk wk;
 	void __user *ubuf;
 	struct mm_struct *mm;
-	u32 cap, i;
+	u32 cap, flags;
 	long usize;
 	int err;
 
@@ -618,15 +662,13 @@ long ptscope_ioctl_walk(struct ptscope_ctx *ctx, bool show_pfn, void __user *uar
 		err = -ENOMEM;
 		goto out_mm;
 	}
-	err = ptscope_walk_runs(mm, wk.start, wk.end, wk.flags, runs, cap,
+	flags = wk.flags | (show_pfn ? 0 : PTSCOPE_WALK_HIDE_PHYS);
+	err = ptscope_walk_runs(mm, wk.start, wk.end, flags, runs, cap,
 				&wk.count, &wk.next);
 	mmput(mm);
 	mm = NULL;
 	if (err)
 		goto out_free;
-	if (!show_pfn)
-		for (i = 0; i < wk.count; i++)
-			ptscope_hide_run(&runs[i]);
 	if (copy_to_user(ubuf, runs, wk.count * sizeof(*runs)))
 		err = -EFAULT;
 	else

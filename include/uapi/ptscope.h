@@ -160,13 +160,21 @@ enum ptscope_kind {
  * @kind:       out: enum ptscope_kind
  * @shift:      out: log2 of the bytes one entry maps (12, 21, 30, ...)
  * @page:       out: PTSCOPE_PAGE_* of the first entry's page
- * @mapcount:   out: how many times the first entry's page is mapped
+ * @mapcount:   out: how many times the first entry's page is mapped (0 when
+ *              hidden; PTSCOPE_PAGE_EXCLUSIVE still says "once")
  * @folio_order: out: order of the folio the first entry's page belongs to
  * @pkey:       out: protection key
  *
  * Entries merge into one run when they are adjacent, have the same level,
  * kind, bits, page, mapcount and folio order, and their PFNs (or swap
  * offsets) are consecutive. TABLE entries never merge.
+ *
+ * Hidden (without CAP_SYS_ADMIN, as pagemap hides PFNs): nothing depends
+ * on physical placement or on other processes. PFNs, table addresses, swap
+ * type and offset and the mapcount read 0, PTSCOPE_PAGE_KSM is never set,
+ * @entry keeps only its flag bits (no frame; of a non-present entry only
+ * the bits below the swap offset), and adjacent alike entries merge without
+ * regard to frames or swap slots.
  */
 struct ptscope_run {
 	__u64 start;
@@ -369,7 +377,8 @@ enum ptscope_vtop_result {
  * @vma_start, @vma_end: out: the VMA containing @addr, 0 if none
  * @vm_flags: out: its VM_* flags
  * @page:     out: PTSCOPE_PAGE_* of the mapped page
- * @mapcount: out: its mapcount
+ * @mapcount: out: its mapcount (0 when hidden, as are @phys, table addresses,
+ *            PFNs, swap type and offset and PTSCOPE_PAGE_KSM)
  * @swap_type, @swap_offset: out: for PTSCOPE_VTOP_SWAPPED
  * @folio_order: out: order of the folio of the mapped page
  * @levels:   out: the path, top level first
