@@ -317,20 +317,6 @@ static void pagemap_frames(pid_t pid, uint64_t a, uint64_t *frames)
 		frames[i] = pagemap_entry(pid, a + i * PAGE) & PM_PFN_MASK;
 }
 
-/* kpagecount of A's first page, from its pagemap PFN */
-static uint64_t kpagecount_a(pid_t pid, uint64_t a)
-{
-	uint64_t pfn = pagemap_entry(pid, a) & PM_PFN_MASK, n = 0;
-	int fd = open("/proc/kpagecount", O_RDONLY);
-
-	if (fd < 0)
-		return 0;
-	if (pread(fd, &n, sizeof(n), pfn * sizeof(n)) != sizeof(n))
-		n = 0;
-	close(fd);
-	return n;
-}
-
 FIXTURE(hidden) {
 	struct target t;
 	int fd;
@@ -464,7 +450,7 @@ TEST_F(hidden, sharers)
 {
 	ASSERT_EQ(0, read_layout(_metadata, self, 5, 0));
 	ASSERT_EQ(0, read_layout(_metadata, self, 6, 1));
-	EXPECT_EQ(3, kpagecount_a(self->t.pid, self->a));
+	EXPECT_EQ(3, kpagecount(pagemap_entry(self->t.pid, self->a) & PM_PFN_MASK));
 	EXPECT_EQ(2, self->shown[0]->vtop[0].mapcount);
 	EXPECT_EQ(3, self->shown[1]->vtop[0].mapcount);
 	expect_same_hidden(_metadata, self);

@@ -277,10 +277,11 @@ static inline uint64_t pagemap_entry(pid_t pid, uint64_t addr)
 #define KPF_HUGE	17
 #define KPF_COMPOUND_HEAD 15
 
-static inline uint64_t kpageflags(uint64_t pfn)
+/* kpage_value - the 64-bit value of @pfn in /proc/kpageflags or kpagecount; 0 if unreadable */
+static inline uint64_t kpage_value(const char *file, uint64_t pfn)
 {
 	uint64_t f = 0;
-	int fd = open("/proc/kpageflags", O_RDONLY);
+	int fd = open(file, O_RDONLY);
 
 	if (fd < 0)
 		return 0;
@@ -288,6 +289,17 @@ static inline uint64_t kpageflags(uint64_t pfn)
 		f = 0;
 	close(fd);
 	return f;
+}
+
+static inline uint64_t kpageflags(uint64_t pfn)
+{
+	return kpage_value("/proc/kpageflags", pfn);
+}
+
+/* kpagecount - how many times the page at @pfn is mapped */
+static inline uint64_t kpagecount(uint64_t pfn)
+{
+	return kpage_value("/proc/kpagecount", pfn);
 }
 
 /* smaps_field - FIELD (in kB) of the VMA starting at @start in /proc/PID/smaps; -1 if absent */
