@@ -226,6 +226,7 @@ static int parse_options(const struct command *c, int argc, char **argv)
 	if (stands && (stands != c->targets || opt.nargs > c->max_extra)) {
 		fprintf(stderr, "ptscope %s: %s\n", c->name, c->targets > 1 ?
 			"give PIDs or as many --from FILEs, not a mix" :
+			opt.follow ? "a PID, --from and --follow are mutually exclusive" :
 			"a PID and --from are mutually exclusive");
 		return EXIT_USAGE;
 	}

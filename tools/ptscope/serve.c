@@ -902,6 +902,8 @@ static enum MHD_Result send_tool(struct MHD_Connection *conn, const char *what)
 		if (srv.mode == MODE_FILE)
 			return reply_text(conn, MHD_HTTP_NOT_FOUND,
 					  "a snapshot has no THP eligibility: serve a PID\n");
+		argv[n++] = "-o";
+		argv[n++] = "START,END,THP,WHY,MAPPED,HUGE,COVERAGE,LEAVES,REACH,MTHP";
 		n += target_args(argv + n, pid);
 	} else {
 		argv[n++] = "-b";
@@ -1025,6 +1027,9 @@ static void print_url(struct MHD_Daemon *d, const struct sockaddr_storage *sa)
 			  sizeof(host));
 	else
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, host, sizeof(host));
+	if (strcmp(host, "127.0.0.1") && strcmp(host, "::1"))
+		fprintf(stderr, "ptscope serve: listening on %s, not only the loopback: whoever "
+			"can reach it and has the URL sees the address space\n", host);
 	if (!strcmp(host, "0.0.0.0"))
 		strcpy(host, "127.0.0.1");
 	printf("ptscope serve: the live view of %s is at\n  http://%s%s%s:%u/?token=%s\n"

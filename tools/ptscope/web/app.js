@@ -321,7 +321,31 @@ async function showDetails() {
   const seq = state.seq;
   $("details-title").textContent = sel.cell === null ?
     `VMA ${vmaName(v)}` : `Cell ${sel.cell} of ${shortName(v)}: ${hex(a)}\u2013${hex(e)}`;
-  await Promise.all([showMapsRow(v, seq), showVtop(a), showWalk(a, e)]);
+  await Promise.all([showMapsRow(v, seq), showHuge(v), showVtop(a), showWalk(a, e)]);
+}
+
+// Live targets: can THP back this VMA, and what its mapping costs the TLB.
+async function showHuge(v) {
+  const box = $("huge");
+  if (state.mode === "snapshot") {
+    box.replaceChildren();
+    return;
+  }
+  const head = el("h3", { text: "Huge pages here (ptscope huge)" });
+  try {
+    const row = (await getJSON("huge")).huge.find((r) => r.start === v.start);
+    if (!row)
+      throw new Error("the VMA is gone");
+    const words = [`THP: ${row.thp}` + (row.why ? ` (ruled out by: ${row.why})` : ""),
+      `${size(row.huge)} of ${size(row.mapped)} mapped by huge pages (${row.coverage ?? 0}%)`,
+      `${row.leaves} leaf entries, so ${row.leaves} TLB entries to cover it all` +
+        (row.leaves ? `, each covering ${size(row.reach)} on average` : "")];
+    if (row.mthp)
+      words.push(`large folios mapped by PTEs: ${row.mthp}`);
+    box.replaceChildren(head, el("ul", { id: "huge-list" }, ...words.map((w) => el("li", { text: w }))));
+  } catch (err) {
+    box.replaceChildren(head, el("p", { text: err.message }));
+  }
 }
 
 async function showMapsRow(v, seq) {
