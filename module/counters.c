@@ -28,10 +28,20 @@
  * echo 1/0 > enable), so it happens once, at load and unload, not per watch.
  *
  * Locking: ptscope_watch_lock (a mutex) serialises everything that changes
- * the watch list, the watch ids and the hooks, and is held only in process
- * context. The hooks never take a lock: they walk ptscope_watches under
- * RCU and bump counters of the running CPU. A watch is freed only after
- * it left the list and an RCU grace period passed; the hooks run with
+ * the watch list, the watch ids, the counts and the hooks, and is held only
+ * in process context. The hooks never take a lock: they walk
+ * ptscope_watches under RCU and bump counters of the running CPU.
+ *
+ * Lifetime of a watch. WATCH builds it, reserves an id for it (the idr maps
+ * the id to NULL; the watch waits on ptscope_reserved and counts against
+ * the limit), copies the id out, and only then publishes it (idr_replace(),
+ * onto ptscope_watches): nothing fails once it is published, and nobody sees
+ * a watch whose WATCH can still fail. A reserved id is no watch: UNWATCH
+ * and COUNTERS of it give -ENOENT. When the copy fails, the reservation is
+ * dropped and the watch freed at once: no hook or other caller has seen it.
+ * A reserved watch never outlives its file, whose release() runs only once
+ * no ioctl is in flight on it. A published watch is freed only after it
+ * left the list and an RCU grace period passed; the hooks run with
  * preemption disabled (tracepoint probes, kretprobe handlers), so
  * synchronize_rcu() also waits for them. Unloading ends with
  * tracepoint_synchronize_unregister(), so no probe of this module runs once
@@ -82,8 +92,9 @@ struct ptscope_watch_cpu {
 
 /**
  * struct ptscope_watcher - one watch
- * @node:     in ptscope_watches (RCU)
- * @gone:     on a list of watches to free after the grace period
+ * @node:     in ptscope_watches (RCU), once published
+ * @link:     in ptscope_reserved until published; once removed, on a list
+ *            of watches to free after the grace period
  * @id:       the id user space names it by
  * @flags:    PTSCOPE_WATCH_*
  * @pid:      the pid it was created with, as the caller saw it
@@ -100,7 +111,7 @@ struct ptscope_watch_cpu {
  */
 struct ptscope_watcher {
 	struct list_head node;
-	struct list_head gone;
+	struct list_head link;
 	u32 id;
 	u32 flags;
 	pid_t pid;
@@ -115,9 +126,11 @@ struct ptscope_watcher {
 
 static DEFINE_MUTEX(ptscope_watch_lock);
 static LIST_HEAD(ptscope_watches);
+static LIST_HEAD(ptscope_reserved);
 static DEFINE_IDR(ptscope_watch_ids);
-static unsigned int ptscope_nr_watches;
-static unsigned int ptscope_nr_detail;	/* of which PTSCOPE_WATCH_FAULT_DETAIL */
+static unsigned int ptscope_nr_watches;	/* published */
+static unsigned int ptscope_nr_reserved;
+static unsigned int ptscope_nr_detail;	/* published PTSCOPE_WATCH_FAULT_DETAIL */
 
 /* ------------------------------------------------------------------------
  * The hot path: probes. None sleeps or locks; all run with preemption off.
@@ -651,20 +664,48 @@ err_free:
 	return ERR_PTR(err);
 }
 
-/* Publish @w; the first detail watch attaches the kretprobe. */
-static int watch_add(struct ptscope_watcher *w)
+/*
+ * watch_reserve - give @w an id, counted against the limit, not published
+ *
+ * Return: the id, -ENOSPC (PTSCOPE_WATCH_MAX watches) or -ENOMEM.
+ */
+static int watch_reserve(struct ptscope_watcher *w)
 {
 	int id;
 
 	mutex_lock(&ptscope_watch_lock);
-	if (ptscope_nr_watches >= PTSCOPE_WATCH_MAX) {
-		id = -ENOSPC;
+	id = -ENOSPC;
+	if (ptscope_nr_watches + ptscope_nr_reserved >= PTSCOPE_WATCH_MAX)
 		goto out;
-	}
-	id = idr_alloc(&ptscope_watch_ids, w, 1, 0, GFP_KERNEL);
+	id = idr_alloc(&ptscope_watch_ids, NULL, 1, 0, GFP_KERNEL);
 	if (id < 0)
 		goto out;
 	w->id = id;
+	list_add(&w->link, &ptscope_reserved);
+	ptscope_nr_reserved++;
+out:
+	mutex_unlock(&ptscope_watch_lock);
+	return id;
+}
+
+/* Give back the id of a reserved @w, which nobody else has seen, and free it. */
+static void watch_unreserve(struct ptscope_watcher *w)
+{
+	mutex_lock(&ptscope_watch_lock);
+	idr_remove(&ptscope_watch_ids, w->id);
+	list_del(&w->link);
+	ptscope_nr_reserved--;
+	mutex_unlock(&ptscope_watch_lock);
+	watch_free(w);
+}
+
+/* Publish a reserved @w; the first detail watch attaches the kretprobe. */
+static void watch_publish(struct ptscope_watcher *w)
+{
+	mutex_lock(&ptscope_watch_lock);
+	list_del(&w->link);
+	ptscope_nr_reserved--;
+	idr_replace(&ptscope_watch_ids, w, w->id);
 	ptscope_nr_watches++;
 	if ((w->flags & PTSCOPE_WATCH_FAULT_DETAIL) && !ptscope_nr_detail++)
 		attach_fault_kretprobe();
@@ -676,9 +717,7 @@ static int watch_add(struct ptscope_watcher *w)
 	 */
 	if (w->task)
 		task_fault_counts(w->task, &w->kmin, &w->kmaj);
-out:
 	mutex_unlock(&ptscope_watch_lock);
-	return id;
 }
 
 /* Unpublish @w; the last detail watch detaches the kretprobe. Free it after a grace period. */
@@ -692,6 +731,7 @@ static void watch_remove(struct ptscope_watcher *w)
 	ptscope_nr_watches--;
 }
 
+/* @file's published watch @id, or NULL (none, another file's, or reserved). */
 static struct ptscope_watcher *watch_find(struct file *file, u32 id)
 {
 	struct ptscope_watcher *w;
@@ -707,7 +747,7 @@ static struct ptscope_watcher *watch_find(struct file *file, u32 id)
  * @uarg: struct ptscope_watch
  *
  * Return: 0 with the id written back, or a negative errno; nothing is
- * created on error.
+ * created on error, and nobody has seen the watch.
  */
 long ptscope_ioctl_watch(struct file *file, void __user *uarg)
 {
@@ -732,20 +772,17 @@ long ptscope_ioctl_watch(struct file *file, void __user *uarg)
 	w = watch_create(file, a.flags, a.pid);
 	if (IS_ERR(w))
 		return PTR_ERR(w);
-	id = watch_add(w);
+	id = watch_reserve(w);
 	if (id < 0) {
 		watch_free(w);
 		return id;
 	}
 	a.id = id;
 	if (ptscope_args_out(uarg, &a, sizeof(a), usize)) {
-		mutex_lock(&ptscope_watch_lock);
-		watch_remove(w);
-		mutex_unlock(&ptscope_watch_lock);
-		synchronize_rcu();
-		watch_free(w);
+		watch_unreserve(w);
 		return -EFAULT;
 	}
+	watch_publish(w);
 	return 0;
 }
 
@@ -754,7 +791,8 @@ long ptscope_ioctl_watch(struct file *file, void __user *uarg)
  * @file: the open device
  * @uarg: struct ptscope_watch with @id
  *
- * Return: 0, or -ENOENT if @file has no such watch.
+ * Return: 0, or -ENOENT if @file has no such watch (yet: a WATCH still
+ * copying its id out has none).
  */
 long ptscope_ioctl_unwatch(struct file *file, void __user *uarg)
 {
@@ -783,6 +821,8 @@ long ptscope_ioctl_unwatch(struct file *file, void __user *uarg)
 /**
  * ptscope_counters_release - release every watch of a file being closed
  * @file: the open device
+ *
+ * No ioctl runs on @file any more, so none of its watches is reserved.
  */
 void ptscope_counters_release(struct file *file)
 {
@@ -794,13 +834,13 @@ void ptscope_counters_release(struct file *file)
 		if (w->owner != file)
 			continue;
 		watch_remove(w);
-		list_add(&w->gone, &gone);
+		list_add(&w->link, &gone);
 	}
 	mutex_unlock(&ptscope_watch_lock);
 	if (list_empty(&gone))
 		return;
 	synchronize_rcu();
-	list_for_each_entry_safe(w, tmp, &gone, gone)
+	list_for_each_entry_safe(w, tmp, &gone, link)
 		watch_free(w);
 }
 

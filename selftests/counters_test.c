@@ -22,6 +22,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <linux/capability.h>
+#include <linux/userfaultfd.h>
+#include <poll.h>
 
 #include "kselftest_harness.h"
 #include <uapi/ptscope.h>
@@ -52,6 +54,14 @@ static int counters(int fd, __u32 id, struct ptscope_counters *c)
 	c->size = sizeof(*c);
 	c->id = id;
 	return ioctl(fd, PTSCOPE_IOC_COUNTERS, c) ? -errno : 0;
+}
+
+/* watches_now - the "watches N" line of debugfs ptscope/counters, or -1 */
+static long watches_now(void)
+{
+	char buf[32];
+
+	return debugfs_value("counters", "watches", buf, sizeof(buf)) ? atol(buf) : -1;
 }
 
 /* vma_faults - faults counted for the VMA that contains @addr */
@@ -924,6 +934,127 @@ TEST_F(counters, watch_limit_enospc)
 	for (i = 0; i < n; i++)
 		EXPECT_EQ(0, unwatch(self->fd, ids[i]));
 	EXPECT_LT(0, watch(self->fd, getpid(), 0));
+}
+
+/* ------------------------------------------------------------------------
+ * Races held open with userfaultfd: the copy back of WATCH's id blocks in a
+ * write-protect fault while another thread acts, then fails.
+ */
+
+struct wp_race {
+	int uffd, fd;
+	char *page;
+	int found;		/* ids COUNTERS could read during the fault */
+	int unwatched;		/* ids UNWATCH released during the fault */
+	long watches;		/* debugfs "watches" during the fault */
+	int faulted;		/* the fault came, on our page, for a write */
+};
+
+/*
+ * uffd_wp_page - @u->page, holding @data, write-protected through @u->uffd
+ *
+ * Return: NULL, or why it cannot be done (a SKIP reason).
+ */
+static const char *uffd_wp_page(struct wp_race *u, const void *data, size_t len)
+{
+	struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_PAGEFAULT_FLAG_WP };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_WP };
+	struct uffdio_writeprotect wp = { .mode = UFFDIO_WRITEPROTECT_MODE_WP };
+
+	u->uffd = syscall(SYS_userfaultfd, O_CLOEXEC);
+	if (u->uffd < 0)
+		return "no userfaultfd";
+	if (ioctl(u->uffd, UFFDIO_API, &api) ||
+	    !(api.features & UFFD_FEATURE_PAGEFAULT_FLAG_WP))
+		return "userfaultfd without write-protect faults";
+	u->page = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (u->page == MAP_FAILED)
+		return "mmap";
+	/* present: WP works on anonymous pages in every kernel */
+	memcpy(u->page, data, len);
+	reg.range.start = (uintptr_t)u->page;
+	reg.range.len = PAGE;
+	if (ioctl(u->uffd, UFFDIO_REGISTER, &reg) ||
+	    !(reg.ioctls & (1ULL << _UFFDIO_WRITEPROTECT)))
+		return "UFFDIO_REGISTER_MODE_WP refused on anonymous memory";
+	wp.range = reg.range;
+	if (ioctl(u->uffd, UFFDIO_WRITEPROTECT, &wp))
+		return "UFFDIO_WRITEPROTECT";
+	return NULL;
+}
+
+/*
+ * On the write-protect fault of WATCH's copy back: try to read and release
+ * every id the watch can have (ids are the lowest free, and there are at
+ * most PTSCOPE_WATCH_MAX), then make the page read-only and wake the fault,
+ * so that the copy fails.
+ */
+static void *wp_race_handler(void *arg)
+{
+	struct wp_race *u = arg;
+	struct pollfd pfd = { .fd = u->uffd, .events = POLLIN };
+	struct uffdio_range range = { .start = (uintptr_t)u->page, .len = PAGE };
+	struct ptscope_counters c;
+	struct uffd_msg msg;
+	int id;
+
+	if (poll(&pfd, 1, 10000) != 1 || read(u->uffd, &msg, sizeof(msg)) != sizeof(msg))
+		return NULL;
+	u->faulted = msg.event == UFFD_EVENT_PAGEFAULT &&
+		     (msg.arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WP) &&
+		     (msg.arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WRITE) &&
+		     (msg.arg.pagefault.address & ~(PAGE - 1)) == (uintptr_t)u->page;
+	u->watches = watches_now();
+	for (id = 1; id <= PTSCOPE_WATCH_MAX; id++) {
+		u->found += counters(u->fd, id, &c) == 0;
+		u->unwatched += unwatch(u->fd, id) == 0;
+	}
+	mprotect(u->page, PAGE, PROT_READ);
+	ioctl(u->uffd, UFFDIO_WAKE, &range);
+	return NULL;
+}
+
+/*
+ * WATCH whose id cannot be copied back, while another thread releases the
+ * id it was given: the watch must never have been visible (no id to read or
+ * release), WATCH fails with EFAULT, and nothing is left (debugfs's watch
+ * count, kmemleak at the end of the VM run). Before the fix, the watch was
+ * published before the copy: the other thread released and freed it, and
+ * the failed copy freed it again (KASAN: slab-use-after-free).
+ */
+TEST_F(counters, watch_copyout_fault_while_unwatched)
+{
+	struct ptscope_watch arg = { .size = sizeof(arg), .pid = getpid() };
+	struct wp_race u = { .fd = self->fd };
+	long before = watches_now();
+	const char *why;
+	pthread_t th;
+	int ret, err, id;
+
+	ASSERT_LE(0, before);
+	why = uffd_wp_page(&u, &arg, sizeof(arg));
+	if (why)
+		SKIP(return, "%s: %s", why, strerror(errno));
+	ASSERT_EQ(0, pthread_create(&th, NULL, wp_race_handler, &u));
+	ret = ioctl(self->fd, PTSCOPE_IOC_WATCH, u.page);
+	err = errno;
+	pthread_join(th, NULL);
+
+	ASSERT_TRUE(u.faulted) TH_LOG("the copy back never hit the write-protected page");
+	EXPECT_EQ(-1, ret);
+	EXPECT_EQ(EFAULT, err);
+	EXPECT_EQ(0, u.found) TH_LOG("the watch was readable before WATCH returned");
+	EXPECT_EQ(0, u.unwatched) TH_LOG("the watch was released before WATCH returned");
+	EXPECT_EQ(before, u.watches);
+	EXPECT_EQ(before, watches_now());
+	/* its id was given back: the next watch works and is released */
+	id = watch(self->fd, getpid(), 0);
+	EXPECT_LT(0, id);
+	EXPECT_EQ(before + 1, watches_now());
+	EXPECT_EQ(0, unwatch(self->fd, id));
+	EXPECT_EQ(before, watches_now());
+	close(u.uffd);
+	munmap(u.page, PAGE);
 }
 
 /* drop_cap - remove @cap from this process's effective set */

@@ -475,8 +475,10 @@ struct ptscope_vtop {
  *            namespace; 0 with PTSCOPE_WATCH_GLOBAL; 0, negative or gone
  *            otherwise: -ESRCH; a kernel thread (no mm): -EINVAL.
  *            UNWATCH: must be 0
- * @id:       WATCH: out: the new watch's id (> 0); UNWATCH: in: the watch
- *            to release; not a watch of this file: -ENOENT
+ * @id:       WATCH: out: the new watch's id (> 0); when it cannot be
+ *            written back, WATCH fails with -EFAULT and no watch exists.
+ *            UNWATCH: in: the watch to release; not a watch of this file
+ *            (or one whose WATCH has not returned yet): -ENOENT
  * @reserved: in: must be 0
  */
 struct ptscope_watch {
