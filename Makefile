@@ -30,7 +30,7 @@ TOOL_HDRS	:= $(wildcard tools/ptscope/*.h) include/uapi/ptscope.h
 TOOL_WEB	:= $(wildcard tools/ptscope/web/*)
 SELFTESTS	:= selftests/ptscope_test selftests/walk_test selftests/counters_test selftests/huge_test \
 		   selftests/perm_test selftests/ptscope_fuzz selftests/ptscope_stress
-BENCHES		:= bench/walk_bench bench/ptscope_bench
+BENCHES		:= bench/ptscope_bench
 SELFTEST_HDRS	:= $(wildcard selftests/*.h) include/uapi/ptscope.h
 DEMO_PROGS	:= $(patsubst demo/progs/%.c,build/demo/demo-%,$(wildcard demo/progs/*.c))
 
@@ -64,7 +64,7 @@ help:
 	@echo '                    ptscope serve PID --listen 0.0.0.0:$(LIVE_PORT) (open the URL it prints)'
 	@echo 'make demo [HTML=DIR] [LIVE=1] the guided virtual-memory tour in a VM (scripts/demo --help);'
 	@echo '                    LIVE=1: each chapter'"'"'s program live in a browser on the host'
-	@echo 'make bench          what the counters and the walker cost, measured in a VM (scripts/bench --help)'
+	@echo 'make bench          ptscope against the kernel'"'"'s interfaces, per kernel, in a VM (scripts/bench --help)'
 	@echo 'make debug-kernel   build (once, cached) the KUnit/KASAN/lockdep kernel: scripts/debug-kernel'
 	@echo 'make kunit          the KUnit tests (kunit/) in a VM of the debug kernel: scripts/kunit'
 	@echo 'make fuzz           random ioctls and debugfs calls in a debug-kernel VM [FUZZ_SECONDS=300'
@@ -101,7 +101,7 @@ build/demo/demo-%: demo/progs/%.c demo/progs/step.h
 	$(CC) $(CFLAGS) $(WARN) -D_GNU_SOURCE -o $@ $<
 
 # What scripts/vm puts on the guest's PATH.
-bench/%: bench/%.c selftests/ptscope_util.h include/uapi/ptscope.h
+bench/%: bench/%.c bench/bench.h selftests/ptscope_util.h include/uapi/ptscope.h
 	$(CC) $(CFLAGS) $(WARN) -Wno-missing-prototypes -Iinclude -o $@ $<
 
 stage: tool selftests $(BENCHES) $(DEMO_PROGS)

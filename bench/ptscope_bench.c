@@ -1,244 +1,1253 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ptscope_bench: what ptscope costs, measured inside the test VM. Not a
- * test: it prints numbers (scripts/bench, `make bench`).
+ * ptscope_bench: ptscope against the kernel's own interfaces, in one run,
+ * inside the test VM (scripts/bench, `make bench`). Numbers, not a test.
  *
- *   ptscope_bench [-r ROUNDS] [CASE...]     (no CASE: all of them)
+ *   ptscope_bench [-r ROUNDS] [-k KERNEL] [-m MACHINE] [-j FILE] [CASE...]
  *
- * Each case times a baseline and a variant in alternating rounds of the same
- * run and prints the median of each and of their ratios. To add a case,
- * write its functions (struct bench_case) and add a line to cases[].
+ * Every case runs a target process shaped for it, checks that ptscope and
+ * the reference give the same answer (a row is WRONG otherwise, and its
+ * numbers mean nothing), then times both in interleaved rounds (bench.h).
+ * Cases run one after another, each freeing its memory before the next.
+ * The table goes to stdout, the same as JSON to FILE.
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <time.h>
-#include <unistd.h>
+#include <pthread.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
 
-#include <uapi/ptscope.h>
+#include "bench.h"
 
-#define PTSCOPE_DEV	"/dev/ptscope"
-#define MAX_ROUNDS	64
-
-/*
- * A case: two ways of doing the same work, each timed by its own function.
- * The driver runs them in pairs, alternating which goes first, and reports
- * the medians and the median of the per-pair ratios (robust to a host that
- * other VMs share: the two runs of a pair see the same load).
- */
-struct bench_case {
-	const char *name;
-	const char *help;
-	const char *base_name, *variant_name;
-	int (*init)(void **ctx);			/* 0 or -errno */
-	double (*base)(void *ctx);			/* ns, or -errno */
-	double (*variant)(void *ctx);			/* ns, or -errno */
-	void (*fini)(void *ctx, char *note, size_t len);	/* a line of context */
+/* From include/uapi/linux/fs.h (6.7+ and 6.11+); Debian 12's headers predate them. */
+struct bench_page_region {
+	__u64 start, end, categories;
 };
 
-static double now_ns(void)
-{
-	struct timespec ts;
+struct bench_pm_scan_arg {
+	__u64 size, flags, start, end, walk_end, vec, vec_len, max_pages;
+	__u64 category_inverted, category_mask, category_anyof_mask, return_mask;
+};
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
+#define BENCH_PAGEMAP_SCAN	_IOWR('f', 16, struct bench_pm_scan_arg)
+#define BENCH_PAGE_IS_PRESENT	(1 << 3)
+
+struct bench_procmap_query {
+	__u64 size, query_flags, query_addr, vma_start, vma_end, vma_flags;
+	__u64 vma_page_size, vma_offset, inode;
+	__u32 dev_major, dev_minor, vma_name_size, build_id_size;
+	__u64 vma_name_addr, build_id_addr;
+};
+
+#define BENCH_PROCMAP_QUERY	_IOWR('f', 17, struct bench_procmap_query)
+#define BENCH_PROCMAP_COVERING_OR_NEXT	0x10
+
+static int rounds_opt;		/* -r: rounds for every case; 0: each case's own */
+
+static int rounds(int dflt)
+{
+	return rounds_opt ? rounds_opt : dflt;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
+/* --- reading a target: ptscope and the kernel's views ------------------------ */
 
-	return (x > y) - (x < y);
+struct reader {
+	pid_t pid;
+	int fd;			/* /dev/ptscope, targeting @pid */
+	int pmfd;		/* /proc/PID/pagemap */
+	uint64_t start, end;	/* the range compared */
+	/* ptscope's runs over the range */
+	struct ptscope_run *runs;
+	size_t nruns, cap;
+	/* pagemap, read in chunks */
+	uint64_t *pm;
+	/* PAGEMAP_SCAN's regions */
+	struct bench_page_region *vec;
+	size_t nvec;
+	/* a read buffer for /proc text files */
+	char *text;
+	size_t text_len;
+	long long text_bytes;
+};
+
+#define PM_CHUNK	(1UL << 20)	/* pagemap entries per pread: 8 MiB */
+#define VEC_CAP		(1UL << 16)
+#define TEXT_BUF	(1UL << 16)
+
+static int reader_open(struct reader *rd, pid_t pid, uint64_t start, uint64_t end)
+{
+	char path[64];
+
+	memset(rd, 0, sizeof(*rd));
+	rd->pid = pid;
+	rd->start = start;
+	rd->end = end;
+	rd->fd = ptscope_open_target(pid, NULL);
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
+	rd->pmfd = open(path, O_RDONLY);
+	rd->cap = 1 << 16;
+	rd->runs = malloc(rd->cap * sizeof(*rd->runs));
+	rd->pm = malloc(PM_CHUNK * sizeof(*rd->pm));
+	rd->vec = malloc(VEC_CAP * sizeof(*rd->vec));
+	rd->text = malloc(TEXT_BUF);
+	if (rd->fd < 0 || rd->pmfd < 0 || !rd->runs || !rd->pm || !rd->vec || !rd->text)
+		return -1;
+	/* fault the buffers in: the stall case traces this process's own locks */
+	memset(rd->runs, 0, rd->cap * sizeof(*rd->runs));
+	memset(rd->pm, 0, PM_CHUNK * sizeof(*rd->pm));
+	memset(rd->vec, 0, VEC_CAP * sizeof(*rd->vec));
+	memset(rd->text, 0, TEXT_BUF);
+	return 0;
 }
 
-static double median(double *v, int n)
+static void reader_close(struct reader *rd)
 {
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	if (rd->fd >= 0)
+		close(rd->fd);
+	if (rd->pmfd >= 0)
+		close(rd->pmfd);
+	free(rd->runs);
+	free(rd->pm);
+	free(rd->vec);
+	free(rd->text);
 }
 
-/* ---- case "faults": touch 256 MiB of fresh memory, counting off and on */
+/* PTSCOPE_IOC_WALK over [start, end); @keep: every run kept, else only counted. */
+static int walk_loop(struct reader *rd, int keep)
+{
+	uint64_t a = rd->start;
+	size_t n = 0;
+
+	rd->nruns = 0;
+	while (a < rd->end) {
+		struct ptscope_walk w = {
+			.size = sizeof(w), .start = a, .end = rd->end,
+			.run_size = sizeof(struct ptscope_run), .count = WALK_BATCH,
+		};
+
+		if (keep && n + WALK_BATCH > rd->cap) {
+			void *p = realloc(rd->runs, 2 * rd->cap * sizeof(*rd->runs));
+
+			if (!p)
+				return -ENOMEM;
+			rd->runs = p;
+			rd->cap *= 2;
+		}
+		w.runs = (uintptr_t)(rd->runs + n);
+		if (ioctl(rd->fd, PTSCOPE_IOC_WALK, &w))
+			return -errno;
+		if (w.next <= a)
+			return -EDEADLK;
+		rd->nruns += w.count;
+		n = keep ? rd->nruns : 0;
+		a = w.next;
+	}
+	return 0;
+}
+
+static int pt_walk(void *ctx)
+{
+	return walk_loop(ctx, 1);
+}
+
+/* For walks of millions of runs. */
+static int pt_walk_discard(void *ctx)
+{
+	return walk_loop(ctx, 0);
+}
+
+/* pagemap_chunk - pagemap entries of [a, a + n pages) into rd->pm */
+static int pagemap_chunk(struct reader *rd, uint64_t a, size_t n)
+{
+	ssize_t got = pread(rd->pmfd, rd->pm, n * 8, a / PAGE * 8);
+
+	if (got < 0)
+		return -errno;
+	return (size_t)got == n * 8 ? 0 : -EIO;
+}
+
+/* /proc/PID/pagemap over the range, in 8 MiB reads. */
+static int ref_pagemap(void *ctx)
+{
+	struct reader *rd = ctx;
+	uint64_t a;
+	int err = 0;
+
+	for (a = rd->start; a < rd->end && !err; a += PM_CHUNK * PAGE) {
+		size_t n = (rd->end - a) / PAGE;
+
+		err = pagemap_chunk(rd, a, n < PM_CHUNK ? n : PM_CHUNK);
+	}
+	return err;
+}
+
+/* PAGEMAP_SCAN for present pages over the range; regions kept in rd->vec. */
+static int ref_scan(void *ctx)
+{
+	struct reader *rd = ctx;
+	uint64_t a = rd->start;
+
+	rd->nvec = 0;
+	while (a < rd->end) {
+		struct bench_pm_scan_arg arg = {
+			.size = sizeof(arg), .start = a, .end = rd->end,
+			.category_mask = BENCH_PAGE_IS_PRESENT,
+			.return_mask = BENCH_PAGE_IS_PRESENT,
+		};
+		long n;
+
+		if (rd->nvec == VEC_CAP)
+			rd->nvec = 0;	/* timing only: the check needs fewer */
+		arg.vec = (uintptr_t)(rd->vec + rd->nvec);
+		arg.vec_len = VEC_CAP - rd->nvec;
+		n = ioctl(rd->pmfd, BENCH_PAGEMAP_SCAN, &arg);
+		if (n < 0)
+			return -errno;
+		rd->nvec += n;
+		a = arg.walk_end;
+	}
+	return 0;
+}
+
+static int has_pagemap_scan(struct reader *rd)
+{
+	struct bench_pm_scan_arg arg = {
+		.size = sizeof(arg), .start = rd->start, .end = rd->start + PAGE,
+		.vec = (uintptr_t)rd->vec, .vec_len = 1,
+		.category_mask = BENCH_PAGE_IS_PRESENT, .return_mask = BENCH_PAGE_IS_PRESENT,
+	};
+
+	return ioctl(rd->pmfd, BENCH_PAGEMAP_SCAN, &arg) >= 0;
+}
+
+/* Read a whole /proc/PID/NAME file (smaps, maps, ...) into nothing. */
+static int read_proc(struct reader *rd, const char *name)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", rd->pid, name);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	rd->text_bytes = 0;
+	while ((n = read(fd, rd->text, TEXT_BUF)) > 0)
+		rd->text_bytes += n;
+	close(fd);
+	return n < 0 ? -errno : 0;
+}
+
+static int ref_smaps(void *ctx)
+{
+	return read_proc(ctx, "smaps");
+}
+
+static int ref_smaps_rollup(void *ctx)
+{
+	return read_proc(ctx, "smaps_rollup");
+}
+
+static int ref_maps(void *ctx)
+{
+	return read_proc(ctx, "maps");
+}
+
+/* --- checking the answers ---------------------------------------------------- */
+
+#define PM_FLAGS (PM_PRESENT | PM_SWAP | PM_FILE | PM_MMAP_EXCLUSIVE | PM_SOFT_DIRTY)
+
+/* What ptscope's run @r says pagemap must show for the base page at @a. */
+static uint64_t pagemap_of_run(const struct ptscope_run *r, uint64_t a)
+{
+	uint64_t pm = 0;
+
+	if (r->kind == PTSCOPE_KIND_PAGE) {
+		pm = PM_PRESENT | (r->pfn + ((a - r->start) >> 12));
+		if (r->page & (PTSCOPE_PAGE_FILE | PTSCOPE_PAGE_SHMEM))
+			pm |= PM_FILE;
+		if (r->page & PTSCOPE_PAGE_EXCLUSIVE)
+			pm |= PM_MMAP_EXCLUSIVE;
+	} else if (r->kind != PTSCOPE_KIND_NONE) {
+		pm = PM_SWAP;
+	}
+	if (r->bits & PTSCOPE_B_SOFT_DIRTY)
+		pm |= PM_SOFT_DIRTY;
+	return pm;
+}
+
+/*
+ * check_pages - every base page of the range, as pagemap reads it now,
+ * against rd->runs: present, swap, PFN, exclusive, soft-dirty, file.
+ * Returns the number of pages that differ; the first one into @why.
+ */
+static long check_pages(struct reader *rd, char *why, size_t len, long *present)
+{
+	const struct ptscope_run *r = rd->runs, *rend = rd->runs + rd->nruns;
+	long bad = 0;
+	uint64_t a;
+
+	*present = 0;
+	for (a = rd->start; a < rd->end; a += PM_CHUNK * PAGE) {
+		size_t n = (rd->end - a) / PAGE, i;
+
+		if (n > PM_CHUNK)
+			n = PM_CHUNK;
+		if (pagemap_chunk(rd, a, n)) {
+			snprintf(why, len, "pagemap read failed at %#llx", (unsigned long long)a);
+			return -1;
+		}
+		for (i = 0; i < n; i++) {
+			uint64_t va = a + i * PAGE, want = 0, got = rd->pm[i];
+
+			while (r < rend && (r->kind == PTSCOPE_KIND_TABLE ||
+					    r->start + (r->count << r->shift) <= va))
+				r++;
+			if (r < rend && r->start <= va)
+				want = pagemap_of_run(r, va);
+			*present += !!(got & PM_PRESENT);
+			if ((got & (PM_FLAGS | PM_PFN_MASK)) == want)
+				continue;
+			/* A page with neither present nor swap has no other bits that matter. */
+			if (!(got & (PM_PRESENT | PM_SWAP)) && !(want & (PM_PRESENT | PM_SWAP)))
+				continue;
+			if (!bad++)
+				snprintf(why, len, "at %#llx pagemap %#llx, ptscope says %#llx",
+					 (unsigned long long)va, (unsigned long long)got,
+					 (unsigned long long)want);
+		}
+	}
+	return bad;
+}
+
+/* Intervals of present pages from ptscope's runs, merged where adjacent. */
+static size_t runs_intervals(struct reader *rd, struct bench_page_region *out, size_t cap)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < rd->nruns; i++) {
+		const struct ptscope_run *r = &rd->runs[i];
+		uint64_t s = r->start, e = r->start + (r->count << r->shift);
+
+		/* PAGEMAP_SCAN skips VM_PFNMAP VMAs ([vvar]): compare the rest */
+		if (r->kind != PTSCOPE_KIND_PAGE || (r->bits & PTSCOPE_B_SPECIAL))
+			continue;
+		s = s < rd->start ? rd->start : s;
+		e = e > rd->end ? rd->end : e;
+		if (n && out[n - 1].end == s) {
+			out[n - 1].end = e;
+		} else if (n < cap) {
+			out[n].start = s;
+			out[n++].end = e;
+		}
+	}
+	return n;
+}
+
+static size_t merge_regions(struct bench_page_region *v, size_t n)
+{
+	size_t i, m = 0;
+
+	for (i = 0; i < n; i++) {
+		if (m && v[m - 1].end == v[i].start)
+			v[m - 1].end = v[i].end;
+		else
+			v[m++] = v[i];
+	}
+	return m;
+}
+
+/* ptscope's present intervals against PAGEMAP_SCAN's; 0 when equal. */
+static int check_presence(struct reader *rd, char *why, size_t len, long *pages)
+{
+	struct bench_page_region *mine = calloc(VEC_CAP, sizeof(*mine));
+	size_t n, m, i;
+	int bad = 0;
+
+	if (!mine || pt_walk(rd) || ref_scan(rd)) {
+		snprintf(why, len, "a call failed");
+		free(mine);
+		return 1;
+	}
+	n = runs_intervals(rd, mine, VEC_CAP);
+	m = merge_regions(rd->vec, rd->nvec);
+	*pages = 0;
+	for (i = 0; i < m; i++)
+		*pages += (rd->vec[i].end - rd->vec[i].start) / PAGE;
+	for (i = 0; !bad && i < n && i < m; i++)
+		if (mine[i].start != rd->vec[i].start || mine[i].end != rd->vec[i].end)
+			bad = snprintf(why, len, "%zu intervals, PAGEMAP_SCAN %zu; "
+				       "%zu: [%#llx, %#llx) vs [%#llx, %#llx)", n, m, i,
+				       (unsigned long long)mine[i].start,
+				       (unsigned long long)mine[i].end,
+				       (unsigned long long)rd->vec[i].start,
+				       (unsigned long long)rd->vec[i].end);
+	if (!bad && n != m)
+		bad = snprintf(why, len, "%zu intervals, PAGEMAP_SCAN %zu", n, m);
+	free(mine);
+	return bad;
+}
+
+/*
+ * start_reading - start a target with @act and open a reader on it: over
+ * the range it reports in sh->addr[0], or over the whole address space
+ */
+static int start_reading(struct target *t, target_action act, struct reader *rd, int whole,
+			 const char *name)
+{
+	struct ptscope_target pt = { 0 };
+	int fd;
+
+	if (target_start(t, act) == 0 && (fd = ptscope_open_target(t->pid, &pt)) >= 0) {
+		close(fd);
+		if (!reader_open(rd, t->pid, whole ? 0 : t->sh->addr[0],
+				 whole ? pt.task_size : t->sh->addr[0] + t->sh->len[0]))
+			return 0;
+		reader_close(rd);
+	}
+	printf("# %s: cannot set up the target\n", name);
+	target_stop(t);
+	return -1;
+}
+
+/* --- the cases over one range: full information, presence ------------------- */
+
+/*
+ * pages_vs_pagemap - the row "@name: full information" (ptscope's walk
+ * against pagemap for the range), checked page by page first.
+ */
+static void pages_vs_pagemap(struct reader *rd, const char *name, double target, int n)
+{
+	struct row *r = row_new(name, "pagemap", "ms", target);
+	char why[160] = "";
+	long bad, present;
+
+	if (pt_walk(rd)) {
+		r->state = ROW_FAILED;
+		return;
+	}
+	bad = check_pages(rd, why, sizeof(why), &present);
+	if (row_check(r, bad != 0, why))
+		return;
+	compare(r, pt_walk, ref_pagemap, rd, n, 1);
+	row_note(r, "%ld present pages, %zu runs", present, rd->nruns);
+	row_judge(r);
+}
+
+static void presence_vs_scan(struct reader *rd, const char *name, double target, int n)
+{
+	struct row *r = row_new(name, "PAGEMAP_SCAN", "ms", target);
+	char why[160] = "";
+	long pages;
+
+	if (!has_pagemap_scan(rd)) {
+		row_na(r, "no PAGEMAP_SCAN before 6.7");
+		return;
+	}
+	if (row_check(r, check_presence(rd, why, sizeof(why), &pages), why))
+		return;
+	compare(r, pt_walk, ref_scan, rd, n, 1);
+	row_note(r, "%ld present pages in %zu regions", pages, rd->nvec);
+	row_judge(r);
+}
+
+/* --- dense: 1 GiB of written 4 KiB pages ------------------------------------ */
+
+static int act_dense(struct target_shared *sh, int cmd)
+{
+	size_t len = GB;
+	char *p;
+
+	if (cmd)
+		return 0;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED || madvise(p, len, MADV_NOHUGEPAGE) ||
+	    madvise(p, len, MADV_POPULATE_WRITE))
+		return -1;
+	sh->addr[0] = (uintptr_t)p;
+	sh->len[0] = len;
+	return 0;
+}
+
+/* --- vtop: one address ------------------------------------------------------- */
+
+static uint64_t vtop_addr;
+static struct ptscope_vtop vtop_out;
+
+static int pt_vtop(void *ctx)
+{
+	struct reader *rd = ctx;
+
+	return ptscope_vtop(rd->fd, vtop_addr, &vtop_out);
+}
+
+static int ref_vtop(void *ctx)
+{
+	struct reader *rd = ctx;
+
+	return pread(rd->pmfd, rd->pm, 8, vtop_addr / PAGE * 8) == 8 ? 0 : -EIO;
+}
+
+static void vtop_case(struct reader *rd)
+{
+	struct row *r = row_new("vtop: one address", "pagemap pread", "us", 1.0);
+	int i, bad = 0;
+
+	for (i = 0; i < 16 && !bad; i++) {
+		vtop_addr = rd->start + (uint64_t)i * ((rd->end - rd->start) / 16);
+		if (pt_vtop(rd) || ref_vtop(rd))
+			bad = 1;
+		else
+			bad = vtop_out.phys >> 12 != (rd->pm[0] & PM_PFN_MASK);
+	}
+	if (row_check(r, bad, "a physical address"))
+		return;
+	vtop_addr = rd->start + (rd->end - rd->start) / 2;
+	compare(r, pt_vtop, ref_vtop, rd, rounds(7), 2000);
+	row_note(r, "2000 calls per round");
+	row_judge(r);
+}
+
+static int case_dense(void)
+{
+	struct target t = { 0 };
+	struct reader rd;
+
+	if (start_reading(&t, act_dense, &rd, 0, "dense"))
+		return 1;
+	pages_vs_pagemap(&rd, "dense 1 GiB 4K: full information", 0.5, rounds(5));
+	presence_vs_scan(&rd, "dense 1 GiB 4K: presence only", 1.0, rounds(5));
+	vtop_case(&rd);
+	reader_close(&rd);
+	target_stop(&t);
+	return 0;
+}
+
+/* --- THP: 1 GiB of 2 MiB pages -------------------------------------------------- */
+
+static int act_thp(struct target_shared *sh, int cmd)
+{
+	size_t len = GB, i;
+	char *p;
+
+	if (cmd)
+		return 0;
+	p = map_aligned(len, 2 * MB);
+	if (p == MAP_FAILED || madvise(p, len, MADV_HUGEPAGE))
+		return -1;
+	for (i = 0; i < len; i += PAGE)
+		p[i] = 1;
+	sh->addr[0] = (uintptr_t)p;
+	sh->len[0] = len;
+	return 0;
+}
+
+static int case_thp(void)
+{
+	struct target t = { 0 };
+	struct reader rd;
+	long pmd;
+
+	if (start_reading(&t, act_thp, &rd, 0, "thp"))
+		return 1;
+	pmd = count_leaves(rd.fd, rd.start, rd.end, PTSCOPE_LEVEL_PMD);
+	pages_vs_pagemap(&rd, "THP 1 GiB: full information", 0.1, rounds(7));
+	row_note(&rows[nrows - 1], "%ld of 512 PMD leaves", pmd);
+	presence_vs_scan(&rd, "THP 1 GiB: presence", 1.0, rounds(7));
+	reader_close(&rd);
+	target_stop(&t);
+	return 0;
+}
+
+/* --- sparse: 100 MiB scattered over the address space -------------------------- */
+
+#define SPARSE_CHUNKS	400		/* of 256 KiB: 100 MiB */
+#define SPARSE_CHUNK	(256 * 1024UL)
+#define SPARSE_LOW	(4 * GB)
+#define SPARSE_HIGH	(120ULL << 40)	/* below the 128 TiB of a default mmap */
+
+static int act_sparse(struct target_shared *sh, int cmd)
+{
+	uint64_t step = (SPARSE_HIGH - SPARSE_LOW) / SPARSE_CHUNKS, a;
+	size_t i, j;
+	char *p;
+
+	if (cmd)
+		return 0;
+	for (i = 0; i < SPARSE_CHUNKS; i++) {
+		a = (SPARSE_LOW + i * step) & ~(2 * MB - 1);
+		p = mmap((void *)a, SPARSE_CHUNK, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+		if (p == MAP_FAILED)
+			return -1;
+		for (j = 0; j < SPARSE_CHUNK; j += PAGE)
+			p[j] = 1;
+	}
+	/* and a 64 GiB window with one page written per GiB, for pagemap's scale */
+	p = mmap(NULL, 64 * GB, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED || madvise(p, 64 * GB, MADV_NOHUGEPAGE))
+		return -1;
+	for (i = 0; i < 64; i++)
+		p[i * GB] = 1;
+	sh->addr[0] = (uintptr_t)p;
+	sh->len[0] = 64 * GB;
+	return 0;
+}
+
+static int case_sparse(void)
+{
+	struct target t = { 0 };
+	struct reader rd;
+
+	if (start_reading(&t, act_sparse, &rd, 1, "sparse"))
+		return 1;
+	presence_vs_scan(&rd, "sparse 100 MiB, whole address space", 0.5, rounds(7));
+	rd.start = t.sh->addr[0];
+	rd.end = rd.start + t.sh->len[0];
+	pages_vs_pagemap(&rd, "sparse: a 64 GiB window, 64 pages", 0, rounds(3));
+	reader_close(&rd);
+	target_stop(&t);
+	return 0;
+}
+
+/* --- the faulting thread of the stall case ------------------------------------- */
+
+/*
+ * In the target: a thread that maps a page, writes it (a fault) and unmaps
+ * it, over and over while the bench measures, keeping its worst iteration.
+ * mmap and munmap take mmap_lock for write: they wait for a reader's hold,
+ * and every fault queued behind them waits too.
+ */
+struct faulter {
+	volatile int measure, stop;
+	volatile double worst_ns;
+	volatile long iterations;
+};
+
+static struct faulter *faulter;	/* shared with the targets */
+
+static void *faulter_thread(void *arg)
+{
+	(void)arg;
+	while (!faulter->stop) {
+		double t0, dt;
+		char *p;
+
+		if (!faulter->measure) {
+			usleep(1000);
+			continue;
+		}
+		t0 = now_ns();
+		p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p != MAP_FAILED) {
+			p[0] = 1;
+			munmap(p, PAGE);
+		}
+		dt = now_ns() - t0;
+		if (faulter->measure) {
+			if (dt > faulter->worst_ns)
+				faulter->worst_ns = dt;
+			faulter->iterations++;
+		}
+	}
+	return NULL;
+}
+
+static int start_faulter(void)
+{
+	pthread_t th;
+
+	return pthread_create(&th, NULL, faulter_thread, NULL) ? -1 : 0;
+}
+
+/*
+ * stall_round - run @fn once while the faulter runs; its longest mmap_lock
+ * read hold and the faulter's worst iteration, in ns.
+ */
+static int stall_round(bench_fn fn, void *ctx, double *hold, double *worst, long *holds)
+{
+	int err;
+
+	faulter->worst_ns = 0;
+	faulter->iterations = 0;
+	faulter->measure = 1;
+	usleep(20000);
+	err = holds_start();
+	if (!err)
+		err = fn(ctx);
+	err = err ?: holds_stop(hold, holds);
+	faulter->measure = 0;
+	*worst = faulter->worst_ns;
+	return err;
+}
+
+/* Rows "@what: longest mmap_lock hold" and "worst fault", @fn against smaps. */
+static void stall_rows(struct reader *rd, const char *what, const char *how, bench_fn fn,
+		       double target, int n)
+{
+	double hp[MAX_ROUNDS], hs[MAX_ROUNDS], wp[MAX_ROUNDS], ws[MAX_ROUNDS];
+	double qh[MAX_ROUNDS], qw[MAX_ROUNDS];
+	struct row *h, *w;
+	char name[64];
+	long np = 0, ns = 0;
+	int i, err = 0;
+
+	snprintf(name, sizeof(name), "%s: longest lock hold, %s", what, how);
+	h = row_new(name, "smaps", "ms", target);
+	snprintf(name, sizeof(name), "%s: worst fault, %s", what, how);
+	w = row_new(name, "smaps", "ms", 0);
+	for (i = 0; i < n && !err; i++) {
+		if (i % 2)
+			err = stall_round(ref_smaps, rd, &hs[i], &ws[i], &ns) ?:
+			      stall_round(fn, rd, &hp[i], &wp[i], &np);
+		else
+			err = stall_round(fn, rd, &hp[i], &wp[i], &np) ?:
+			      stall_round(ref_smaps, rd, &hs[i], &ws[i], &ns);
+		qh[i] = hp[i] / hs[i];
+		qw[i] = wp[i] / ws[i];
+	}
+	if (err) {
+		h->state = w->state = ROW_FAILED;
+		row_note(h, "%s", strerror(-err));
+		return;
+	}
+	h->rounds = w->rounds = n;
+	h->pt = median(hp, n) / 1e6;
+	h->ref_val = median(hs, n) / 1e6;
+	h->ratio = median(qh, n);
+	w->pt = median(wp, n) / 1e6;
+	w->ref_val = median(ws, n) / 1e6;
+	w->ratio = median(qw, n);
+	row_note(h, "tracefs mmap_lock acquire_returned/released of the reader; "
+		 "last round: ptscope %ld holds, smaps %ld", np, ns);
+	row_note(w, "the target's slowest mmap + write fault + munmap while read");
+	row_judge(h);
+	row_judge(w);
+}
+
+/* PTSCOPE_IOC_VMAS over the whole process with @flags, the records discarded. */
+static int vmas_loop(struct reader *rd, __u32 flags)
+{
+	struct ptscope_vma *v = (struct ptscope_vma *)rd->runs;
+	uint64_t start = 0;
+
+	do {
+		struct ptscope_vmas q = {
+			.size = sizeof(q), .flags = flags, .start = start,
+			.vma_size = sizeof(*v), .count = 8, .vmas = (uintptr_t)v,
+		};
+
+		if (ioctl(rd->fd, PTSCOPE_IOC_VMAS, &q))
+			return -errno;
+		start = q.next;
+	} while (start);
+	return 0;
+}
+
+static int pt_vmas_counts(void *ctx)
+{
+	return vmas_loop(ctx, PTSCOPE_VMAS_COUNTS);
+}
+
+static int pt_vmas_list(void *ctx)
+{
+	return vmas_loop(ctx, 0);
+}
+
+/* --- the 16 GiB VMA of the stall case ------------------------------------------- */
+
+static int act_big_vma(struct target_shared *sh, int cmd)
+{
+	size_t len = 16 * GB;
+	char *p;
+
+	if (cmd)
+		return 0;
+	/* read-faulted: 4 Mi PTEs of the zero page, 32 MiB of page tables, no memory */
+	p = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED || madvise(p, len, MADV_NOHUGEPAGE) ||
+	    madvise(p, len, MADV_POPULATE_READ))
+		return -1;
+	sh->addr[0] = (uintptr_t)p;
+	sh->len[0] = len;
+	return start_faulter();
+}
+
+static int case_stall16(void)
+{
+	struct target t = { 0 };
+	struct reader rd;
+
+	if (start_reading(&t, act_big_vma, &rd, 1, "stall"))
+		return 1;
+	stall_rows(&rd, "stall 16 GiB VMA", "VMAS counts", pt_vmas_counts, 0.1, rounds(3));
+	stall_rows(&rd, "stall 16 GiB VMA", "WALK", pt_walk_discard, 0.1, rounds(3));
+	faulter->stop = 1;
+	reader_close(&rd);
+	target_stop(&t);
+	faulter->stop = 0;
+	return 0;
+}
+
+/* --- summary: 2,000 VMAs, 4 GiB resident ------------------------------------------- */
+
+#define SUMMARY_VMAS	2000
+#define SUMMARY_VMA	(2 * MB)
+
+static int act_summary(struct target_shared *sh, int cmd)
+{
+	size_t len = SUMMARY_VMAS * SUMMARY_VMA, i;
+	char *p;
+
+	if (cmd)
+		return 0;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED || madvise(p, len, MADV_NOHUGEPAGE) ||
+	    madvise(p, len, MADV_POPULATE_WRITE))
+		return -1;
+	/* every other VMA read-only: 2,000 VMAs that do not merge */
+	for (i = 1; i < SUMMARY_VMAS; i += 2)
+		if (mprotect(p + i * SUMMARY_VMA, SUMMARY_VMA, PROT_READ))
+			return -1;
+	sh->addr[0] = (uintptr_t)p;
+	sh->len[0] = len;
+	return start_faulter();
+}
+
+struct smaps_vma {
+	uint64_t start;
+	long rss_kb;
+};
+
+/* The VMAs of /proc/PID/smaps with their Rss, into @out; how many, or -1. */
+static long parse_smaps(pid_t pid, struct smaps_vma *out, long cap, long *rollup_kb)
+{
+	char path[64], line[512];
+	unsigned long s, e;
+	long n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &s, &e) == 2 && strchr(line, '-') < strchr(line, ' ')) {
+			if (n == cap)
+				break;
+			out[n].start = s;
+			out[n++].rss_kb = -1;
+		} else if (n && !strncmp(line, "Rss:", 4)) {
+			out[n - 1].rss_kb = strtol(line + 4, NULL, 10);
+		}
+	}
+	fclose(f);
+	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", pid);
+	*rollup_kb = keyed_value(path, "Rss", ':');
+	return n;
+}
+
+/* VMAS with counts against smaps: VMA by VMA, Rss; and smaps_rollup's total. */
+static int check_summary(struct reader *rd, char *why, size_t len, long *nvmas)
+{
+	struct smaps_vma *sm = calloc(4 * SUMMARY_VMAS, sizeof(*sm));
+	struct ptscope_vma *v = NULL;
+	long n, m, i, rollup, total = 0;
+	int bad = 0;
+
+	n = ptscope_vmas_all(rd->fd, PTSCOPE_VMAS_COUNTS, &v);
+	m = sm ? parse_smaps(rd->pid, sm, 4 * SUMMARY_VMAS, &rollup) : -1;
+	*nvmas = n;
+	if (n < 0 || m < 0)
+		bad = snprintf(why, len, "a read failed");
+	else if (n != m)
+		bad = snprintf(why, len, "%ld VMAs, smaps %ld", n, m);
+	for (i = 0; !bad && i < n; i++) {
+		long kb = (v[i].counts[PTSCOPE_CNT_RSS_PTE] + v[i].counts[PTSCOPE_CNT_RSS_PMD] +
+			   v[i].counts[PTSCOPE_CNT_RSS_PUD]) * 4;
+
+		total += kb;
+		if (v[i].start != sm[i].start || kb != sm[i].rss_kb)
+			bad = snprintf(why, len, "VMA %#llx: Rss %ld kB, smaps %#llx %ld kB",
+				       (unsigned long long)v[i].start, kb,
+				       (unsigned long long)sm[i].start, sm[i].rss_kb);
+	}
+	if (!bad && total != rollup)
+		bad = snprintf(why, len, "Rss %ld kB, smaps_rollup %ld kB", total, rollup);
+	free(v);
+	free(sm);
+	return bad;
+}
+
+/* PROCMAP_QUERY over every VMA, names included, as VMAS gives them. */
+static int ref_procmap(void *ctx)
+{
+	struct reader *rd = ctx;
+	char path[64], name[PTSCOPE_NAME_LEN];
+	uint64_t a = 0;
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", rd->pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	rd->nvec = 0;
+	for (;;) {
+		struct bench_procmap_query q = {
+			.size = sizeof(q), .query_flags = BENCH_PROCMAP_COVERING_OR_NEXT,
+			.query_addr = a, .vma_name_size = sizeof(name),
+			.vma_name_addr = (uintptr_t)name,
+		};
+
+		if (ioctl(fd, BENCH_PROCMAP_QUERY, &q)) {
+			err = errno == ENOENT ? 0 : -errno;
+			break;
+		}
+		if (rd->nvec < VEC_CAP)
+			rd->vec[rd->nvec].start = q.vma_start;
+		rd->nvec++;
+		a = q.vma_end;
+	}
+	close(fd);
+	return err;
+}
+
+static void summary_list_rows(struct reader *rd, long nvmas)
+{
+	struct row *r = row_new("summary: the VMA list", "maps", "ms", 0);
+	struct row *q;
+
+	compare(r, pt_vmas_list, ref_maps, rd, rounds(7), 1);
+	row_note(r, "%ld VMAs", nvmas);
+	row_judge(r);
+
+	q = row_new("summary: the VMA list, with names", "PROCMAP_QUERY", "ms", 0);
+	if (ref_procmap(rd)) {
+		row_na(q, "no PROCMAP_QUERY before 6.11");
+		return;
+	}
+	if (row_check(q, (long)rd->nvec != nvmas, "the number of VMAs"))
+		return;
+	compare(q, pt_vmas_list, ref_procmap, rd, rounds(7), 1);
+	row_judge(q);
+}
+
+/* --- tool: the ptscope command end to end --------------------------------------- */
+
+/*
+ * spawn_main - `ptscope_bench -x CMD...`: run CMD with stdout to /dev/null
+ * and print its wall time (ns) and peak RSS (KiB). A fresh small process
+ * forks it, so that the RSS the bench itself had when it forked is not
+ * what the child's peak reports.
+ */
+static int spawn_main(char **argv)
+{
+	struct rusage ru;
+	double t0 = now_ns();
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return 1;
+	if (pid == 0) {
+		int fd = open("/dev/null", O_WRONLY);
+
+		dup2(fd, 1);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	if (wait4(pid, &status, 0, &ru) < 0)
+		return 1;
+	printf("%.0f %ld\n", now_ns() - t0, ru.ru_maxrss);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
+/* run_cmd - run @argv through `ptscope_bench -x`; wall ns and peak RSS (KiB) */
+static int run_cmd(char *const argv[], double *ns, long *maxrss_kb)
+{
+	char cmd[512], self[256];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	int i, ok;
+	FILE *p;
+
+	if (n < 0)
+		return -errno;
+	self[n] = '\0';
+	snprintf(cmd, sizeof(cmd), "%s -x", self);
+	for (i = 0; argv[i]; i++)
+		snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), " %s", argv[i]);
+	p = popen(cmd, "r");
+	if (!p)
+		return -errno;
+	ok = fscanf(p, "%lf %ld", ns, maxrss_kb) == 2;
+	return pclose(p) == 0 && ok ? 0 : -EIO;
+}
+
+static void tool_rows(pid_t pid, int n)
+{
+	static const char *const what[] = { "maps", "walk", "snapshot" };
+	char pidstr[16];
+	size_t k;
+
+	snprintf(pidstr, sizeof(pidstr), "%d", pid);
+	for (k = 0; k < sizeof(what) / sizeof(what[0]); k++) {
+		char *pt_argv[] = { "ptscope", (char *)what[k], pidstr, "-o", "/tmp/bench.snap",
+				    NULL };
+		char path[64], *ref_argv[] = { "cat", path, NULL };
+		double tp[MAX_ROUNDS], tr[MAX_ROUNDS], q[MAX_ROUNDS], rss[MAX_ROUNDS];
+		struct row *t, *m;
+		char name[64];
+		long kb, ref_kb = 0;
+		int i, err = 0;
+
+		if (k != 2)
+			pt_argv[3] = NULL;
+		/* maps against the kernel's text that carries the most of it */
+		snprintf(path, sizeof(path), "/proc/%d/smaps", pid);
+		snprintf(name, sizeof(name), "tool: ptscope %s, time", what[k]);
+		t = row_new(name, k ? "-" : "cat smaps", "ms", 0);
+		snprintf(name, sizeof(name), "tool: ptscope %s, peak RSS", what[k]);
+		m = row_new(name, k ? "-" : "cat smaps", "KiB", 0);
+		for (i = 0; i < n && !err; i++) {
+			double ns;
+
+			err = run_cmd(pt_argv, &tp[i], &kb);
+			rss[i] = kb;
+			if (!err && !k) {
+				err = run_cmd(ref_argv, &ns, &ref_kb);
+				tr[i] = ns;
+				q[i] = tp[i] / ns;
+			}
+		}
+		if (err) {
+			t->state = m->state = ROW_FAILED;
+			row_note(t, "%s", strerror(-err));
+			continue;
+		}
+		t->rounds = m->rounds = n;
+		t->pt = median(tp, n) / 1e6;
+		m->pt = median(rss, n);
+		if (!k) {
+			t->ref_val = median(tr, n) / 1e6;
+			t->ratio = median(q, n);
+			m->ref_val = ref_kb;
+		}
+	}
+	unlink("/tmp/bench.snap");
+}
+
+static int case_summary(void)
+{
+	struct target t = { 0 };
+	struct reader rd;
+	struct row *r;
+	char why[160] = "";
+	long nvmas = 0;
+
+	if (start_reading(&t, act_summary, &rd, 1, "summary"))
+		return 1;
+	r = row_new("summary 2000 VMAs 4 GiB: VMAS with counts", "smaps", "ms", 0.5);
+	if (!row_check(r, check_summary(&rd, why, sizeof(why), &nvmas), why)) {
+		compare(r, pt_vmas_counts, ref_smaps, &rd, rounds(5), 1);
+		row_note(r, "%ld VMAs; smaps is %lld bytes", nvmas, rd.text_bytes);
+		row_judge(r);
+		r = row_new("summary: VMAS with counts", "smaps_rollup", "ms", 0);
+		compare(r, pt_vmas_counts, ref_smaps_rollup, &rd, rounds(5), 1);
+		row_judge(r);
+	}
+	summary_list_rows(&rd, nvmas);
+	stall_rows(&rd, "stall 4 GiB", "VMAS counts", pt_vmas_counts, 0, rounds(3));
+	stall_rows(&rd, "stall 4 GiB", "WALK", pt_walk_discard, 0, rounds(3));
+	faulter->measure = 0;
+	tool_rows(t.pid, rounds(3));
+	faulter->stop = 1;
+	reader_close(&rd);
+	target_stop(&t);
+	faulter->stop = 0;
+	return 0;
+}
+
+/* --- counters: what watching costs a faulting process ------------------------------ */
 
 #define FAULTS_BYTES	(256UL << 20)
 
 /* touch_fresh - ns to write one byte in every 4 KiB page of a new mapping */
-static double touch_fresh(void)
+static int touch_fresh(void *ctx)
 {
-	long page = sysconf(_SC_PAGESIZE);
-	double t0, t1;
 	size_t off;
 	char *p;
 
+	(void)ctx;
 	p = mmap(NULL, FAULTS_BYTES, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return -errno;
 	/* one fault per 4 KiB page, not one per THP */
 	madvise(p, FAULTS_BYTES, MADV_NOHUGEPAGE);
-	t0 = now_ns();
-	for (off = 0; off < FAULTS_BYTES; off += page)
+	for (off = 0; off < FAULTS_BYTES; off += PAGE)
 		p[off] = 1;
-	t1 = now_ns();
 	munmap(p, FAULTS_BYTES);
-	return t1 - t0;
+	return 0;
 }
 
-struct faults_ctx {
+struct watched {
 	int fd;
+	__u32 flags;
 	struct ptscope_counters last;	/* of the last counted round */
 };
 
-static int faults_init(void **ctx)
-{
-	struct faults_ctx *f = calloc(1, sizeof(*f));
-
-	if (!f)
-		return -ENOMEM;
-	f->fd = open(PTSCOPE_DEV, O_RDWR);
-	if (f->fd < 0) {
-		free(f);
-		return -errno;
-	}
-	touch_fresh();	/* warm up: allocator, page cache */
-	*ctx = f;
-	return 0;
-}
-
-static double faults_off(void *ctx)
-{
-	(void)ctx;
-	return touch_fresh();
-}
-
 /* The same, with the process watched: every fault goes through the hooks. */
-static double faults_watched(struct faults_ctx *f, __u32 flags)
+static int touch_watched(void *ctx)
 {
-	struct ptscope_watch w = { .size = sizeof(w), .flags = flags, .pid = getpid() };
-	double ns;
+	struct watched *wd = ctx;
+	struct ptscope_watch w = { .size = sizeof(w), .flags = wd->flags, .pid = getpid() };
+	int err;
 
-	if (ioctl(f->fd, PTSCOPE_IOC_WATCH, &w))
+	if (ioctl(wd->fd, PTSCOPE_IOC_WATCH, &w))
 		return -errno;
-	ns = touch_fresh();
-	memset(&f->last, 0, sizeof(f->last));
-	f->last.size = sizeof(f->last);
-	f->last.id = w.id;
+	err = touch_fresh(NULL);
+	memset(&wd->last, 0, sizeof(wd->last));
+	wd->last.size = sizeof(wd->last);
+	wd->last.id = w.id;
 	w.pid = 0;
 	w.flags = 0;
-	if (ioctl(f->fd, PTSCOPE_IOC_COUNTERS, &f->last) ||
-	    ioctl(f->fd, PTSCOPE_IOC_UNWATCH, &w))
+	if (ioctl(wd->fd, PTSCOPE_IOC_COUNTERS, &wd->last) ||
+	    ioctl(wd->fd, PTSCOPE_IOC_UNWATCH, &w))
 		return -errno;
-	return ns;
+	return err;
 }
 
-static double faults_on(void *ctx)
+static int case_counters(void)
 {
-	return faults_watched(ctx, 0);
-}
+	static const struct {
+		const char *name;
+		__u32 flags;
+	} kinds[] = {
+		{ "counters: 65536 faults, watched", 0 },
+		{ "counters: 65536 faults, watched with detail", PTSCOPE_WATCH_FAULT_DETAIL },
+	};
+	struct watched wd = { .fd = open(PTSCOPE_DEV, O_RDWR) };
+	size_t k;
 
-static double faults_on_detail(void *ctx)
-{
-	return faults_watched(ctx, PTSCOPE_WATCH_FAULT_DETAIL);
-}
-
-static void faults_fini(void *ctx, char *note, size_t len)
-{
-	struct faults_ctx *f = ctx;
-
-	snprintf(note, len, "%lu pages touched per round; the last counted round saw "
-		 "%llu user-mode faults, %llu minor faults (kernel: %llu)",
-		 FAULTS_BYTES / sysconf(_SC_PAGESIZE),
-		 (unsigned long long)f->last.faults[PTSCOPE_FLT_TOTAL],
-		 (unsigned long long)f->last.faults[PTSCOPE_FLT_MINOR],
-		 (unsigned long long)f->last.faults[PTSCOPE_FLT_KERNEL_MIN]);
-	close(f->fd);
-	free(f);
-}
-
-static const struct bench_case cases[] = {
-	{ "faults", "touch 256 MiB of fresh memory, counters off and watching the process",
-	  "counting off", "counting on", faults_init, faults_off, faults_on, faults_fini },
-	{ "faults-detail", "the same, watching with PTSCOPE_WATCH_FAULT_DETAIL (a kretprobe)",
-	  "counting off", "counting with detail", faults_init, faults_off, faults_on_detail,
-	  faults_fini },
-};
-
-static int run_case(const struct bench_case *bc, int rounds)
-{
-	double base[MAX_ROUNDS], variant[MAX_ROUNDS], ratio[MAX_ROUNDS];
-	char note[256] = "";
-	void *ctx = NULL;
-	int i, err;
-
-	err = bc->init(&ctx);
-	if (err) {
-		printf("%s: cannot start: %s\n", bc->name, strerror(-err));
+	if (wd.fd < 0)
 		return 1;
+	touch_fresh(NULL);	/* warm up: allocator, page cache */
+	for (k = 0; k < 2; k++) {
+		struct row *r = row_new(kinds[k].name, "not watched", "ms", k ? 0 : 1.05);
+
+		wd.flags = kinds[k].flags;
+		if (compare(r, touch_watched, touch_fresh, &wd, rounds(5), 1))
+			continue;
+		/* the counters must have seen the faults, or nothing was measured */
+		if (row_check(r, wd.last.faults[PTSCOPE_FLT_TOTAL] < FAULTS_BYTES / PAGE,
+			      "the watch counted fewer faults than were taken"))
+			continue;
+		row_note(r, "last round counted %llu faults",
+			 (unsigned long long)wd.last.faults[PTSCOPE_FLT_TOTAL]);
+		row_judge(r);
 	}
-	for (i = 0; i < rounds; i++) {
-		if (i % 2) {
-			variant[i] = bc->variant(ctx);
-			base[i] = bc->base(ctx);
-		} else {
-			base[i] = bc->base(ctx);
-			variant[i] = bc->variant(ctx);
-		}
-		if (base[i] <= 0 || variant[i] <= 0) {
-			printf("%s: round %d failed: %s\n", bc->name, i,
-			       strerror((int)-(base[i] <= 0 ? base[i] : variant[i])));
-			bc->fini(ctx, note, sizeof(note));
-			return 1;
-		}
-		ratio[i] = variant[i] / base[i];
-	}
-	bc->fini(ctx, note, sizeof(note));
-	printf("%s: %s %.1f ms, %s %.1f ms (medians of %d rounds), ratio %.3f\n",
-	       bc->name, bc->base_name, median(base, rounds) / 1e6, bc->variant_name,
-	       median(variant, rounds) / 1e6, rounds, median(ratio, rounds));
-	if (note[0])
-		printf("%s: %s\n", bc->name, note);
+	close(wd.fd);
 	return 0;
 }
+
+/* --- main ------------------------------------------------------------------------ */
+
+static const struct {
+	const char *name;
+	const char *help;
+	int (*run)(void);
+} cases[] = {
+	{ "dense", "1 GiB of written 4 KiB pages: pagemap, PAGEMAP_SCAN; vtop", case_dense },
+	{ "thp", "1 GiB of 2 MiB THPs: pagemap, PAGEMAP_SCAN", case_thp },
+	{ "sparse", "100 MiB over the address space: PAGEMAP_SCAN; a 64 GiB window: pagemap",
+	  case_sparse },
+	{ "summary", "2000 VMAs, 4 GiB: smaps, smaps_rollup, maps, PROCMAP_QUERY; stall; tool",
+	  case_summary },
+	{ "stall", "a 16 GiB VMA read while its process faults: mmap_lock holds", case_stall16 },
+	{ "counters", "what watching costs 65536 faults", case_counters },
+};
+
+#define NCASES (sizeof(cases) / sizeof(cases[0]))
 
 static void usage(void)
 {
 	size_t i;
 
-	fprintf(stderr, "usage: ptscope_bench [-r ROUNDS] [CASE...]\ncases:\n");
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		fprintf(stderr, "  %-10s %s\n", cases[i].name, cases[i].help);
+	fprintf(stderr, "usage: ptscope_bench [-r ROUNDS] [-k KERNEL] [-m MACHINE] [-j FILE] "
+		"[CASE...]\ncases:\n");
+	for (i = 0; i < NCASES; i++)
+		fprintf(stderr, "  %-9s %s\n", cases[i].name, cases[i].help);
 	exit(2);
+}
+
+static void machine_line(char *buf, size_t len, const char *host)
+{
+	long mem = meminfo_value("MemTotal");
+
+	snprintf(buf, len, "%s%sguest: %ld vCPUs, %ld MiB", host ? host : "", host ? "; " : "",
+		 sysconf(_SC_NPROCESSORS_ONLN), mem / 1024);
 }
 
 int main(int argc, char **argv)
 {
-	int rounds = 11, opt, rc = 0, i;
+	const char *json = NULL, *host = NULL;
+	char kernel[128], machine[256], title[512];
+	struct utsname u;
+	int opt, rc = 0, i;
 	size_t j;
 
-	while ((opt = getopt(argc, argv, "r:h")) != -1) {
-		if (opt != 'r')
+	uname(&u);
+	snprintf(kernel, sizeof(kernel), "%s", u.release);
+	if (argc > 2 && !strcmp(argv[1], "-x"))
+		return spawn_main(argv + 2);
+	while ((opt = getopt(argc, argv, "r:k:m:j:h")) != -1) {
+		switch (opt) {
+		case 'r':
+			rounds_opt = atoi(optarg);
+			if (rounds_opt < 1 || rounds_opt > MAX_ROUNDS)
+				usage();
+			break;
+		case 'k':
+			snprintf(kernel, sizeof(kernel), "%s (%s)", optarg, u.release);
+			break;
+		case 'm':
+			host = optarg;
+			break;
+		case 'j':
+			json = optarg;
+			break;
+		default:
 			usage();
-		rounds = atoi(optarg);
-		if (rounds < 1 || rounds > MAX_ROUNDS)
-			usage();
+		}
 	}
-	if (optind == argc) {
-		for (j = 0; j < sizeof(cases) / sizeof(cases[0]); j++)
-			rc |= run_case(&cases[j], rounds);
-		return rc;
+	faulter = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (faulter == MAP_FAILED)
+		return 1;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (j = 0; j < NCASES; j++) {
+		int want = optind == argc;
+
+		for (i = optind; i < argc; i++)
+			want |= !strcmp(argv[i], cases[j].name);
+		if (!want)
+			continue;
+		printf("# %s: %s\n", cases[j].name, cases[j].help);
+		rc |= cases[j].run();
 	}
 	for (i = optind; i < argc; i++) {
-		for (j = 0; j < sizeof(cases) / sizeof(cases[0]); j++)
-			if (!strcmp(argv[i], cases[j].name))
-				break;
-		if (j == sizeof(cases) / sizeof(cases[0]))
+		for (j = 0; j < NCASES && strcmp(argv[i], cases[j].name); j++)
+			;
+		if (j == NCASES)
 			usage();
-		rc |= run_case(&cases[j], rounds);
+	}
+	machine_line(machine, sizeof(machine), host);
+	snprintf(title, sizeof(title), "ptscope bench, kernel %s; %s", kernel, machine);
+	print_table(stdout, title);
+	for (i = 0; i < nrows; i++)
+		rc |= rows[i].state == ROW_WRONG || rows[i].state == ROW_FAILED;
+	if (json && write_json(json, kernel, machine)) {
+		fprintf(stderr, "ptscope_bench: cannot write %s: %s\n", json, strerror(errno));
+		rc = 1;
 	}
 	return rc;
 }
