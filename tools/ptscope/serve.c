@@ -62,6 +62,7 @@
 #define CHANGED_MAX	20000		/* changed cells listed in one update */
 #define HISTORY		120		/* counter samples kept for the charts */
 #define KEEPALIVE_S	15		/* an SSE comment when nothing happens */
+#define FULL_WALK_S	5		/* s: the longest a quiet target goes unread */
 #define MIN_INTERVAL	0.25		/* s: at most 4 updates a second */
 #define TOKEN_BYTES	16
 
@@ -119,7 +120,11 @@ struct sampler {
 	unsigned int watch;
 	int watching;
 	char nowatch[160];	/* why there are no counters */
-	struct ptscope_counters last;
+	struct ptscope_counters last;	/* at the previous sample */
+	struct ptscope_counters now;	/* at this one, if now_valid */
+	int now_valid;
+	double now_t;		/* when they were read */
+	double walked;		/* when the tables were last read (now_s()) */
 	struct stat file_st;	/* --from: the file as last read */
 	int file_seen;
 	char caption[200];	/* --follow: its second line */
@@ -416,38 +421,52 @@ static void watch_begin(struct sampler *sm, int pid)
 	sm->watching = 1;
 }
 
-static uint64_t tlb_events(const struct ptscope_counters *c)
+/* TLB flushes: a task switch flushes only when it says so (full). */
+static uint64_t tlb_flushes(const struct ptscope_counters *c)
 {
-	uint64_t n = 0;
+	uint64_t n = c->tlb[PTSCOPE_TLB_TASK_SWITCH].full;
 	int i;
 
 	for (i = 0; i < PTSCOPE_TLB_MAX; i++)
-		n += c->tlb[i].events;
+		if (i != PTSCOPE_TLB_TASK_SWITCH)
+			n += c->tlb[i].events;
 	return n;
+}
+
+/*
+ * quiet - nothing between @a and @b could have changed the page tables: the
+ * kernel fills entries in faults (the target's, or get_user_pages' on its
+ * behalf), and clears or changes present ones only with a TLB flush.
+ */
+static int quiet(const struct ptscope_counters *a, const struct ptscope_counters *b)
+{
+	return !memcmp(a->faults, b->faults, sizeof(a->faults)) &&
+	       tlb_flushes(a) == tlb_flushes(b);
 }
 
 /* sample_counters - one point of the charts; 1 when its rates are not all 0 */
 static int sample_counters(struct sampler *sm, const struct snap *s)
 {
-	struct ptscope_counters c;
+	const struct ptscope_counters *c = &sm->now;
 	struct sample h = { .t = now_s() - sm->t0 };
 	size_t i;
 	double secs;
 
 	for (i = 0; i < s->nvmas; i++)
 		h.rss += vma_rss(&s->vmas[i]) * s->page_size;
-	if (sm->watching && !counters_read(sm->dev, sm->watch, &c)) {
-		secs = (c.elapsed_ns - sm->last.elapsed_ns) / 1e9;
+	if (sm->now_valid) {
+		h.t = sm->now_t - sm->t0;	/* the rates are of the counters' times */
+		secs = (c->elapsed_ns - sm->last.elapsed_ns) / 1e9;
 		if (secs > 0) {
-			h.minor = (c.faults[PTSCOPE_FLT_MINOR] -
+			h.minor = (c->faults[PTSCOPE_FLT_MINOR] -
 				   sm->last.faults[PTSCOPE_FLT_MINOR]) / secs;
-			h.major = (c.faults[PTSCOPE_FLT_MAJOR] -
+			h.major = (c->faults[PTSCOPE_FLT_MAJOR] -
 				   sm->last.faults[PTSCOPE_FLT_MAJOR]) / secs;
-			h.faults = (c.faults[PTSCOPE_FLT_TOTAL] -
+			h.faults = (c->faults[PTSCOPE_FLT_TOTAL] -
 				    sm->last.faults[PTSCOPE_FLT_TOTAL]) / secs;
-			h.tlb = (tlb_events(&c) - tlb_events(&sm->last)) / secs;
+			h.tlb = (tlb_flushes(c) - tlb_flushes(&sm->last)) / secs;
 		}
-		sm->last = c;
+		sm->last = *c;
 	}
 	if (sm->nhist == HISTORY) {
 		memmove(sm->hist, sm->hist + 1, (HISTORY - 1) * sizeof(*sm->hist));
@@ -478,13 +497,15 @@ static int follow_read(struct sampler *sm, int *pid)
 
 /*
  * take - a new sample of the target into @s: 0 taken, 1 nothing new (the
- * file did not change), <0 the target is gone (the reason in srv.ended).
+ * file did not change), 2 nothing new (the counters say so: @s is not
+ * filled), <0 the target is gone (the reason in srv.ended).
  */
 static int take(struct sampler *sm, struct snap *s)
 {
 	struct stat st;
 	int pid = srv.pid, err;
 
+	sm->now_valid = 0;
 	switch (srv.mode) {
 	case MODE_FILE:
 		if (stat(srv.path, &st)) {
@@ -521,7 +542,19 @@ static int take(struct sampler *sm, struct snap *s)
 	case MODE_PID:
 		break;
 	}
+	/*
+	 * The counters first: while the target neither faults nor flushes its
+	 * TLB, its tables are as they were, and the walk (the cost of a sample)
+	 * waits, up to FULL_WALK_S. After a burst, one walk more draws the calm.
+	 */
+	sm->now_valid = sm->watching && !counters_read(sm->dev, sm->watch, &sm->now);
+	sm->now_t = now_s();
+	if (sm->now_valid && sm->have && sm->snap.pid == pid && quiet(&sm->last, &sm->now) &&
+	    sm->nhist && !sm->hist[sm->nhist - 1].faults && !sm->hist[sm->nhist - 1].tlb &&
+	    now_s() - sm->walked < FULL_WALK_S)
+		return 2;
 	err = snap_live(s, pid, SNAP_VMAS | SNAP_RUNS, 0, 0);
+	sm->walked = now_s();
 	if (!err)
 		return 0;
 	if (srv.mode == MODE_FOLLOW) {	/* exited between kill() and the walk */
@@ -1054,6 +1087,8 @@ static void sampler_loop(struct sampler *sm, const sigset_t *sigs)
 			int moved = sample_counters(sm, &s);
 
 			render(sm, &s, moved);
+		} else if (r == 2) {
+			sample_counters(sm, &sm->snap);	/* a point of the charts */
 		} else if (r < 0 && grace < 0) {
 			/* The target is gone: the page was told; let it hear, then stop. */
 			fprintf(stderr, "ptscope serve: %s: stopping\n", srv.ended);
