@@ -408,6 +408,31 @@ static pte_t pmd_migration(void)
 	return __pte(pmd_val(swp_entry_to_pmd(make_readable_migration_entry(TEST_HPFN))));
 }
 
+/*
+ * Migration entries that kept the page's young and dirty bits, above the
+ * frame. By hand: make_migration_entry_young() and _dirty() ask
+ * swap_migration_ad_supported, which is not exported.
+ */
+static pte_t mig_ad(unsigned long type, unsigned long pfn, unsigned long ad)
+{
+	return swp_entry_to_pte(swp_entry(type, pfn | ad));
+}
+
+static pte_t mig_read_young(void) { return mig_ad(SWP_MIGRATION_READ, TEST_PFN, SWP_MIG_YOUNG); }
+static pte_t mig_write_dirty(void) { return mig_ad(SWP_MIGRATION_WRITE, TEST_PFN, SWP_MIG_DIRTY); }
+
+static pte_t mig_excl_young_dirty(void)
+{
+	return mig_ad(SWP_MIGRATION_READ_EXCLUSIVE, TEST_PFN, SWP_MIG_YOUNG | SWP_MIG_DIRTY);
+}
+
+static pte_t pmd_migration_young_dirty(void)
+{
+	unsigned long ad = SWP_MIG_YOUNG | SWP_MIG_DIRTY;
+
+	return __pte(pmd_val(swp_entry_to_pmd(swp_entry(SWP_MIGRATION_WRITE, TEST_HPFN | ad))));
+}
+
 static pte_t dev_private(void)
 {
 	return swp_entry_to_pte(make_readable_device_private_entry(TEST_PFN));
@@ -480,6 +505,19 @@ static const struct ptscope_decode_case ptscope_decode_cases[] = {
 	{ .name = "PMD migration", .make = pmd_migration, .large = true,
 	  .have = IS_ENABLED(CONFIG_ARCH_ENABLE_THP_MIGRATION), .kind = PTSCOPE_KIND_MIGRATION,
 	  .bits = PTSCOPE_B_MIGRATION_READ, .pfn = TEST_HPFN },
+	/* The young and dirty bits are not part of the frame. */
+	OTHER("migration, read, young", mig_read_young, IS_ENABLED(CONFIG_MIGRATION),
+	      PTSCOPE_KIND_MIGRATION, PTSCOPE_B_MIGRATION_READ | PTSCOPE_B_ACCESSED, TEST_PFN),
+	OTHER("migration, write, dirty", mig_write_dirty, IS_ENABLED(CONFIG_MIGRATION),
+	      PTSCOPE_KIND_MIGRATION, PTSCOPE_B_MIGRATION_WRITE | PTSCOPE_B_DIRTY, TEST_PFN),
+	OTHER("migration, exclusive, young and dirty", mig_excl_young_dirty,
+	      IS_ENABLED(CONFIG_MIGRATION), PTSCOPE_KIND_MIGRATION,
+	      PTSCOPE_B_MIGRATION_EXCL | PTSCOPE_B_ACCESSED | PTSCOPE_B_DIRTY, TEST_PFN),
+	{ .name = "PMD migration, young and dirty", .make = pmd_migration_young_dirty,
+	  .large = true, .have = IS_ENABLED(CONFIG_ARCH_ENABLE_THP_MIGRATION),
+	  .kind = PTSCOPE_KIND_MIGRATION,
+	  .bits = PTSCOPE_B_MIGRATION_WRITE | PTSCOPE_B_ACCESSED | PTSCOPE_B_DIRTY,
+	  .pfn = TEST_HPFN },
 	OTHER("device private", dev_private, IS_ENABLED(CONFIG_DEVICE_PRIVATE),
 	      PTSCOPE_KIND_DEVICE_PRIVATE, 0, TEST_PFN),
 	OTHER("device private, writable", dev_private_write, IS_ENABLED(CONFIG_DEVICE_PRIVATE),

@@ -103,16 +103,26 @@ static void decode_swap(pte_t pte, struct ptscope_entry *e)
 			e->bits |= PTSCOPE_B_MIGRATION_EXCL;
 		else
 			e->bits |= PTSCOPE_B_MIGRATION_READ;
-		e->pfn = swp_offset(entry);
+		/*
+		 * The young and dirty bits above the frame, as
+		 * is_migration_entry_young() reads them: it asks
+		 * swap_migration_ad_supported first (not exported), but
+		 * where that is false the bits are never set.
+		 */
+		if (swp_offset(entry) & SWP_MIG_YOUNG)
+			e->bits |= PTSCOPE_B_ACCESSED;
+		if (swp_offset(entry) & SWP_MIG_DIRTY)
+			e->bits |= PTSCOPE_B_DIRTY;
+		e->pfn = swp_offset_pfn(entry);
 	} else if (is_device_private_entry(entry)) {
 		e->kind = PTSCOPE_KIND_DEVICE_PRIVATE;
-		e->pfn = swp_offset(entry);
+		e->pfn = swp_offset_pfn(entry);
 	} else if (is_device_exclusive_entry(entry)) {
 		e->kind = PTSCOPE_KIND_DEVICE_EXCLUSIVE;
-		e->pfn = swp_offset(entry);
+		e->pfn = swp_offset_pfn(entry);
 	} else if (is_hwpoison_entry(entry)) {
 		e->kind = PTSCOPE_KIND_HWPOISON;
-		e->pfn = swp_offset(entry);
+		e->pfn = swp_offset_pfn(entry);
 	} else if (is_pte_marker_entry(entry)) {
 		e->kind = PTSCOPE_KIND_MARKER;
 		if (pte_marker_entry_uffd_wp(entry))

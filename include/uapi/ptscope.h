@@ -103,7 +103,11 @@ enum ptscope_kind {
 	PTSCOPE_KIND_TABLE,		/* points to a lower-level table */
 	PTSCOPE_KIND_PAGE,		/* present leaf: maps a page */
 	PTSCOPE_KIND_SWAP,		/* swapped out: swap_type, swap_offset */
-	PTSCOPE_KIND_MIGRATION,		/* migration entry (see PTSCOPE_B_MIGRATION_*) */
+	/*
+	 * Migration entry: PTSCOPE_B_MIGRATION_*, and ACCESSED and DIRTY when
+	 * it kept the page's young and dirty bits; pfn is the page's.
+	 */
+	PTSCOPE_KIND_MIGRATION,
 	PTSCOPE_KIND_DEVICE_PRIVATE,	/* device-private memory */
 	PTSCOPE_KIND_DEVICE_EXCLUSIVE,	/* device-exclusive entry */
 	PTSCOPE_KIND_HWPOISON,		/* poisoned page */
