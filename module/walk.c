@@ -175,10 +175,36 @@ static void decode_table(unsigned long flags, unsigned long pfn,
 }
 
 /*
- * What the page behind a present leaf is. Called under the entry's
+ * The page a present leaf maps, by the rules of the core's vm_normal_page()
+ * and vm_normal_page_pmd() (neither is exported): none behind a special
+ * entry, a raw PFN mapping (VM_PFNMAP, except its COW copies) or device
+ * memory mapped whole; x86 has pte_special(), so for a PTE that bit alone
+ * decides.
+ */
+static struct page *leaf_page(struct vm_area_struct *vma, const struct ptscope_entry *e)
+{
+	unsigned long pfn = e->pfn;
+
+	if (e->bits & PTSCOPE_B_SPECIAL)
+		return NULL;
+	if (e->level != PTSCOPE_LEVEL_PTE) {
+		if (vma->vm_flags & VM_MIXEDMAP)
+			return pfn_valid(pfn) ? pfn_to_page(pfn) : NULL;
+		if ((vma->vm_flags & VM_PFNMAP) &&
+		    (pfn == vma->vm_pgoff + ((e->addr - vma->vm_start) >> PAGE_SHIFT) ||
+		     !is_cow_mapping(vma->vm_flags)))
+			return NULL;
+		if (e->bits & PTSCOPE_B_DEVMAP)
+			return NULL;
+	}
+	return pfn_valid(pfn) ? pfn_to_page(pfn) : NULL;
+}
+
+/*
+ * What the page behind a present leaf of @vma is. Called under the entry's
  * page-table lock, so the page cannot be freed while we look.
  */
-static void decode_page(struct ptscope_entry *e)
+static void decode_page(struct vm_area_struct *vma, struct ptscope_entry *e)
 {
 	struct folio *folio;
 	struct page *page;
@@ -188,12 +214,21 @@ static void decode_page(struct ptscope_entry *e)
 		e->page = PTSCOPE_PAGE_ZERO;
 		return;
 	}
-	if (e->bits & PTSCOPE_B_SPECIAL)
+	page = leaf_page(vma, e);
+	if (!page)
 		return;
-	if (!pfn_valid(e->pfn))
-		return;
-	page = pfn_to_page(e->pfn);
 	folio = page_folio(page);
+	/*
+	 * The huge zero page (huge_zero_pfn is not exported) is the one folio
+	 * that is not anonymous and yet mapped by a PMD leaf of an anonymous
+	 * VMA: a read fault there maps it, as is_huge_zero_pmd() would say.
+	 */
+	if (e->level == PTSCOPE_LEVEL_PMD && vma_is_anonymous(vma) &&
+	    !folio_test_anon(folio)) {
+		e->page = PTSCOPE_PAGE_ZERO;
+		e->folio_order = folio_order(folio);
+		return;
+	}
 	if (folio_test_anon(folio))
 		e->page |= PTSCOPE_PAGE_ANON;
 	else if (folio_test_swapbacked(folio))
@@ -227,13 +262,14 @@ static void entry_init(struct ptscope_entry *e, unsigned long addr,
  * A leaf of any level, in its PTE form, and the page behind it. Called under
  * the leaf's page-table lock (see decode_page()).
  */
-static void decode_leaf(struct ptscope_entry *e, unsigned long addr,
-			enum ptscope_level level, unsigned int shift, pte_t pte)
+static void decode_leaf(struct ptscope_walker *w, struct ptscope_entry *e,
+			unsigned long addr, enum ptscope_level level,
+			unsigned int shift, pte_t pte)
 {
 	entry_init(e, addr, level, shift);
 	ptscope_decode_pte(pte, level != PTSCOPE_LEVEL_PTE, e);
 	if (e->kind == PTSCOPE_KIND_PAGE)
-		decode_page(e);
+		decode_page(w->vma, e);
 }
 
 static int report(struct ptscope_walker *w, const struct ptscope_entry *e)
@@ -291,7 +327,7 @@ static int walk_ptes(struct ptscope_walker *w, pte_t *ptep, unsigned long addr,
 
 		if (pte_none(pte))
 			continue;
-		decode_leaf(&e, addr, PTSCOPE_LEVEL_PTE, PAGE_SHIFT, pte);
+		decode_leaf(w, &e, addr, PTSCOPE_LEVEL_PTE, PAGE_SHIFT, pte);
 		ret = report(w, &e);
 		if (ret)
 			return ret;
@@ -344,7 +380,7 @@ static int walk_pmd_leaf(struct ptscope_walker *w, pmd_t *pmdp,
 		spin_unlock(ptl);
 		return -EAGAIN;
 	}
-	decode_leaf(&e, addr, PTSCOPE_LEVEL_PMD, PMD_SHIFT, __pte(pmd_val(pmd)));
+	decode_leaf(w, &e, addr, PTSCOPE_LEVEL_PMD, PMD_SHIFT, __pte(pmd_val(pmd)));
 	spin_unlock(ptl);
 	if (e.kind == PTSCOPE_KIND_NONE)
 		return 0;
@@ -395,7 +431,7 @@ static int walk_pud_leaf(struct ptscope_walker *w, pud_t *pudp,
 
 	ptl = pud_lock(w->mm, pudp);
 	pud = ptscope_pudp_get(pudp);
-	decode_leaf(&e, addr, PTSCOPE_LEVEL_PUD, PUD_SHIFT, __pte(pud_val(pud)));
+	decode_leaf(w, &e, addr, PTSCOPE_LEVEL_PUD, PUD_SHIFT, __pte(pud_val(pud)));
 	spin_unlock(ptl);
 	if (e.kind == PTSCOPE_KIND_NONE)
 		return 0;

@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 
 #include "kselftest_harness.h"
 #include "ptscope_util.h"
@@ -24,6 +25,7 @@
 #endif
 #define MB (1UL << 20)
 #define GB (1UL << 30)
+#define PMD_PAGES 512
 
 /* ---- comparing one range with pagemap ------------------------------------ */
 
@@ -435,6 +437,31 @@ static int act_share(struct target_shared *sh, int cmd)
 	return 0;
 }
 
+/* The huge zero page: an aligned 4 MiB MADV_HUGEPAGE region, read, never written. */
+static int act_huge_zero(struct target_shared *sh, int cmd)
+{
+	volatile char *p;
+
+	if (cmd)
+		return 0;
+	p = map_aligned(4 * MB, 2 * MB);
+	if (p == MAP_FAILED || madvise((void *)p, 4 * MB, MADV_HUGEPAGE))
+		return -1;
+	(void)p[0];
+	sh->addr[0] = (uintptr_t)p;
+	return 0;
+}
+
+/* The vDSO's clock reads its data page: [vvar] (a VM_PFNMAP VMA) gets mapped. */
+static int act_vvar(struct target_shared *sh, int cmd)
+{
+	struct timespec ts;
+
+	if (cmd)
+		return 0;
+	return clock_gettime(CLOCK_MONOTONIC, &ts);
+}
+
 /* ---- tests ----------------------------------------------------------------- */
 
 FIXTURE(walk) {
@@ -814,6 +841,111 @@ TEST_F(walk, vtop_path)
 	/* No VMA: a segfault. */
 	ASSERT_EQ(0, ptscope_vtop(self->fd, 4096, &vt));
 	EXPECT_EQ(PTSCOPE_VTOP_NO_VMA, vt.result);
+}
+
+/*
+ * A read fault of an aligned THP region maps the huge zero page with a PMD
+ * leaf: the mapping does not own it. It is the zero page (kpageflags:
+ * ZERO_PAGE, THP), mapped by no one (pagemap: not MMAP_EXCLUSIVE), neither
+ * anonymous nor a THP of this process, and smaps counts no Rss for it.
+ */
+TEST_F(walk, huge_zero_page)
+{
+	struct ptscope_run *runs = NULL;
+	struct ptscope_vtop vt;
+	struct ptscope_vma v;
+	uint64_t a, pm, kf;
+	long n;
+
+	ASSERT_EQ(0, start_case(_metadata, self, act_huge_zero));
+	a = self->t.sh->addr[0];
+	pm = pagemap_entry(self->t.pid, a);
+	kf = kpageflags(pm & PM_PFN_MASK);
+	if (!(pm & PM_PRESENT) || !(kf & (1ULL << KPF_ZERO_PAGE)) || !(kf & (1ULL << KPF_THP)))
+		SKIP(return, "no huge zero page mapped (THP or use_zero_page off): pagemap %#llx",
+		     (unsigned long long)pm);
+	EXPECT_FALSE(pm & PM_MMAP_EXCLUSIVE);
+
+	n = ptscope_walk_all(self->fd, a, a + 2 * MB, 0, &runs);
+	ASSERT_EQ(1, n);
+	EXPECT_EQ(PTSCOPE_KIND_PAGE, runs[0].kind);
+	EXPECT_EQ(PTSCOPE_LEVEL_PMD, runs[0].level);
+	EXPECT_EQ(pm & PM_PFN_MASK, runs[0].pfn);
+	EXPECT_EQ(PTSCOPE_PAGE_ZERO, runs[0].page) TH_LOG("page flags %#x", runs[0].page);
+	EXPECT_EQ(0, runs[0].mapcount);
+	EXPECT_EQ(9, runs[0].folio_order);
+	free(runs);
+
+	ASSERT_EQ(0, ptscope_vtop(self->fd, a + 4321, &vt));
+	EXPECT_EQ(PTSCOPE_VTOP_MAPPED, vt.result);
+	EXPECT_EQ(PTSCOPE_PAGE_ZERO, vt.page);
+	EXPECT_EQ((pm & PM_PFN_MASK) * PAGE + 4321, vt.phys);
+
+	ASSERT_EQ(0, ptscope_vma_at(self->fd, a, &v));
+	EXPECT_EQ(PMD_PAGES, v.counts[PTSCOPE_CNT_ZERO]);
+	EXPECT_EQ(0, v.counts[PTSCOPE_CNT_EXCLUSIVE]);
+	expect_counts_match_smaps(_metadata, self->fd, self->t.pid, a);
+}
+
+/* The maps line of @pid naming @name: its range; 0 when there is none. */
+static int maps_find(pid_t pid, const char *name, uint64_t *start, uint64_t *end)
+{
+	char path[64], line[512];
+	unsigned long s, e;
+	int found = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f))
+		if (strstr(line, name) && sscanf(line, "%lx-%lx", &s, &e) == 2) {
+			*start = s;
+			*end = e;
+			found = 1;
+		}
+	fclose(f);
+	return found;
+}
+
+/*
+ * [vvar] is a raw PFN mapping (VM_PFNMAP): its pages belong to the kernel,
+ * not to the mapping. The walk shows its entries, special, with no page
+ * behind them (neither anonymous nor file, no mapcount), counted as
+ * special and not resident; the core does not look into such a VMA at all
+ * (walk_page_test()): pagemap shows no page there and smaps no Rss.
+ */
+TEST_F(walk, vvar_not_normal_pages)
+{
+	struct ptscope_run *runs = NULL;
+	uint64_t start, end, a, present = 0;
+	struct ptscope_vma v;
+	long n, i;
+
+	ASSERT_EQ(0, start_case(_metadata, self, act_vvar));
+	if (!maps_find(self->t.pid, "[vvar]", &start, &end))
+		SKIP(return, "no [vvar] mapping");
+	n = ptscope_walk_all(self->fd, start, end, 0, &runs);
+	ASSERT_LE(0, n);
+	for (i = 0; i < n; i++) {
+		EXPECT_EQ(PTSCOPE_KIND_PAGE, runs[i].kind);
+		EXPECT_TRUE(runs[i].bits & PTSCOPE_B_SPECIAL);
+		EXPECT_EQ(0, runs[i].page) TH_LOG("run at %#llx: page flags %#x",
+						  (unsigned long long)runs[i].start, runs[i].page);
+		EXPECT_EQ(0, runs[i].mapcount);
+		present += runs[i].count;
+	}
+	free(runs);
+	if (!present)
+		SKIP(return, "the vDSO mapped no [vvar] page");
+	for (a = start; a < end; a += PAGE)
+		EXPECT_FALSE(pagemap_entry(self->t.pid, a) & PM_PRESENT);
+	EXPECT_EQ(0, smaps_field(self->t.pid, start, "Rss"));
+	ASSERT_EQ(0, ptscope_vma_at(self->fd, start, &v));
+	EXPECT_EQ(present, v.counts[PTSCOPE_CNT_SPECIAL]);
+	EXPECT_EQ(0, v.counts[PTSCOPE_CNT_RSS_PTE] + v.counts[PTSCOPE_CNT_ANON] +
+		     v.counts[PTSCOPE_CNT_FILE] + v.counts[PTSCOPE_CNT_EXCLUSIVE]);
 }
 
 /* A walk of the whole address space visits only what exists. */
