@@ -8,16 +8,26 @@
  * a walk costs in proportion to the page tables that exist.
  *
  * Locking: the caller holds a reference on the mm (mmget) and its
- * mmap_lock for read, for the whole walk. Under it, VMAs and the upper-level
- * tables inside them cannot go away, but their entries can change (THP
- * split and collapse, faults), so entries are read once, locklessly, and
- * leaves are decoded again under their page-table lock. Since 6.5
- * khugepaged may free or replace a PTE table without mmap_lock for write,
- * so a PTE table is mapped under rcu_read_lock() and the pmd re-checked
- * after taking the PTE lock, as __pte_offset_map_lock() does (it is not
- * exported); the same holds on 6.1, where it costs nothing. Callbacks run
- * under that spinlock and RCU: they must not sleep. Between PTE tables the
- * walk reschedules and stops on a fatal signal.
+ * mmap_lock for read. Under it, VMAs and the upper-level tables inside
+ * them cannot go away, but their entries can change (THP split and
+ * collapse, faults), so entries are read once, locklessly, each level is
+ * descended from the value read (p?d_offset_lockless()), and leaves are
+ * decoded again under their page-table lock. Since 6.5 khugepaged may free
+ * or replace a PTE table without mmap_lock for write, so a PTE table is
+ * mapped under rcu_read_lock() and the pmd re-checked after taking the PTE
+ * lock, as __pte_offset_map_lock() does (it is not exported); the same
+ * holds on 6.1, where it costs nothing. Callbacks run under that spinlock
+ * and RCU: they must not sleep. Between PTE tables the walk reschedules
+ * and stops on a fatal signal.
+ *
+ * hugetlb VMAs that may share (VM_MAYSHARE) are the exception to "tables
+ * stay": their PMD tables can be shared with other processes and unshared
+ * (huge_pmd_unshare(): truncate, hole punch, migration) under the file's
+ * i_mmap_rwsem for write, without this mm's mmap_lock, and then freed by
+ * the other sharers. The core walks them under hugetlb_vma_lock_read()
+ * (not exported) or i_mmap_rwsem (see hugetlb_walk()); so does the walker,
+ * taking i_mmap_lock_read() around the walk of such a VMA. Lock order, as
+ * in mm/rmap.c: mmap_lock, then i_mmap_rwsem, then the page-table locks.
  *
  * Return convention of callbacks and walks: 0 continue, > 0 stop (the walk
  * records where in w->next), < 0 error. A table entry is reported once per
@@ -387,10 +397,10 @@ static int walk_pmd_leaf(struct ptscope_walker *w, pmd_t *pmdp,
 	return report(w, &e);
 }
 
-static int walk_pmd_range(struct ptscope_walker *w, pud_t *pudp,
+static int walk_pmd_range(struct ptscope_walker *w, pud_t *pudp, pud_t pud,
 			  unsigned long addr, unsigned long end)
 {
-	pmd_t *pmdp = pmd_offset(pudp, addr);
+	pmd_t *pmdp = pmd_offset_lockless(pudp, pud, addr);
 	unsigned long next;
 	int ret = 0;
 
@@ -421,7 +431,10 @@ again:
 	return 0;
 }
 
-/* A PUD leaf: a 1 GiB hugetlb page (or a non-present hugetlb entry). */
+/*
+ * A PUD leaf (a 1 GiB hugetlb page) or non-present PUD entry, read under
+ * its lock: a PUD that became a table meanwhile is walked as one.
+ */
 static int walk_pud_leaf(struct ptscope_walker *w, pud_t *pudp,
 			 unsigned long addr)
 {
@@ -431,6 +444,10 @@ static int walk_pud_leaf(struct ptscope_walker *w, pud_t *pudp,
 
 	ptl = pud_lock(w->mm, pudp);
 	pud = ptscope_pudp_get(pudp);
+	if (!pud_leaf(pud) && pud_present(pud)) {
+		spin_unlock(ptl);
+		return -EAGAIN;
+	}
 	decode_leaf(w, &e, addr, PTSCOPE_LEVEL_PUD, PUD_SHIFT, __pte(pud_val(pud)));
 	spin_unlock(ptl);
 	if (e.kind == PTSCOPE_KIND_NONE)
@@ -438,17 +455,19 @@ static int walk_pud_leaf(struct ptscope_walker *w, pud_t *pudp,
 	return report(w, &e);
 }
 
-static int walk_pud_range(struct ptscope_walker *w, p4d_t *p4dp,
+static int walk_pud_range(struct ptscope_walker *w, p4d_t *p4dp, p4d_t p4d,
 			  unsigned long addr, unsigned long end)
 {
-	pud_t *pudp = pud_offset(p4dp, addr);
+	pud_t *pudp = pud_offset_lockless(p4dp, p4d, addr);
 	unsigned long next;
 	int ret;
 
 	for (; addr < end; pudp++, addr = next) {
-		pud_t pud = ptscope_pudp_get(pudp);
+		pud_t pud;
 
 		next = pud_addr_end(addr, end);
+again:
+		pud = ptscope_pudp_get(pudp);
 		if (pud_none(pud))
 			continue;
 		if (pud_leaf(pud) || !pud_present(pud))
@@ -458,7 +477,9 @@ static int walk_pud_range(struct ptscope_walker *w, p4d_t *p4dp,
 		else
 			ret = report_table(w, addr, PTSCOPE_LEVEL_PUD, PUD_SHIFT,
 					   pud_flags(pud), pud_pfn(pud)) ?:
-			      walk_pmd_range(w, pudp, addr, next);
+			      walk_pmd_range(w, pudp, pud, addr, next);
+		if (ret == -EAGAIN)
+			goto again;
 		if (ret)
 			return ret;
 	}
@@ -469,12 +490,12 @@ static int walk_pud_range(struct ptscope_walker *w, p4d_t *p4dp,
  * With 4-level paging the p4d level is folded into the pgd: its entries
  * are the top table's, and are reported as PGD entries.
  */
-static int walk_p4d_range(struct ptscope_walker *w, pgd_t *pgdp,
+static int walk_p4d_range(struct ptscope_walker *w, pgd_t *pgdp, pgd_t pgd,
 			  unsigned long addr, unsigned long end)
 {
 	enum ptscope_level level = mm_p4d_folded(w->mm) ? PTSCOPE_LEVEL_PGD :
 							  PTSCOPE_LEVEL_P4D;
-	p4d_t *p4dp = p4d_offset(pgdp, addr);
+	p4d_t *p4dp = p4d_offset_lockless(pgdp, pgd, addr);
 	unsigned long next;
 	int ret;
 
@@ -489,7 +510,7 @@ static int walk_p4d_range(struct ptscope_walker *w, pgd_t *pgdp,
 		else
 			ret = report_table(w, addr, level, P4D_SHIFT,
 					   p4d_flags(p4d), p4d_pfn(p4d)) ?:
-			      walk_pud_range(w, p4dp, addr, next);
+			      walk_pud_range(w, p4dp, p4d, addr, next);
 		if (ret)
 			return ret;
 	}
@@ -516,11 +537,37 @@ static int walk_pgd_range(struct ptscope_walker *w, unsigned long addr,
 			ret = (folded ? 0 :
 			       report_table(w, addr, PTSCOPE_LEVEL_PGD, PGDIR_SHIFT,
 					    pgd_flags(pgd), pgd_pfn(pgd))) ?:
-			      walk_p4d_range(w, pgdp, addr, next);
+			      walk_p4d_range(w, pgdp, pgd, addr, next);
 		if (ret)
 			return ret;
 	}
 	return 0;
+}
+
+/*
+ * The mapping whose i_mmap_rwsem keeps @vma's page tables from being
+ * unshared under the walk (see the top of this file), or NULL.
+ */
+static struct address_space *vma_shared_tables(struct vm_area_struct *vma)
+{
+	if (is_vm_hugetlb_page(vma) && (vma->vm_flags & VM_MAYSHARE))
+		return vma->vm_file->f_mapping;
+	return NULL;
+}
+
+static int walk_vma(struct ptscope_walker *w, struct vm_area_struct *vma,
+		    unsigned long start, unsigned long end)
+{
+	struct address_space *mapping = vma_shared_tables(vma);
+	int ret;
+
+	if (mapping)
+		i_mmap_lock_read(mapping);
+	w->vma = vma;
+	ret = walk_pgd_range(w, start, end);
+	if (mapping)
+		i_mmap_unlock_read(mapping);
+	return ret;
 }
 
 /**
@@ -547,9 +594,7 @@ int ptscope_walk_range(struct ptscope_walker *w, unsigned long start,
 	w->next = end;
 	memset(w->table_seen, 0xff, sizeof(w->table_seen));
 	for_each_vma_range(vmi, vma, end) {
-		w->vma = vma;
-		ret = walk_pgd_range(w, max(start, vma->vm_start),
-				     min(end, vma->vm_end));
+		ret = walk_vma(w, vma, max(start, vma->vm_start), min(end, vma->vm_end));
 		if (ret)
 			return ret;
 	}

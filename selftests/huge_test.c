@@ -8,6 +8,8 @@
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <sched.h>
+#include <time.h>
 #include <sys/prctl.h>
 
 #include "kselftest_harness.h"
@@ -922,6 +924,212 @@ TEST_F(huge, debugfs_views)
 	}
 	fclose(f);
 	EXPECT_EQ(1, sum);
+}
+
+/* ---- a shared hugetlb PMD table, unshared and freed during walks ---------------- */
+
+/*
+ * Two processes map the same GiB of a hugetlbfs file at PUD-aligned
+ * addresses (MAP_NORESERVE: only the pages touched come from the pool), so
+ * the second one's fault shares the first one's PMD table
+ * (huge_pmd_share()). The unsharer then punches a hole, truncates and
+ * munmaps in a loop: each unshares the table (huge_pmd_unshare(), under the
+ * file's i_mmap_rwsem, not the walked process's mmap_lock), and the last
+ * sharer's munmap frees it, while the walked process re-faults and shares
+ * it again. A walker that descends into such a table without the file's
+ * i_mmap_rwsem reads a freed page table: KASAN reports it (and scripts/vm
+ * fails the run on any report). A race: probabilistic, not certain to hit
+ * the window in a given run.
+ */
+struct share_race {
+	volatile uint64_t addr[2];	/* the unsharer's and the walked process's GiB */
+	volatile int ready[2];
+	volatile int go, stop;
+	volatile long rounds;		/* of the unsharer */
+};
+
+/* The first GiB of @fd, shared, at a PUD-aligned address. */
+static char *map_gib_aligned(int fd, char *at)
+{
+	char *r = at;
+
+	if (!r) {
+		r = mmap(NULL, 2 * GB, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (r == MAP_FAILED)
+			return r;
+		r = (char *)(((uintptr_t)r + GB - 1) & ~(GB - 1));
+	}
+	return mmap(r, GB, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED | MAP_NORESERVE, fd, 0);
+}
+
+static void unsharer(struct share_race *r, int fd)
+{
+	char *p = map_gib_aligned(fd, NULL);
+
+	if (p == MAP_FAILED)
+		_exit(2);
+	p[0] = 1;
+	r->addr[0] = (uintptr_t)p;
+	r->ready[0] = 1;
+	while (!r->go)
+		usleep(1000);
+	while (!r->stop) {
+		if (r->rounds % 2) {
+			if (ftruncate(fd, 2 * MB) || ftruncate(fd, GB))
+				_exit(4);
+		} else if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 2 * MB)) {
+			_exit(3);
+		}
+		if (munmap(p, GB) || map_gib_aligned(fd, p) != p)
+			_exit(5);
+		p[0] = 1;
+		r->rounds++;
+		sched_yield();
+	}
+	r->ready[0] = 2;
+	pause();
+	_exit(0);
+}
+
+static void walked(struct share_race *r, int fd)
+{
+	volatile char *p = map_gib_aligned(fd, NULL);
+
+	if (p == (void *)MAP_FAILED)
+		_exit(2);
+	(void)p[0];
+	r->addr[1] = (uintptr_t)p;
+	r->ready[1] = 1;
+	/* Fault again (and share again) whenever the table was taken away. */
+	while (!r->stop) {
+		(void)p[0];
+		sched_yield();
+	}
+	(void)p[0];
+	r->ready[1] = 2;
+	pause();
+	_exit(0);
+}
+
+/* The physical address of the PMD table the PUD entry of @addr points to; 0 if none. */
+static uint64_t pmd_table_of(int fd, uint64_t addr)
+{
+	struct ptscope_run *runs = NULL;
+	uint64_t pa = 0;
+	long n, i;
+
+	n = ptscope_walk_all(fd, addr, addr + GB, PTSCOPE_WALK_TABLES, &runs);
+	for (i = 0; i < n; i++)
+		if (runs[i].kind == PTSCOPE_KIND_TABLE && runs[i].level == PTSCOPE_LEVEL_PUD &&
+		    runs[i].start == addr)
+			pa = runs[i].table_pa;
+	if (n >= 0)
+		free(runs);
+	return pa;
+}
+
+static void wait_ready(struct share_race *r, int i, int state)
+{
+	int ms;
+
+	for (ms = 0; r->ready[i] != state && ms < 20000; ms++)
+		usleep(1000);
+}
+
+TEST_F_TIMEOUT(huge, hugetlb_shared_pmd_unshare_race, 120)
+{
+	const char *env = getenv("PTSCOPE_RACE_SECONDS");
+	int seconds = env ? atoi(env) : 10;
+	long walks = 0, bad = 0, shared_seen = 0;
+	struct ptscope_huge_vma hv;
+	struct ptscope_run *runs = NULL;
+	struct share_race *r;
+	int hfd, fa, fb, i;
+	uint64_t a, b, pa;
+	pid_t pid[2];
+	time_t until;
+	long n;
+
+	if (pool_sysfs(2 * MB, "free_hugepages") < 1)
+		SKIP(return, "no free 2 MiB hugetlb page (run-guest presets 4)");
+	hfd = memfd_create("ptscope-share", MFD_HUGETLB);
+	if (hfd < 0)
+		SKIP(return, "no hugetlbfs memfd: %s", strerror(errno));
+	ASSERT_EQ(0, ftruncate(hfd, GB));
+	r = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, r);
+	memset(r, 0, sizeof(*r));
+
+	/* The unsharer's table first, then the walked process's fault shares it. */
+	pid[0] = fork();
+	if (!pid[0])
+		unsharer(r, hfd);
+	wait_ready(r, 0, 1);
+	ASSERT_EQ(1, r->ready[0]);
+	pid[1] = fork();
+	if (!pid[1])
+		walked(r, hfd);
+	wait_ready(r, 1, 1);
+	ASSERT_EQ(1, r->ready[1]);
+	a = r->addr[0];
+	b = r->addr[1];
+	fa = ptscope_open_target(pid[0], NULL);
+	fb = ptscope_open_target(pid[1], NULL);
+	ASSERT_LE(0, fa);
+	ASSERT_LE(0, fb);
+
+	/* Shared: both PUD entries point to one PMD table. */
+	pa = pmd_table_of(fb, b);
+	ASSERT_NE(0, pa);
+	ASSERT_EQ(pmd_table_of(fa, a), pa) TH_LOG("the PMD table is not shared: no PMD sharing?");
+
+	/* The race: walks of the walked process while the unsharer unshares. */
+	r->go = 1;
+	until = time(NULL) + seconds;
+	while (time(NULL) < until) {
+		runs = NULL;
+		n = ptscope_walk_all(fb, b, b + GB, PTSCOPE_WALK_TABLES, &runs);
+		ASSERT_LE(0, n) TH_LOG("walk: %s", strerror(-n));
+		for (i = 0; i < n; i++) {
+			bad += runs[i].kind == PTSCOPE_KIND_BAD;
+			shared_seen += runs[i].kind == PTSCOPE_KIND_TABLE &&
+				       runs[i].level == PTSCOPE_LEVEL_PUD &&
+				       runs[i].table_pa == pa;
+		}
+		free(runs);
+		ASSERT_EQ(0, huge_vma_at(fb, b, &hv));
+		walks++;
+	}
+	r->stop = 1;
+	wait_ready(r, 0, 2);
+	wait_ready(r, 1, 2);
+	TH_LOG("%ld walks during %ld rounds of unsharing, %ld of them through the first shared table",
+	       walks, (long)r->rounds, shared_seen);
+	EXPECT_EQ(0, bad);
+	EXPECT_LT(0, r->rounds);
+	EXPECT_EQ(2, r->ready[0]);
+	EXPECT_EQ(2, r->ready[1]);
+
+	/* Once still: the walk equals pagemap, one 2 MiB leaf at the start. */
+	n = ptscope_walk_all(fb, b, b + GB, 0, &runs);
+	ASSERT_EQ(1, n);
+	EXPECT_EQ(PTSCOPE_LEVEL_PMD, runs[0].level);
+	EXPECT_TRUE(runs[0].page & PTSCOPE_PAGE_HUGETLB);
+	EXPECT_EQ(pagemap_entry(pid[1], b) & PM_PFN_MASK, runs[0].pfn);
+	EXPECT_EQ(pagemap_present(pid[1], b, b + GB), PMD_PAGES);
+	free(runs);
+	ASSERT_EQ(0, huge_vma_at(fb, b, &hv));
+	EXPECT_EQ(PMD_PAGES, hv.mapped);
+	EXPECT_EQ(1, hv.hugetlb_pmd);
+
+	for (i = 0; i < 2; i++) {
+		kill(pid[i], SIGKILL);
+		waitpid(pid[i], NULL, 0);
+	}
+	close(fa);
+	close(fb);
+	close(hfd);
+	munmap(r, PAGE);
 }
 
 TEST_HARNESS_MAIN
