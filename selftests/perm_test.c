@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ptscope selftests: who may read what, and what a reader without
- * CAP_SYS_ADMIN gets. The kernel's answers are the reference: whether the
- * same credentials may open /proc/PID/pagemap, what pagemap shows them, and
- * what /proc/PID/maps prints.
+ * ptscope selftests: who may read what, what a reader without
+ * CAP_SYS_ADMIN gets, and what the debugfs views hold and print of a
+ * target. The kernel's answers are the reference: whether the same
+ * credentials may open /proc/PID/pagemap, what pagemap shows them, what
+ * /proc/PID/maps prints, and /proc/meminfo.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -486,6 +487,181 @@ TEST_F(hidden, no_physical_fields)
 				EXPECT_EQ(0, v->levels[r].table_pa | v->levels[r].pfn);
 		}
 	}
+}
+
+/* --- debugfs views ---------------------------------------------------------- */
+
+/* read_all - the whole of debugfs file @name into a malloc'ed string, or NULL */
+static char *read_all(const char *name)
+{
+	char path[128];
+	size_t len = 0, cap = 1 << 16;
+	char *buf = malloc(cap);
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", PTSCOPE_DEBUGFS, name);
+	fd = open(path, O_RDONLY);
+	if (fd < 0 || !buf) {
+		free(buf);
+		return NULL;
+	}
+	while ((n = read(fd, buf + len, cap - len - 1)) > 0) {
+		len += n;
+		if (cap - len < 4096)
+			buf = realloc(buf, cap *= 2);
+	}
+	close(fd);
+	if (n < 0) {
+		free(buf);
+		return NULL;
+	}
+	buf[len] = '\0';
+	return buf;
+}
+
+/* line_with - the line of @text containing @needle, copied into @out */
+static int line_with(const char *text, const char *needle, char *out, size_t len)
+{
+	const char *hit = strstr(text, needle), *start, *end;
+
+	if (!hit)
+		return -1;
+	for (start = hit; start > text && start[-1] != '\n'; start--)
+		;
+	end = strchr(hit, '\n');
+	if (!end || (size_t)(end - start) >= len)
+		return -1;
+	memcpy(out, start, end - start);
+	out[end - start] = '\0';
+	return 0;
+}
+
+/* read_maps - /proc/self/maps into a malloc'ed string, or NULL */
+static char *read_maps(void)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char *text = malloc(1 << 16);
+	size_t n;
+
+	if (!f || !text) {
+		if (f)
+			fclose(f);
+		free(text);
+		return NULL;
+	}
+	n = fread(text, 1, (1 << 16) - 1, f);
+	text[n] = '\0';
+	fclose(f);
+	return text;
+}
+
+#define FORGED	"ffff000000000000-ffff000000001000 rw-p 00000000 00:00 0 forged"
+
+/*
+ * A file name with a newline must not forge a line in debugfs vmas: it is
+ * escaped as /proc/PID/maps escapes it (\012), and ends the VMA's line there.
+ */
+TEST(debugfs_vmas_escapes_names)
+{
+	const char *name = "/tmp/a\n" FORGED;
+	char key[64], ours[1024], maps[1024], pid[16], *text, *mapsname, *ourname;
+	void *p;
+	int fd;
+
+	if (access(PTSCOPE_DEBUGFS "/vmas", R_OK))
+		SKIP(return, "no ptscope debugfs");
+	fd = open(name, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, PAGE));
+	p = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	ASSERT_EQ(0, debugfs_write("target", pid));
+	text = read_all("vmas");
+	ASSERT_NE(NULL, text);
+	EXPECT_EQ(NULL, strstr(text, "\nffff000000000000-")) TH_LOG("a forged line:\n%s", text);
+	snprintf(key, sizeof(key), "%016lx-", (unsigned long)(uintptr_t)p);
+	ASSERT_EQ(0, line_with(text, key, ours, sizeof(ours)));
+	free(text);
+
+	snprintf(key, sizeof(key), "%lx-", (unsigned long)(uintptr_t)p);
+	text = read_maps();
+	ASSERT_NE(NULL, text);
+	ASSERT_EQ(0, line_with(text, key, maps, sizeof(maps)));
+	free(text);
+	mapsname = strstr(maps, "/tmp/a");
+	ourname = strstr(ours, "/tmp/a");
+	ASSERT_NE(NULL, mapsname);
+	ASSERT_NE(NULL, ourname) TH_LOG("debugfs: %s", ours);
+	EXPECT_STREQ(mapsname, ourname);
+	EXPECT_NE(NULL, strstr(mapsname, "\\012"));
+	munmap(p, PAGE);
+	close(fd);
+	unlink(name);
+}
+
+/* 64 MiB of written anonymous memory; then still. */
+static int act_big(struct target_shared *sh, int cmd)
+{
+	size_t len = 64UL << 20;
+	char *p;
+
+	if (cmd)
+		return 0;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	memset(p, 1, len);
+	sh->addr[0] = (uintptr_t)p;
+	return 0;
+}
+
+/*
+ * A view held open does not pin its target's memory: when the target
+ * exits, its pages are freed (AnonPages of /proc/meminfo falls by them),
+ * and the view's next reads end cleanly (EOF or ESRCH).
+ */
+TEST(debugfs_view_does_not_pin)
+{
+	static const char *const views[] = { "vmas", "pagetable", "huge_vmas" };
+	long long before, after;
+	int fds[3], i, err;
+	struct target t;
+	char pid[16], buf[4096];
+	ssize_t n;
+
+	if (access(PTSCOPE_DEBUGFS "/vmas", R_OK))
+		SKIP(return, "no ptscope debugfs");
+	ASSERT_EQ(0, target_start(&t, act_big));
+	snprintf(pid, sizeof(pid), "%d", t.pid);
+	ASSERT_EQ(0, debugfs_write("target", pid));
+	for (i = 0; i < 3; i++) {
+		char path[128];
+
+		snprintf(path, sizeof(path), "%s/%s", PTSCOPE_DEBUGFS, views[i]);
+		fds[i] = open(path, O_RDONLY);
+		ASSERT_LE(0, fds[i]);
+		ASSERT_LT(0, read(fds[i], buf, 100));
+	}
+	before = meminfo_value("AnonPages");
+	kill(t.pid, SIGKILL);
+	waitpid(t.pid, NULL, 0);
+	t.pid = 0;
+	after = meminfo_value("AnonPages");
+	EXPECT_LT(after, before - 48 * 1024)
+		TH_LOG("AnonPages %lld kB before the target's exit, %lld kB after", before, after);
+	for (i = 0; i < 3; i++) {
+		int reads = 0;
+
+		while ((n = read(fds[i], buf, sizeof(buf))) > 0 && reads < 10000)
+			reads++;
+		err = n < 0 ? errno : 0;
+		EXPECT_TRUE(n == 0 || err == ESRCH)
+			TH_LOG("%s: read returned %zd (%s)", views[i], n, strerror(err));
+		close(fds[i]);
+	}
+	target_stop(&t);
 }
 
 TEST_HARNESS_MAIN
