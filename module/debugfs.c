@@ -17,6 +17,14 @@
  * Locking: the views share one context (debugfs_ctx, see target.c); the
  * vtop address is protected by vtop_lock. Reads take the target's mm and
  * mmap_lock per batch, as the ioctls do.
+ *
+ * An open view (vmas, pagetable, huge_vmas) reads the address space its
+ * target had at open(), as /proc/PID/mem does: it holds the target's
+ * struct pid and only mmgrab() of the mm, so the memory is freed when the
+ * target exits or execs. Each read (->start to ->stop) checks the caller
+ * again (ptscope_pid_mm()) and holds mm_users while it walks; a target
+ * gone or moved to another mm ends the view with -ESRCH. Walk errors reach
+ * the reader as ERR_PTR()s from ->start.
  */
 #include <linux/debugfs.h>
 #include <linux/kstrtox.h>
@@ -127,7 +135,10 @@ static const struct file_operations target_fops = {
 /* --- vmas and pagetable: one record per VMA or per batch of runs ------------- */
 
 struct view_iter {
-	struct mm_struct *mm;	/* the target's, referenced while the file is open */
+	struct pid *pid;	/* the target, referenced */
+	struct mm_struct *mm;	/* its mm at open(): mmgrab() while the file is open */
+	bool held;		/* mm_users taken by the read in progress */
+	struct ptscope_access access;
 	u64 addr;		/* where the record at @pos starts */
 	u64 next;		/* where the record after it starts */
 	loff_t pos;
@@ -148,26 +159,76 @@ struct view_iter {
 static int view_open(struct inode *inode, struct file *file,
 		     const struct seq_operations *ops)
 {
-	struct mm_struct *mm = ptscope_ctx_mm(&debugfs_ctx);
+	struct pid *pid = ptscope_ctx_get_pid(&debugfs_ctx);
 	struct view_iter *it;
+	struct mm_struct *mm;
+	int err = -EINVAL;
 
-	if (IS_ERR(mm))
-		return PTR_ERR(mm);
+	if (!pid)
+		return err;
+	err = -ENOMEM;
 	it = __seq_open_private(file, ops, sizeof(*it));
-	if (!it) {
-		mmput(mm);
-		return -ENOMEM;
+	if (!it)
+		goto err_pid;
+	ptscope_access_init(&it->access);
+	mm = ptscope_pid_mm(pid, &it->access);
+	if (IS_ERR(mm)) {
+		err = PTR_ERR(mm);
+		goto err_seq;
 	}
+	mmgrab(mm);
+	mmput(mm);
 	it->mm = mm;
+	it->pid = pid;
 	return 0;
+
+err_seq:
+	ptscope_access_release(&it->access);
+	seq_release_private(inode, file);
+err_pid:
+	put_pid(pid);
+	return err;
 }
 
 static int view_release(struct inode *inode, struct file *file)
 {
 	struct view_iter *it = ((struct seq_file *)file->private_data)->private;
 
-	mmput(it->mm);
+	mmdrop(it->mm);
+	put_pid(it->pid);
+	ptscope_access_release(&it->access);
 	return seq_release_private(inode, file);
+}
+
+/*
+ * view_get - hold the view's address space for this read: the caller may
+ * still read the target, and the target still has the mm of open().
+ */
+static int view_get(struct view_iter *it)
+{
+	struct mm_struct *mm;
+
+	if (it->held)
+		return 0;
+	mm = ptscope_pid_mm(it->pid, &it->access);
+	if (IS_ERR(mm))
+		return PTR_ERR(mm);
+	if (mm != it->mm) {
+		mmput(mm);
+		return -ESRCH;
+	}
+	it->held = true;
+	return 0;
+}
+
+static void view_stop(struct seq_file *m, void *v)
+{
+	struct view_iter *it = m->private;
+
+	if (it->held) {
+		mmput(it->mm);
+		it->held = false;
+	}
 }
 
 /* Reads go forward; a read from the start begins again. */
@@ -185,21 +246,25 @@ static void *vmas_start(struct seq_file *m, loff_t *pos)
 	struct view_iter *it = m->private;
 	struct vm_area_struct *vma;
 	void *ret = NULL;
+	int err;
 
 	if (!view_seek(it, *pos))
 		return NULL;
+	err = view_get(it);
+	if (err)
+		return ERR_PTR(err);
 	if (*pos == 0)
 		seq_printf(m, "%-33s %-4s %-8s %-8s %8s %8s %8s %8s %8s %8s %8s %6s  %s\n",
 			   "range", "perm", "offset", "kind", "pagesize", "rss_4k",
 			   "rss_2m", "swap", "anon", "dirty", "hugetlb", "tables",
 			   "name");
 	if (mmap_read_lock_killable(it->mm))
-		return NULL;
+		return ERR_PTR(-EINTR);
 	vma = find_vma(it->mm, it->addr);
 	if (vma) {
 		ptscope_vma_fill(vma, it->pathbuf, &it->vma);
-		if (!ptscope_vma_count(it->mm, vma, &it->vma))
-			ret = it;
+		err = ptscope_vma_count(it->mm, vma, &it->vma);
+		ret = err ? ERR_PTR(err) : it;
 	}
 	mmap_read_unlock(it->mm);
 	return ret;
@@ -212,10 +277,6 @@ static void *vmas_next(struct seq_file *m, void *v, loff_t *pos)
 	it->addr = it->vma.end;
 	it->pos = ++*pos;
 	return vmas_start(m, pos);
-}
-
-static void view_stop(struct seq_file *m, void *v)
-{
 }
 
 static const char *const vma_kind_names[] = {
@@ -231,7 +292,7 @@ static int vmas_show(struct seq_file *m, void *v)
 	struct ptscope_vma *vma = &((struct view_iter *)v)->vma;
 	const u64 *c = vma->counts;
 
-	seq_printf(m, "%016llx-%016llx %c%c%c%c %08llx %-8s %8u %8llu %8llu %8llu %8llu %8llu %8llu %6llu  %s\n",
+	seq_printf(m, "%016llx-%016llx %c%c%c%c %08llx %-8s %8u %8llu %8llu %8llu %8llu %8llu %8llu %6llu  ",
 		   vma->start, vma->end,
 		   vma->prot & PTSCOPE_PROT_READ ? 'r' : '-',
 		   vma->prot & PTSCOPE_PROT_WRITE ? 'w' : '-',
@@ -242,8 +303,10 @@ static int vmas_show(struct seq_file *m, void *v)
 		   c[PTSCOPE_CNT_SWAP], c[PTSCOPE_CNT_ANON], c[PTSCOPE_CNT_DIRTY],
 		   c[PTSCOPE_CNT_HUGETLB],
 		   c[PTSCOPE_CNT_PTE_TABLES] + c[PTSCOPE_CNT_PMD_TABLES] +
-		   c[PTSCOPE_CNT_PUD_TABLES] + c[PTSCOPE_CNT_P4D_TABLES],
-		   vma->name);
+		   c[PTSCOPE_CNT_PUD_TABLES] + c[PTSCOPE_CNT_P4D_TABLES]);
+	/* As show_map_vma() prints a path: a newline in it must not end the line. */
+	seq_escape(m, vma->name, "\n");
+	seq_putc(m, '\n');
 	return 0;
 }
 
@@ -271,18 +334,23 @@ static void *pagetable_start(struct seq_file *m, loff_t *pos)
 {
 	struct view_iter *it = m->private;
 	u32 flags;
+	int err;
 
 	if (!view_seek(it, *pos))
 		return NULL;
+	err = view_get(it);
+	if (err)
+		return ERR_PTR(err);
 	if (*pos == 0)
 		seq_printf(m, "# %u-level paging; level, first address, entries, what they map\n",
 			   mm_p4d_folded(it->mm) ? 4 : 5);
 	flags = PTSCOPE_WALK_TABLES;
 	if (!ptscope_show_pfn(m->file))
 		flags |= PTSCOPE_WALK_HIDE_PHYS;
-	if (ptscope_walk_runs(it->mm, it->addr, it->mm->task_size, flags,
-			      it->runs, RUNS_PER_RECORD, &it->count, &it->next))
-		return NULL;
+	err = ptscope_walk_runs(it->mm, it->addr, it->mm->task_size, flags,
+				it->runs, RUNS_PER_RECORD, &it->count, &it->next);
+	if (err)
+		return ERR_PTR(err);
 	return it->count ? it : NULL;
 }
 
@@ -403,9 +471,13 @@ static void *huge_vmas_start(struct seq_file *m, loff_t *pos)
 	struct view_iter *it = m->private;
 	struct vm_area_struct *vma;
 	void *ret = NULL;
+	int err;
 
 	if (!view_seek(it, *pos))
 		return NULL;
+	err = view_get(it);
+	if (err)
+		return ERR_PTR(err);
 	if (*pos == 0) {
 		memset(&it->total, 0, sizeof(it->total));
 		seq_printf(m, "%-33s %-10s %8s %8s %8s %6s %6s %6s %7s  %s\n",
@@ -413,14 +485,15 @@ static void *huge_vmas_start(struct seq_file *m, loff_t *pos)
 			   "huge%", "why; pte-mapped large folios order:ptes/folios");
 	}
 	if (mmap_read_lock_killable(it->mm))
-		return NULL;
+		return ERR_PTR(-EINTR);
 	vma = find_vma(it->mm, it->addr);
 	if (!vma) {
 		/* One last record: the totals. */
 		it->huge = it->total;
 		ret = it;
-	} else if (!ptscope_huge_vma(it->mm, vma, &it->huge)) {
-		ret = it;
+	} else {
+		err = ptscope_huge_vma(it->mm, vma, &it->huge);
+		ret = err ? ERR_PTR(err) : it;
 	}
 	mmap_read_unlock(it->mm);
 	return ret;
