@@ -3,6 +3,20 @@
 # `make help` lists the targets.
 
 KDIR	?= /lib/modules/$(shell uname -r)/build
+# The release of the kernel in KDIR (where modules_install puts the module).
+KREL	= $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
+
+# make install: the GNU directory variables; DESTDIR for a staging root.
+prefix		?= /usr/local
+exec_prefix	?= $(prefix)
+bindir		?= $(exec_prefix)/bin
+datarootdir	?= $(prefix)/share
+mandir		?= $(datarootdir)/man
+bashcompdir	?= $(datarootdir)/bash-completion/completions
+DESTDIR		?=
+INSTALL		?= install
+# Where the module goes under /lib/modules/KREL/ (Kbuild's default: extra).
+INSTALL_MOD_DIR	?= extra
 TOP	:= $(CURDIR)
 CACHE	?= $(or $(PTSCOPE_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/ptscope)
 KSFT	:= $(CACHE)/linux-source-6.12/tools/testing/selftests
@@ -34,6 +48,7 @@ BENCHES		:= bench/ptscope_bench
 SELFTEST_HDRS	:= $(wildcard selftests/*.h) include/uapi/ptscope.h
 DEMO_PROGS	:= $(patsubst demo/progs/%.c,build/demo/demo-%,$(wildcard demo/progs/*.c))
 
+.PHONY: deb dkms-install install install-module install-tool uninstall uninstall-module uninstall-tool
 .PHONY: all module tool tool-check selftests stage modules-all deps check style sparse \
 	vm demo bench clean help stage-demo deps-vm debug-kernel kunit fuzz stress $(addprefix modules-,$(KERNELS))
 
@@ -50,6 +65,11 @@ all: module tool
 help:
 	@echo 'make [KDIR=...]     module/ptscope.ko for KDIR (default: the running kernel) and the tool'
 	@echo 'make module         module/ptscope.ko only'
+	@echo 'make install        the module (modules_install), the tool, its man page and bash'
+	@echo '                    completion (DESTDIR, prefix=$(prefix), KDIR); make uninstall'
+	@echo '                    removes them; install-tool / install-module: one half'
+	@echo 'make dkms-install   the module source for DKMS into DESTDIR/usr/src/ptscope-$(VERSION)'
+	@echo 'make deb            the Debian packages ptscope-dkms and ptscope into build/deb/'
 	@echo 'make tool           tools/ptscope/ptscope (needs libsmartcols-dev)'
 	@echo 'make tool-check     the tool'"'"'s golden tests on recorded snapshots (host, no VM)'
 	@echo 'make modules-all    the module for every pinned kernel, into build/NAME/, W=1, no warnings'
@@ -76,6 +96,56 @@ module:
 	$(MAKE) -C $(KDIR) M=$(TOP) modules
 
 tool: $(TOOL)
+
+# The module through Kbuild's modules_install (INSTALL_MOD_PATH=DESTDIR):
+# /lib/modules/KREL/extra/module/ptscope.ko (compressed as the kernel's
+# modules are), depmod run when installing for real.
+install: install-module install-tool
+
+install-module: module
+	$(MAKE) -C $(KDIR) M=$(TOP) INSTALL_MOD_PATH=$(DESTDIR) \
+		INSTALL_MOD_DIR=$(INSTALL_MOD_DIR) modules_install
+	$(if $(DESTDIR),,depmod -a $(KREL))
+
+install-tool: tool
+	$(INSTALL) -D -m 0755 $(TOOL) $(DESTDIR)$(bindir)/ptscope
+	$(INSTALL) -D -m 0644 tools/ptscope/ptscope.1 $(DESTDIR)$(mandir)/man1/ptscope.1
+	$(INSTALL) -D -m 0644 tools/ptscope/ptscope.bash-completion \
+		$(DESTDIR)$(bashcompdir)/ptscope
+
+# The module's source for DKMS: /usr/src/ptscope-VERSION (what the
+# ptscope-dkms package holds); `dkms install ptscope/VERSION` builds it.
+DKMS_SRC	:= Kbuild dkms.conf include/uapi/ptscope.h $(wildcard module/*.[ch])
+dkms-install:
+	@test "$$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)" = "$(VERSION)" || \
+		{ echo "dkms.conf: PACKAGE_VERSION is not $(VERSION)" >&2; exit 1; }
+	for f in $(filter-out %.mod.c,$(DKMS_SRC)); do \
+		$(INSTALL) -D -m 0644 $$f $(DESTDIR)/usr/src/ptscope-$(VERSION)/$$f || exit; \
+	done
+
+# The Debian packages ptscope-dkms and ptscope (debian/), built from a copy
+# of the tracked and new files in build/deb/ptscope-VERSION, never in the
+# source tree: build/deb/*.deb. scripts/pkg-check runs lintian on them and
+# installs them into a Debian 12 chroot.
+deb:
+	rm -rf build/deb && mkdir -p build/deb/ptscope-$(VERSION)
+	git ls-files -z --cached --others --exclude-standard | \
+		xargs -0 cp --parents -t build/deb/ptscope-$(VERSION) 2>/dev/null || \
+		tar -cf - --exclude=./build --exclude=./.git . | tar -C build/deb/ptscope-$(VERSION) -xf -
+	cd build/deb/ptscope-$(VERSION) && dpkg-buildpackage -us -uc -b >../build.log 2>&1 || \
+		{ tail -n 40 ../build.log; exit 1; }
+	@ls build/deb/*.deb
+
+uninstall: uninstall-module uninstall-tool
+
+uninstall-module:
+	rm -f $(DESTDIR)/lib/modules/$(KREL)/$(INSTALL_MOD_DIR)/module/ptscope.ko*
+	-rmdir $(DESTDIR)/lib/modules/$(KREL)/$(INSTALL_MOD_DIR)/module 2>/dev/null
+	$(if $(DESTDIR),,depmod -a $(KREL))
+
+uninstall-tool:
+	rm -f $(DESTDIR)$(bindir)/ptscope $(DESTDIR)$(mandir)/man1/ptscope.1 \
+		$(DESTDIR)$(bashcompdir)/ptscope
 
 # CPPFLAGS, CFLAGS and LDFLAGS as the caller (or dpkg-buildflags) sets them.
 $(TOOL): $(TOOL_SRCS) $(TOOL_HDRS) $(TOOL_WEB) module/ptscope.h
