@@ -203,8 +203,9 @@ style:
 sparse:
 	@for k in $(KERNELS); do scripts/build-module $$k C=2 || exit 1; done
 
+# Silent: its stdout is one TAP stream, which must start with its version line.
 check:
-	scripts/check
+	@scripts/check
 
 # LIVE=1: the guest's port LIVE_PORT reachable on the host's 127.0.0.1 (ptscope serve).
 LIVE_PORT ?= 8642
