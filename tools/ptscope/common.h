@@ -8,6 +8,7 @@
 #ifndef PTSCOPE_COMMON_H
 #define PTSCOPE_COMMON_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -37,7 +38,7 @@ enum {
 struct opts {
 	int json, raw, noheadings, bytes;
 	const char *columns;	/* -o LIST for table views */
-	const char *from[2];	/* --from FILE, up to twice */
+	const char *from[64];	/* --from FILE: twice for shared, more for metrics */
 	int nfrom;
 	const char *svg, *html;	/* map */
 	const char *outfile;	/* snapshot -o FILE */
@@ -45,6 +46,10 @@ struct opts {
 	const char *follow;	/* serve --follow FILE: stands for the PID */
 	double interval;	/* faults, tlb, top: -i SECONDS */
 	long count;		/* and -c SAMPLES; 0: until Ctrl-C */
+	int interval_set;	/* -i given */
+	const char *textfile;	/* metrics: --textfile DIR */
+	const char *by;		/* metrics: --by comm|cgroup */
+	long max_groups;	/* metrics: --max-groups N */
 	char **args;		/* positional arguments after the command */
 	int nargs;
 	char **extra;		/* those after the PIDs */
@@ -82,6 +87,17 @@ int dev_walk(int fd, uint64_t start, uint64_t end, unsigned int flags,
 int dev_vtop(int fd, uint64_t addr, struct ptscope_vtop *v);
 int dev_huge_vmas(int fd, struct ptscope_huge_vma **vmas, size_t *n);
 int dev_huge_system(int fd, struct ptscope_huge_system *h);
+
+/* dev.c: set, per-process failures (gone, kernel thread, not allowed) are quiet */
+extern int dev_quiet;
+
+/* counters.c: watches, for faults, tlb, top and metrics */
+extern volatile sig_atomic_t stop;	/* SIGINT or SIGTERM seen */
+void on_signal(int sig);
+int watch_start(int fd, int pid, unsigned int flags, unsigned int *id);
+void watch_stop(int fd, unsigned int id);
+int counters_read(int fd, unsigned int id, struct ptscope_counters *c);
+void sleep_interval(void);	/* opt.interval, cut short by a signal */
 
 /* snap.c: getting a struct snap */
 int snap_live(struct snap *s, int pid, unsigned int what, uint64_t start, uint64_t end);
@@ -209,6 +225,7 @@ int cmd_tlb(void);
 int cmd_top(void);
 int cmd_huge(void);
 int cmd_serve(void);
+int cmd_metrics(void);
 
 extern struct view maps_view, walk_view, vtop_view, shared_view, diff_view;
 extern struct view faults_view, tlb_view, top_view, huge_view, huge_system_view;

@@ -111,9 +111,9 @@ static const struct {
 	[PTSCOPE_TLB_REMOTE_SEND_IPI] = { "remote_send_ipi", "asked other CPUs to flush" },
 };
 
-static volatile sig_atomic_t stop;
+volatile sig_atomic_t stop;
 
-static void on_signal(int sig)
+void on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
@@ -306,7 +306,7 @@ static void live_header(enum live_view view, const struct snap *s,
 	putchar('\n');
 }
 
-static void sleep_interval(void)
+void sleep_interval(void)
 {
 	struct timespec ts = {
 		.tv_sec = (time_t)opt.interval,

@@ -18,6 +18,7 @@
 #define BATCH_VMAS	64
 
 static int target_pid;
+int dev_quiet;
 
 /* dev_open - open the device and check its ABI; a fd, or -EXIT_* */
 int dev_open(void)
@@ -71,6 +72,8 @@ int dev_target(int fd, int pid, struct ptscope_target *t)
 	target_pid = pid;
 	if (!ioctl(fd, PTSCOPE_IOC_TARGET, t))
 		return 0;
+	if (dev_quiet && (errno == ESRCH || errno == EPERM || errno == EACCES || errno == EINVAL))
+		return EXIT_NOPROC;
 	switch (errno) {
 	case ESRCH:
 		fprintf(stderr, "ptscope: no such process: %d\n", pid);
@@ -98,7 +101,8 @@ static int dev_query_failed(const char *what)
 	if (errno == ENOTTY)
 		return dev_unsupported(what);
 	if (errno == ESRCH) {
-		fprintf(stderr, "ptscope: process %d exited\n", target_pid);
+		if (!dev_quiet)
+			fprintf(stderr, "ptscope: process %d exited\n", target_pid);
 		return EXIT_NOPROC;
 	}
 	fprintf(stderr, "ptscope: %s of process %d: %s\n", what, target_pid, strerror(errno));

@@ -15,7 +15,10 @@
 
 #include "common.h"
 
-enum { OPT_SVG = 'S', OPT_HTML = 'H', OPT_LISTEN = 'L', OPT_FOLLOW = 'W' };
+enum {
+	OPT_SVG = 'S', OPT_HTML = 'H', OPT_LISTEN = 'L', OPT_FOLLOW = 'W',
+	OPT_TEXTFILE = 'T', OPT_BY = 'B', OPT_MAX_GROUPS = 'G',
+};
 
 struct command {
 	const char *name;
@@ -23,7 +26,7 @@ struct command {
 	const char *synopsis;
 	const char *help;
 	const char *options;	/* the short options it takes */
-	int targets;		/* PIDs (or --from FILEs) it reads */
+	int targets;		/* PIDs (or --from FILEs) it reads; -1: any --from */
 	int min_extra, max_extra;	/* positional arguments after them */
 	struct view *view;	/* its columns, selected here */
 };
@@ -63,6 +66,11 @@ static const struct command commands[] = {
 	{ "serve", cmd_serve, "PID | --from FILE | --follow FILE [--listen ADDR:PORT] [-i SECONDS]",
 	  "a live view in a web browser: the map redrawn as PID changes, walk, vtop, counters",
 	  "fiLW", 1, 0, 0, NULL },
+	{ "metrics", cmd_metrics, "[--textfile DIR] [-i SECONDS] [--by comm|cgroup] [--max-groups N]",
+	  "the counters in Prometheus text format: system-wide TLB flushes and page-fault "
+	  "exceptions, hugetlb pools, THP events, and per workload resident memory by page "
+	  "size, huge coverage and page tables; --textfile: for node_exporter", "icfTBG",
+	  -1, 0, 0, NULL },
 };
 
 /* The options, as --help shows them; a command's --help shows its own. */
@@ -79,10 +87,15 @@ static const struct {
 	{ 'f', "  -f, --from FILE     read a snapshot file instead of a live process\n" },
 	{ OPT_SVG, "      --svg FILE      map: write an SVG picture\n" },
 	{ OPT_HTML, "      --html FILE     map: write an HTML page with the picture\n" },
-	{ 'i', "  -i, --interval SEC  faults, tlb, top, serve: seconds between samples (1)\n" },
-	{ 'c', "  -c, --count N       faults, tlb, top: stop after N samples\n" },
+	{ 'i', "  -i, --interval SEC  faults, tlb, top, serve, metrics: seconds between samples (1)\n" },
+	{ 'c', "  -c, --count N       faults, tlb, top, metrics: stop after N samples\n" },
 	{ OPT_LISTEN, "      --listen ADDR:PORT  serve: where to listen (127.0.0.1:8642)\n" },
 	{ OPT_FOLLOW, "      --follow FILE   serve: the process whose PID FILE holds, as it changes\n" },
+	{ OPT_TEXTFILE, "      --textfile DIR  metrics: rewrite DIR/ptscope.prom every interval\n"
+			"                      (default 60 s), for node_exporter\n" },
+	{ OPT_BY, "      --by comm|cgroup\n"
+		  "                      metrics: group processes by command or cgroup\n" },
+	{ OPT_MAX_GROUPS, "      --max-groups N  metrics: name N groups, sum the rest as other (20)\n" },
 	{ 'h', "  -h, --help          this text; after a command: its usage and columns\n" },
 };
 
@@ -156,6 +169,9 @@ static int parse_options(const struct command *c, int argc, char **argv)
 		{ "count",	required_argument,	NULL, 'c' },
 		{ "listen",	required_argument,	NULL, OPT_LISTEN },
 		{ "follow",	required_argument,	NULL, OPT_FOLLOW },
+		{ "textfile",	required_argument,	NULL, OPT_TEXTFILE },
+		{ "by",		required_argument,	NULL, OPT_BY },
+		{ "max-groups",	required_argument,	NULL, OPT_MAX_GROUPS },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -168,6 +184,8 @@ static int parse_options(const struct command *c, int argc, char **argv)
 	argv[0] = prog;
 	optind = 1;
 	opt.interval = 1;
+	opt.by = "comm";
+	opt.max_groups = 20;
 	while ((ch = getopt_long(argc, argv, "Jrnbo:f:i:c:h", longopts, NULL)) != -1) {
 		if (ch == 'h') {
 			command_help(c);
@@ -187,7 +205,25 @@ static int parse_options(const struct command *c, int argc, char **argv)
 		case 'b': opt.bytes = 1; break;
 		case 'o': opt.columns = opt.outfile = optarg; break;
 		case OPT_SVG: opt.svg = optarg; break;
+		case OPT_TEXTFILE: opt.textfile = optarg; break;
+		case OPT_BY:
+			if (strcmp(optarg, "comm") && strcmp(optarg, "cgroup")) {
+				fprintf(stderr, "ptscope: --by takes comm or cgroup: '%s'\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			opt.by = optarg;
+			break;
+		case OPT_MAX_GROUPS:
+			opt.max_groups = strtol(optarg, &end, 10);
+			if (*end || opt.max_groups < 1 || opt.max_groups > 10000) {
+				fprintf(stderr, "ptscope: --max-groups takes 1 to 10000: '%s'\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case 'i':
+			opt.interval_set = 1;
 			opt.interval = strtod(optarg, &end);
 			if (*end || !(opt.interval >= 0.1 && opt.interval <= 3600)) {
 				fprintf(stderr, "ptscope: -i takes seconds, 0.1 to 3600: '%s'\n",
@@ -223,14 +259,15 @@ static int parse_options(const struct command *c, int argc, char **argv)
 	opt.nargs = argc - optind;
 	/* --from (or --follow) stands for the PIDs: a PID as well would be ambiguous. */
 	stands = opt.nfrom + !!opt.follow;
-	if (stands && (stands != c->targets || opt.nargs > c->max_extra)) {
+	if (stands && c->targets >= 0 &&
+	    (stands != c->targets || opt.nargs > c->max_extra)) {
 		fprintf(stderr, "ptscope %s: %s\n", c->name, c->targets > 1 ?
 			"give PIDs or as many --from FILEs, not a mix" :
 			opt.follow ? "a PID, --from and --follow are mutually exclusive" :
 			"a PID and --from are mutually exclusive");
 		return EXIT_USAGE;
 	}
-	extra = opt.nargs - (c->targets - stands);
+	extra = opt.nargs - (c->targets < 0 ? 0 : c->targets - stands);
 	if (extra < c->min_extra || extra > c->max_extra) {
 		fprintf(stderr, "Usage: ptscope %s %s\n", c->name, c->synopsis);
 		return usage_error(c);
