@@ -177,7 +177,7 @@ bench/%: bench/%.c bench/bench.h selftests/ptscope_util.h include/uapi/ptscope.h
 stage: tool selftests $(BENCHES) $(DEMO_PROGS)
 	@rm -rf build/guest && mkdir -p build/guest/bin
 	@cp $(TOOL) $(SELFTESTS) $(BENCHES) selftests/run-guest selftests/cli-guest \
-		selftests/serve-guest selftests/lifecycle-guest $(DEMO_PROGS) \
+		selftests/serve-guest selftests/lifecycle-guest selftests/metrics-guest $(DEMO_PROGS) \
 		build/guest/bin/
 
 # What the tour needs on the guest's PATH: no selftests (no kernel source).

@@ -38,8 +38,14 @@
 
 /* Resident memory by the size of the page that maps it: PTE, PMD, PUD leaves. */
 enum { RSS_PTE, RSS_PMD, RSS_PUD, RSS_KINDS };
-/* Page tables by level: the tables PMD, PUD, P4D and PGD entries point to. */
-enum { PT_PTE, PT_PMD, PT_PUD, PT_P4D, PT_LEVELS };
+/*
+ * Page tables by kind: PTE, PMD, PUD and P4D tables, found by a walk; and
+ * the PTE tables the kernel deposits with each PMD-mapped anonymous THP
+ * (pgtable_trans_huge_deposit(), to split it later), which no walk reaches
+ * but which are page-table memory all the same: /proc/PID/status VmPTE
+ * counts them with the PTE, PMD and PUD tables.
+ */
+enum { PT_PTE, PT_PMD, PT_PUD, PT_P4D, PT_DEPOSITED, PT_LEVELS };
 
 struct group {
 	char name[64];
@@ -71,7 +77,9 @@ static const char *const tlb_reasons[PTSCOPE_TLB_MAX] = {
 	[PTSCOPE_TLB_REMOTE_SEND_IPI] = "remote_send_ipi",
 };
 
-static const char *const pt_levels[PT_LEVELS] = { "pte", "pmd", "pud", "p4d" };
+static const char *const pt_levels[PT_LEVELS] = {
+	"pte", "pmd", "pud", "p4d", "pte_deposited",
+};
 
 /* --- grouping the processes */
 
@@ -95,19 +103,32 @@ static void group_add(struct group *g, const struct snap *s)
 
 	g->procs++;
 	for (i = 0; i < s->nvmas; i++) {
-		const __u64 *c = s->vmas[i].counts;
+		const struct ptscope_vma *v = &s->vmas[i];
+		const __u64 *c = v->counts;
 
 		g->rss[RSS_PTE] += c[PTSCOPE_CNT_RSS_PTE] * s->page_size;
 		g->rss[RSS_PMD] += c[PTSCOPE_CNT_RSS_PMD] * s->page_size;
 		g->rss[RSS_PUD] += c[PTSCOPE_CNT_RSS_PUD] * s->page_size;
+		if (v->kind == PTSCOPE_VMA_ANON || v->kind == PTSCOPE_VMA_HEAP ||
+		    v->kind == PTSCOPE_VMA_STACK)
+			g->pt[PT_DEPOSITED] += c[PTSCOPE_CNT_THP_PMD] * s->page_size;
 	}
-	/* Each TABLE entry (deduplicated by snap_sort_runs) is one table below it. */
+	/*
+	 * Each TABLE entry (deduplicated by snap_sort_runs) is one table below
+	 * it: a PMD entry's is a PTE table, ... With 4 levels the PGD's entries
+	 * point to PUD tables (P4D is folded).
+	 */
 	for (i = 0; i < s->nruns; i++) {
 		const struct ptscope_run *r = &s->runs[i];
+		unsigned int below;
 
-		if (r->kind == PTSCOPE_KIND_TABLE && r->level >= PTSCOPE_LEVEL_PMD &&
-		    r->level - PTSCOPE_LEVEL_PMD < PT_LEVELS)
-			g->pt[r->level - PTSCOPE_LEVEL_PMD] += r->count * s->page_size;
+		if (r->kind != PTSCOPE_KIND_TABLE || r->level < PTSCOPE_LEVEL_PMD)
+			continue;
+		below = r->level - PTSCOPE_LEVEL_PMD;	/* PT_PTE for a PMD entry */
+		if (r->level == PTSCOPE_LEVEL_PGD && s->levels == 4)
+			below = PT_PUD;
+		if (below <= PT_P4D)
+			g->pt[below] += r->count * s->page_size;
 	}
 }
 
@@ -259,10 +280,11 @@ static void workload_metrics(FILE *f, const struct sample *m)
 		group_line(f, "ptscope_workload_huge_coverage_ratio", g, "", val);
 	}
 	header(f, "ptscope_workload_page_table_bytes", "gauge",
-	       "Page tables of the group's address spaces, by level of the table.");
+	       "Page tables of the group's address spaces by kind: pte, pmd, pud, p4d tables, "
+	       "and the PTE tables deposited with anonymous THPs.");
 	for (i = 0; i < m->ngroups; i++)
 		for (j = 0; j < PT_LEVELS; j++) {
-			snprintf(extra, sizeof(extra), ",level=\"%s\"", pt_levels[j]);
+			snprintf(extra, sizeof(extra), ",table=\"%s\"", pt_levels[j]);
 			snprintf(val, sizeof(val), "%llu", (unsigned long long)m->groups[i].pt[j]);
 			group_line(f, "ptscope_workload_page_table_bytes", &m->groups[i], extra,
 				   val);
