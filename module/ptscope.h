@@ -37,10 +37,26 @@ struct ptscope_entry {
 	u32 page;		/* PTSCOPE_PAGE_* */
 	u32 mapcount;
 	u32 folio_order;
+	u32 nr;			/* entries this report stands for (walker->batch) */
 	u16 pkey;
 	u8 level;		/* enum ptscope_level */
 	u8 kind;		/* enum ptscope_kind */
 	u8 shift;		/* log2 of the bytes the entry maps */
+};
+
+/*
+ * How a walk may batch present PTEs into one report (struct ptscope_entry.nr),
+ * so that a consumer is called once per batch rather than once per PTE:
+ *  NONE:   one report per entry, nr == 1
+ *  FRAMES: consecutive entries that differ only in mapping the next frame,
+ *          with the same kind of page: entry i maps pfn + i
+ *  ALIKE:  consecutive entries with the same bits and kind of page, whatever
+ *          their frames (pfn and raw are the first entry's): for counting
+ */
+enum ptscope_batch {
+	PTSCOPE_BATCH_NONE = 0,
+	PTSCOPE_BATCH_FRAMES,
+	PTSCOPE_BATCH_ALIKE,
 };
 
 struct ptscope_walker;
@@ -59,6 +75,7 @@ struct ptscope_walker {
 	struct mm_struct *mm;
 	const struct ptscope_walk_ops *ops;
 	bool tables;			/* report TABLE entries too */
+	u8 batch;			/* enum ptscope_batch */
 	void *private;
 	/* set by the walk */
 	struct vm_area_struct *vma;	/* the VMA being walked */

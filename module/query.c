@@ -88,7 +88,7 @@ static void run_from_entry(const struct ptscope_entry *e, struct ptscope_run *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->start = e->addr;
-	r->count = 1;
+	r->count = e->nr;
 	r->entry = e->raw;
 	r->bits = e->bits;
 	r->swap_offset = e->swap_offset;
@@ -142,7 +142,7 @@ static int collect_run(struct ptscope_walker *w, const struct ptscope_entry *e)
 		e = &hidden;
 	}
 	if (c->pending && run_extends(&c->runs[c->count], e, c->hide)) {
-		c->runs[c->count].count++;
+		c->runs[c->count].count += e->nr;
 		return 0;
 	}
 	if (c->pending)
@@ -185,6 +185,7 @@ int ptscope_walk_runs(struct mm_struct *mm, u64 start, u64 end, u32 flags,
 		.mm = mm,
 		.ops = &run_ops,
 		.tables = flags & PTSCOPE_WALK_TABLES,
+		.batch = PTSCOPE_BATCH_FRAMES,
 		.private = &c,
 	};
 	int ret;
@@ -308,7 +309,7 @@ static void count_page(u64 *cnt, const struct ptscope_entry *e, u64 pages)
 		return;
 	}
 	if (e->page & PTSCOPE_PAGE_HUGETLB) {
-		cnt[PTSCOPE_CNT_HUGETLB]++;
+		cnt[PTSCOPE_CNT_HUGETLB] += e->nr;
 		return;
 	}
 	/* Resident as smaps counts Rss: normal pages, by the entry's size. */
@@ -319,7 +320,7 @@ static void count_page(u64 *cnt, const struct ptscope_entry *e, u64 pages)
 	case PTSCOPE_LEVEL_PMD:
 		cnt[PTSCOPE_CNT_RSS_PMD] += pages;
 		if (e->page & PTSCOPE_PAGE_ANON)
-			cnt[PTSCOPE_CNT_THP_PMD]++;
+			cnt[PTSCOPE_CNT_THP_PMD] += e->nr;
 		break;
 	default:
 		cnt[PTSCOPE_CNT_RSS_PUD] += pages;
@@ -343,7 +344,7 @@ static const u8 table_counter[] = {
 
 static int count_entry(struct ptscope_walker *w, const struct ptscope_entry *e)
 {
-	u64 pages = 1ULL << (e->shift - PAGE_SHIFT);
+	u64 pages = (u64)e->nr << (e->shift - PAGE_SHIFT);
 	u64 *cnt = w->private;
 
 	switch (e->kind) {
@@ -394,6 +395,7 @@ int ptscope_vma_count(struct mm_struct *mm, struct vm_area_struct *vma,
 		.mm = mm,
 		.ops = &count_ops,
 		.tables = true,
+		.batch = PTSCOPE_BATCH_ALIKE,
 		.private = out->counts,
 	};
 
@@ -657,7 +659,8 @@ long ptscope_ioctl_walk(struct ptscope_ctx *ctx, bool show_pfn, void __user *uar
 	if (err)
 		goto out_mm;
 	cap = min_t(u32, wk.count, PTSCOPE_RUN_BATCH);
-	runs = kvcalloc(cap, sizeof(*runs), GFP_KERNEL);
+	/* not zeroed: a run is written whole before it is counted and copied */
+	runs = kvmalloc_array(cap, sizeof(*runs), GFP_KERNEL);
 	if (!runs) {
 		err = -ENOMEM;
 		goto out_mm;

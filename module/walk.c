@@ -185,6 +185,36 @@ static void decode_table(unsigned long flags, unsigned long pfn,
 }
 
 /*
+ * What a folio is, as PTSCOPE_PAGE_* bits, and one of its pages with its
+ * mapcount: inline, for the walk's inner loop (pte_continues()) too.
+ */
+static __always_inline u32 folio_kind(struct folio *folio)
+{
+	u32 kind;
+
+	if (folio_test_anon(folio))
+		kind = PTSCOPE_PAGE_ANON;
+	else if (folio_test_swapbacked(folio))
+		kind = PTSCOPE_PAGE_SHMEM;
+	else
+		kind = PTSCOPE_PAGE_FILE;
+	if (folio_test_ksm(folio))
+		kind |= PTSCOPE_PAGE_KSM;
+	if (folio_test_hugetlb(folio))
+		kind |= PTSCOPE_PAGE_HUGETLB;
+	else if (folio_test_large(folio))
+		kind |= PTSCOPE_PAGE_THP;
+	return kind;
+}
+
+static __always_inline u32 page_kind(struct folio *folio, struct page *page,
+				     u32 *mapcount)
+{
+	*mapcount = ptscope_page_mapcount(folio, page);
+	return folio_kind(folio) | (*mapcount == 1 ? PTSCOPE_PAGE_EXCLUSIVE : 0);
+}
+
+/*
  * The page a present leaf maps, by the rules of the core's vm_normal_page()
  * and vm_normal_page_pmd() (neither is exported): none behind a special
  * entry, a raw PFN mapping (VM_PFNMAP, except its COW copies) or device
@@ -239,22 +269,8 @@ static void decode_page(struct vm_area_struct *vma, struct ptscope_entry *e)
 		e->folio_order = folio_order(folio);
 		return;
 	}
-	if (folio_test_anon(folio))
-		e->page |= PTSCOPE_PAGE_ANON;
-	else if (folio_test_swapbacked(folio))
-		e->page |= PTSCOPE_PAGE_SHMEM;
-	else
-		e->page |= PTSCOPE_PAGE_FILE;
-	if (folio_test_ksm(folio))
-		e->page |= PTSCOPE_PAGE_KSM;
-	if (folio_test_hugetlb(folio))
-		e->page |= PTSCOPE_PAGE_HUGETLB;
-	else if (folio_test_large(folio))
-		e->page |= PTSCOPE_PAGE_THP;
+	e->page = page_kind(folio, page, &e->mapcount);
 	e->folio_order = folio_order(folio);
-	e->mapcount = ptscope_page_mapcount(folio, page);
-	if (e->mapcount == 1)
-		e->page |= PTSCOPE_PAGE_EXCLUSIVE;
 }
 
 /* --- the walk ----------------------------------------------------------- */
@@ -264,6 +280,7 @@ static void entry_init(struct ptscope_entry *e, unsigned long addr,
 {
 	memset(e, 0, sizeof(*e));
 	e->addr = addr & ~((1UL << shift) - 1);
+	e->nr = 1;
 	e->level = level;
 	e->shift = shift;
 }
@@ -326,10 +343,106 @@ static bool pmd_is_table(pmd_t pmd)
 	return !pmd_none(pmd) && pmd_present(pmd) && !pmd_leaf(pmd) && !pmd_bad(pmd);
 }
 
+/*
+ * The words of an order-0 page that decide what page_kind() says of it: the
+ * head and swapbacked flags, the anon/KSM bits of the mapping and the raw
+ * mapcount (a page type shares it). Two pages with the same words are the
+ * same kind with the same mapcount. False for a page of a large folio.
+ */
+struct small_page {
+	unsigned long flags;
+	unsigned long mapping;
+	int mapcount;
+};
+
+static __always_inline bool small_page_read(struct page *page, struct small_page *sp)
+{
+	if (READ_ONCE(page->compound_head) & 1)
+		return false;
+	sp->flags = READ_ONCE(page->flags) & (BIT(PG_head) | BIT(PG_swapbacked));
+	if (sp->flags & BIT(PG_head))
+		return false;
+	sp->mapping = (unsigned long)READ_ONCE(page->mapping) & PAGE_MAPPING_FLAGS;
+	sp->mapcount = atomic_read(&page->_mapcount);
+	return true;
+}
+
+static __always_inline bool small_page_same(struct page *page, const struct small_page *first)
+{
+	struct small_page sp;
+
+	return small_page_read(page, &sp) && sp.flags == first->flags &&
+	       sp.mapping == first->mapping && sp.mapcount == first->mapcount;
+}
+
+/*
+ * pte_continues - may @pte, PTE number @i of batch @e (counting from its
+ * first), join it? Its bits must be @e's, and for PTSCOPE_BATCH_FRAMES its
+ * frame the first one's + @i (one comparison of the raw values: the frame
+ * field is below the high flag bits and never carries); then the page
+ * behind it must be what decode_page() found for @e: the same kind,
+ * mapcount and folio order (for order-0 pages: the same words, @first,
+ * when it was read). Called under the PTE table's lock, once per PTE:
+ * inline, no call and no entry on the stack (Debian's kernels zero every
+ * stack variable).
+ */
+static __always_inline bool pte_continues(u8 batch, const struct ptscope_entry *e,
+					  unsigned int i, pte_t pte,
+					  const struct small_page *first, bool small)
+{
+	unsigned long pfn = pte_pfn(pte);
+	struct folio *folio;
+	struct page *page;
+	u32 mapcount;
+
+	if (batch == PTSCOPE_BATCH_FRAMES) {
+		if (pte_val(pte) != e->raw + ((u64)i << PAGE_SHIFT))
+			return false;
+	} else if ((pte_val(pte) ^ e->raw) & ~PTE_PFN_MASK) {
+		return false;
+	}
+	if (is_zero_pfn(pfn))
+		return e->page == PTSCOPE_PAGE_ZERO;
+	if (!e->page || e->page == PTSCOPE_PAGE_ZERO)
+		/* no page behind @e: special (and so is @pte) or no memmap */
+		return e->page != PTSCOPE_PAGE_ZERO &&
+		       ((e->bits & PTSCOPE_B_SPECIAL) || !pfn_valid(pfn));
+	/* The frame after a valid one in the same subsection is valid too. */
+	if ((batch != PTSCOPE_BATCH_FRAMES || !(pfn & (PAGES_PER_SUBSECTION - 1))) &&
+	    !pfn_valid(pfn))
+		return false;
+	page = pfn_to_page(pfn);
+	if (small)
+		return small_page_same(page, first);
+	folio = page_folio(page);
+	return page_kind(folio, page, &mapcount) == e->page && mapcount == e->mapcount &&
+	       folio_order(folio) == e->folio_order;
+}
+
+/*
+ * batch_ptes - how many of the @max PTEs from @ptep continue batch @e, so
+ * that they are reported with it, once.
+ */
+static __always_inline unsigned int batch_ptes(u8 batch, const struct ptscope_entry *e,
+					       pte_t *ptep, unsigned int max)
+{
+	struct small_page first = { };
+	bool small = false;
+	unsigned int n;
+
+	if (e->page && e->page != PTSCOPE_PAGE_ZERO && !e->folio_order)
+		small = small_page_read(pfn_to_page(e->pfn), &first);
+	for (n = 0; n < max; n++)
+		if (!pte_continues(batch, e, n + 1, ptep_get(ptep + n), &first, small))
+			break;
+	return n;
+}
+
 static int walk_ptes(struct ptscope_walker *w, pte_t *ptep, unsigned long addr,
 		     unsigned long end)
 {
 	struct ptscope_entry e;
+	unsigned int n;
 	int ret;
 
 	for (; addr < end; addr += PAGE_SIZE, ptep++) {
@@ -338,6 +451,13 @@ static int walk_ptes(struct ptscope_walker *w, pte_t *ptep, unsigned long addr,
 		if (pte_none(pte))
 			continue;
 		decode_leaf(w, &e, addr, PTSCOPE_LEVEL_PTE, PAGE_SHIFT, pte);
+		/* Merge here what the consumer would merge: one report per batch. */
+		if (w->batch && e.kind == PTSCOPE_KIND_PAGE) {
+			n = batch_ptes(w->batch, &e, ptep + 1, ((end - addr) >> PAGE_SHIFT) - 1);
+			addr += (unsigned long)n << PAGE_SHIFT;
+			ptep += n;
+			e.nr += n;
+		}
 		ret = report(w, &e);
 		if (ret)
 			return ret;

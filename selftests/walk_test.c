@@ -425,6 +425,37 @@ static int act_fork(struct target_shared *sh, int cmd)
 	return 0;
 }
 
+/*
+ * 64 pages written in a row (frames in a row, as a fresh mapping mostly gets
+ * them), then shared with a child that unmaps the middle half of its copy:
+ * the same PTE bits all along, but mapcounts 2, 1, 2.
+ */
+static int act_fork_unmap_middle(struct target_shared *sh, int cmd)
+{
+	int up[2];
+	char *p, c = 0;
+	size_t i;
+	pid_t pid;
+
+	if (cmd)
+		return 0;
+	p = map_anon(64 * PAGE, PROT_READ | PROT_WRITE);
+	if (p == MAP_FAILED || madvise(p, 64 * PAGE, MADV_NOHUGEPAGE) || pipe(up))
+		return -1;
+	for (i = 0; i < 64; i++)
+		p[i * PAGE] = 1;
+	pid = fork();
+	if (pid == 0) {
+		munmap(p + 16 * PAGE, 32 * PAGE);
+		if (write(up[1], &c, 1) == 1)
+			pause();
+		_exit(0);
+	}
+	sh->addr[0] = (uintptr_t)p;
+	sh->arg = pid;
+	return pid > 0 && read(up[0], &c, 1) == 1 ? 0 : -1;
+}
+
 /* Shared memory between two processes: a MAP_SHARED page written by both. */
 static char *shared_page;
 
@@ -787,6 +818,29 @@ TEST_F(walk, fork_cow)
 	expect_vma_matches(_metadata, cfd, gc, a);
 	close(cfd);
 	kill(gc, SIGKILL);
+}
+
+/*
+ * Runs (and the walker's batches of PTEs, merged before any callback) break
+ * where the mapcount does, though the PTE bits and the frames run on:
+ * pagemap's MMAP_EXCLUSIVE page by page, and the exclusive count against
+ * smaps' private pages.
+ */
+TEST_F(walk, runs_break_where_mapcount_does)
+{
+	struct ptscope_vma v;
+	uint64_t a;
+	long private_kb;
+
+	ASSERT_EQ(0, start_case(_metadata, self, act_fork_unmap_middle));
+	a = self->t.sh->addr[0];
+	expect_vma_matches(_metadata, self->fd, self->t.pid, a);
+	ASSERT_EQ(0, ptscope_vma_at(self->fd, a, &v));
+	EXPECT_EQ(32, v.counts[PTSCOPE_CNT_EXCLUSIVE]);
+	private_kb = smaps_field(self->t.pid, v.start, "Private_Clean") +
+		     smaps_field(self->t.pid, v.start, "Private_Dirty");
+	EXPECT_EQ(private_kb, (long)v.counts[PTSCOPE_CNT_EXCLUSIVE] * 4);
+	kill(self->t.sh->arg, SIGKILL);
 }
 
 /* One MAP_SHARED page in two processes: the same frame. */
