@@ -16,7 +16,9 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sched.h>
+#include <grp.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -662,6 +664,362 @@ TEST(debugfs_view_does_not_pin)
 		close(fds[i]);
 	}
 	target_stop(&t);
+}
+
+/* --- the permissions matrix ------------------------------------------------ */
+
+/*
+ * Callers (the variants) x targets x operations. Every cell asserts the
+ * exact errno; where reading is allowed, what comes back is compared with
+ * what pagemap gives the same credentials: PFNs with CAP_SYS_ADMIN, none
+ * without. ptscope is never more permissive than pagemap's open.
+ */
+enum { T_SELF, T_SAME_USER, T_OTHER_USER, T_LANDLOCKED, NTARGETS };
+enum { OP_TARGET, OP_WATCH, OP_DEBUGFS, NOPS };
+
+static const char *const target_names[] = { "self", "same user", "other user", "landlocked" };
+static const char *const op_names[] = { "TARGET", "WATCH", "debugfs" };
+
+#define USER		1000
+#define NOBODY_UID	65534
+
+struct cell {
+	int err;		/* errno of the operation, 0 when allowed */
+	int pagemap_err;	/* opening /proc/PID/pagemap with the same credentials */
+	int info;		/* allowed: 1 what pagemap shows, < 0 a step that differed */
+};
+
+/* become - switch to @uid as a login would: dumpable, so its own /proc files are its own */
+static int become(uid_t uid)
+{
+	return setgroups(0, NULL) || setresgid(uid, uid, uid) || setresuid(uid, uid, uid) ||
+	       prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+}
+
+/* A target: a process of @sh->arg's uid, dumpable, with one page written. */
+static int act_sleeper(struct target_shared *sh, int cmd)
+{
+	uid_t uid = sh->arg;
+	char *p;
+
+	if (cmd)
+		return 0;
+	if (uid && become(uid))
+		return -1;
+	p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	p[0] = 1;
+	sh->addr[0] = (uintptr_t)p;
+	return 0;
+}
+
+/* keep_only - this process's capabilities become @cap alone (or none: -1) */
+static int keep_only(int cap)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2] = { };
+
+	if (cap >= 0) {
+		d[cap / 32].effective = 1U << (cap % 32);
+		d[cap / 32].permitted = 1U << (cap % 32);
+	}
+	return syscall(SYS_capset, &h, d) ? -1 : 0;
+}
+
+static int watch_errno(int fd, pid_t pid)
+{
+	struct ptscope_watch w = { .size = sizeof(w), .pid = pid };
+
+	if (ioctl(fd, PTSCOPE_IOC_WATCH, &w))
+		return errno;
+	w.pid = 0;
+	return ioctl(fd, PTSCOPE_IOC_UNWATCH, &w) ? -1 : 0;
+}
+
+/*
+ * device_info - what TARGET of @pid lets @fd read of the page at @addr:
+ * with @shown, the frame pagemap gives these credentials, in WALK and VTOP;
+ * without, no frame in pagemap, WALK or VTOP. 1, or the step that differed.
+ */
+static int device_info(int fd, pid_t pid, uint64_t addr, int shown)
+{
+	uint64_t pfn = pagemap_entry(pid, addr) & PM_PFN_MASK;
+	struct ptscope_run *runs = NULL;
+	struct ptscope_vtop v;
+	long n, i;
+	int ret = 1;
+
+	if (!!pfn != !!shown)
+		return -1;
+	if (ptscope_vtop(fd, addr, &v) || v.result != PTSCOPE_VTOP_MAPPED)
+		return -2;
+	if (v.phys / PAGE != pfn || v.mapcount != (shown ? 1 : 0))
+		return -3;
+	for (i = 0; i < v.nlevels && !shown; i++)
+		if (v.levels[i].table_pa || v.levels[i].pfn ||
+		    (v.levels[i].entry & 0x000ffffffffff000ULL))
+			return -4;
+	n = ptscope_walk_all(fd, addr, addr + PAGE, PTSCOPE_WALK_TABLES, &runs);
+	if (n <= 0)
+		return -5;
+	for (i = 0; i < n; i++) {
+		const struct ptscope_run *r = &runs[i];
+
+		if (r->kind == PTSCOPE_KIND_PAGE && r->pfn != pfn)
+			ret = -6;
+		if (!shown && (r->table_pa || r->mapcount || r->swap_offset ||
+			       (r->entry & 0x000ffffffffff000ULL)))
+			ret = -7;
+	}
+	free(runs);
+	return ret;
+}
+
+/* frames_in - how many "KEY0x..." values in @text are zero and non-zero */
+static void frames_in(const char *text, const char *key, int *zero, int *nonzero)
+{
+	const char *p = text;
+
+	while ((p = strstr(p, key))) {
+		p += strlen(key);
+		if (strtoull(p, NULL, 16))
+			(*nonzero)++;
+		else
+			(*zero)++;
+	}
+}
+
+/*
+ * debugfs_info - the pagetable view shows frames and table addresses
+ * exactly when @shown; 1 or < 0
+ */
+static int debugfs_info(int shown)
+{
+	char *text = read_all("pagetable");
+	int zero = 0, nonzero = 0, ret;
+
+	if (!text)
+		return -1;
+	frames_in(text, " pfn ", &zero, &nonzero);
+	frames_in(text, " table at ", &zero, &nonzero);
+	if (shown)
+		ret = nonzero ? 1 : -2;
+	else
+		ret = zero && !nonzero ? 1 : -3;
+	free(text);
+	return ret;
+}
+
+/* run_cells - every operation of the caller on @pid, whose page is at @addr */
+static void run_cells(int fd, pid_t pid, uint64_t addr, int shown, struct cell *c)
+{
+	char nr[16];
+
+	c[OP_TARGET].err = target_errno(fd, pid);
+	c[OP_TARGET].pagemap_err = pagemap_open_errno(pid);
+	if (!c[OP_TARGET].err)
+		c[OP_TARGET].info = device_info(fd, pid, addr, shown);
+	c[OP_WATCH].err = watch_errno(fd, pid);
+	snprintf(nr, sizeof(nr), "%d", pid);
+	c[OP_DEBUGFS].err = debugfs_write("target", nr);
+	if (!c[OP_DEBUGFS].err)
+		c[OP_DEBUGFS].info = debugfs_info(shown);
+}
+
+enum caller { ROOT, PTRACE_ROOT, PTRACE_USER, NOBODY };
+
+FIXTURE(matrix) {
+	struct target root_t, user_t, nobody_t;
+	struct cell (*cells)[NOPS];
+	int reloaded;
+	mode_t mode;
+};
+
+FIXTURE_VARIANT(matrix) {
+	enum caller caller;
+	int expect[NTARGETS][NOPS];
+};
+
+/* Full root: everything but a process outside its Landlock domain. */
+FIXTURE_VARIANT_ADD(matrix, root) {
+	.caller = ROOT,
+	.expect = {
+		[T_SELF] = { 0, 0, 0 },
+		[T_SAME_USER] = { 0, 0, 0 },
+		[T_OTHER_USER] = { 0, 0, 0 },
+		[T_LANDLOCKED] = { EPERM, EPERM, EPERM },
+	},
+};
+
+/*
+ * uid 0 holding CAP_SYS_PTRACE alone (the device opened before): another
+ * user's pagemap is 0400 of its owner, which needs CAP_DAC_*.
+ */
+FIXTURE_VARIANT_ADD(matrix, ptrace_root) {
+	.caller = PTRACE_ROOT,
+	.expect = {
+		[T_SELF] = { 0, 0, 0 },
+		[T_SAME_USER] = { 0, 0, 0 },
+		[T_OTHER_USER] = { EPERM, EPERM, EPERM },
+		[T_LANDLOCKED] = { EPERM, EPERM, EPERM },
+	},
+};
+
+/* uid 1000 holding CAP_SYS_PTRACE alone: debugfs is root's (0700). */
+FIXTURE_VARIANT_ADD(matrix, ptrace_user) {
+	.caller = PTRACE_USER,
+	.expect = {
+		[T_SELF] = { 0, 0, EACCES },
+		[T_SAME_USER] = { 0, 0, EACCES },
+		[T_OTHER_USER] = { EPERM, EPERM, EACCES },
+		[T_LANDLOCKED] = { EPERM, EPERM, EACCES },
+	},
+};
+
+/*
+ * uid 65534 with allow_unprivileged=1: only itself; pagemap would also let
+ * it read another process of its own uid, ptscope needs CAP_SYS_PTRACE.
+ */
+FIXTURE_VARIANT_ADD(matrix, nobody) {
+	.caller = NOBODY,
+	.expect = {
+		[T_SELF] = { 0, 0, EACCES },
+		[T_SAME_USER] = { EPERM, EPERM, EACCES },
+		[T_OTHER_USER] = { EPERM, EPERM, EACCES },
+		[T_LANDLOCKED] = { EPERM, EPERM, EACCES },
+	},
+};
+
+#define KO "/lib/ptscope/ptscope.ko"
+
+/* reload - the module again, with @params; 0 or -1 */
+static int reload(const char *params)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "rmmod ptscope && insmod " KO " %s", params);
+	return system(cmd) ? -1 : 0;
+}
+
+FIXTURE_SETUP(matrix)
+{
+	struct stat st;
+
+	self->reloaded = 0;
+	self->root_t.pid = self->user_t.pid = self->nobody_t.pid = 0;
+	if (access(PTSCOPE_DEV, F_OK))
+		SKIP(return, PTSCOPE_DEV " missing: is ptscope.ko loaded?");
+	if (geteuid())
+		SKIP(return, "needs root to become each caller");
+	if (variant->caller == NOBODY) {
+		if (access(KO, R_OK))
+			SKIP(return, KO " missing: cannot reload with allow_unprivileged=1");
+		ASSERT_EQ(0, reload("allow_unprivileged=1"));
+		self->reloaded = 1;
+		ASSERT_EQ(0, stat(PTSCOPE_DEV, &st));
+		self->mode = st.st_mode & 07777;
+		ASSERT_EQ(0, chmod(PTSCOPE_DEV, 0666));
+	}
+	self->cells = mmap(NULL, sizeof(struct cell) * NTARGETS * NOPS, PROT_READ | PROT_WRITE,
+			   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->cells);
+	ASSERT_EQ(0, target_start_arg(&self->root_t, act_sleeper, 0));
+	ASSERT_EQ(0, target_start_arg(&self->user_t, act_sleeper, USER));
+	ASSERT_EQ(0, target_start_arg(&self->nobody_t, act_sleeper, NOBODY_UID));
+}
+
+FIXTURE_TEARDOWN(matrix)
+{
+	if (self->root_t.pid)
+		target_stop(&self->root_t);
+	if (self->user_t.pid)
+		target_stop(&self->user_t);
+	if (self->nobody_t.pid)
+		target_stop(&self->nobody_t);
+	if (self->reloaded) {
+		EXPECT_EQ(0, reload(""));
+		EXPECT_EQ(0, chmod(PTSCOPE_DEV, self->mode));
+	}
+}
+
+/*
+ * caller_main - in a child: become the variant's caller, then run every
+ * cell; the landlocked column is a child of the caller that restricted
+ * itself, reading the caller.
+ */
+static int caller_main(FIXTURE_DATA(matrix) *self, enum caller caller)
+{
+	struct target *same = caller == ROOT || caller == PTRACE_ROOT ? &self->root_t :
+			      caller == PTRACE_USER ? &self->user_t : &self->nobody_t;
+	struct target *other = caller == ROOT || caller == PTRACE_ROOT ? &self->user_t :
+			       &self->root_t;
+	int shown = caller == ROOT, fd = -1;
+	char *page;
+	pid_t pid;
+
+	if (caller != NOBODY && (fd = open(PTSCOPE_DEV, O_RDWR)) < 0)
+		return 10;
+	if (caller == PTRACE_ROOT && keep_only(CAP_SYS_PTRACE))
+		return 11;
+	if (caller == PTRACE_USER &&
+	    (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) || become(USER) || keep_only(CAP_SYS_PTRACE)))
+		return 12;
+	if (caller == NOBODY && (become(NOBODY_UID) || (fd = open(PTSCOPE_DEV, O_RDWR)) < 0))
+		return 13;
+	page = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (page == MAP_FAILED)
+		return 14;
+	page[0] = 1;
+
+	run_cells(fd, getpid(), (uintptr_t)page, shown, self->cells[T_SELF]);
+	run_cells(fd, same->pid, same->sh->addr[0], shown, self->cells[T_SAME_USER]);
+	run_cells(fd, other->pid, other->sh->addr[0], shown, self->cells[T_OTHER_USER]);
+	pid = fork();
+	if (pid < 0)
+		return 15;
+	if (pid == 0) {
+		if (landlock_self())
+			_exit(16);
+		run_cells(fd, getppid(), (uintptr_t)page, shown, self->cells[T_LANDLOCKED]);
+		_exit(0);
+	}
+	return child_status(pid);
+}
+
+TEST_F(matrix, cells)
+{
+	int t, op, status;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(caller_main(self, variant->caller));
+	status = child_status(pid);
+	if (status == 16)
+		SKIP(return, "Landlock is not enabled in this kernel");
+	ASSERT_EQ(0, status) TH_LOG("caller setup step %d failed", status);
+
+	for (t = 0; t < NTARGETS; t++) {
+		const struct cell *c = self->cells[t];
+
+		for (op = 0; op < NOPS; op++) {
+			EXPECT_EQ(variant->expect[t][op], c[op].err)
+				TH_LOG("%s of %s: %s, expected %s", op_names[op], target_names[t],
+				       strerror(c[op].err), strerror(variant->expect[t][op]));
+			if (!c[op].err && op != OP_WATCH)
+				EXPECT_EQ(1, c[op].info)
+					TH_LOG("%s of %s: what it read differs from pagemap (step %d)",
+					       op_names[op], target_names[t], -c[op].info);
+		}
+		/* Never more permissive than pagemap's open, refused as EPERM. */
+		if (!c[OP_TARGET].err)
+			EXPECT_EQ(0, c[OP_TARGET].pagemap_err)
+				TH_LOG("%s: ptscope reads what pagemap refuses", target_names[t]);
+		if (c[OP_TARGET].pagemap_err)
+			EXPECT_EQ(EPERM, c[OP_TARGET].err);
+	}
 }
 
 TEST_HARNESS_MAIN
