@@ -599,7 +599,7 @@ static void watch_free(struct ptscope_watcher *w)
  * watch_target - take the task and mm of @pid for a watch
  *
  * Return: 0, -ESRCH (no such process, or exiting), -EINVAL (a kernel
- * thread) or -EPERM (another process without CAP_SYS_PTRACE).
+ * thread) or -EPERM (ptscope_may_read() says no).
  */
 static int watch_target(struct ptscope_watcher *w, pid_t nr)
 {
@@ -617,8 +617,8 @@ static int watch_target(struct ptscope_watcher *w, pid_t nr)
 	err = -EINVAL;
 	if (task->flags & PF_KTHREAD)
 		goto err_task;
-	err = -EPERM;
-	if (!same_thread_group(task, current) && !capable(CAP_SYS_PTRACE))
+	err = ptscope_may_read(task);
+	if (err)
 		goto err_task;
 	err = -ESRCH;
 	mm = get_task_mm(task);
