@@ -1005,6 +1005,9 @@ static void walked(struct share_race *r, int fd)
 		(void)p[0];
 		sched_yield();
 	}
+	/* The last fault after the unsharer's last hole punch, or it may undo it. */
+	while (r->ready[0] != 2)
+		usleep(1000);
 	(void)p[0];
 	r->ready[1] = 2;
 	pause();
