@@ -273,13 +273,26 @@ static int act_layouts(struct target_shared *sh, int cmd)
 	return 0;
 }
 
-/* What one reader gets of mapping A: WALK runs, VTOP of each page, its VMA. */
+/* What one reader gets of mapping A: WALK runs, VTOP of each page, its VMA, HUGE_VMAS. */
 struct reading {
 	long nruns;
 	struct ptscope_run runs[2 * NPAGES + 8];
 	struct ptscope_vtop vtop[NPAGES];
 	struct ptscope_vma vma;
+	struct ptscope_huge_vma huge;
 };
+
+static int huge_vma_at(int fd, uint64_t a, struct ptscope_huge_vma *h)
+{
+	struct ptscope_vmas q = {
+		.size = sizeof(q), .start = a, .end = a + PAGE, .vma_size = sizeof(*h),
+		.count = 1, .vmas = (uintptr_t)h,
+	};
+
+	if (ioctl(fd, PTSCOPE_IOC_HUGE_VMAS, &q))
+		return -1;
+	return q.count == 1 ? 0 : -1;
+}
 
 static int read_a(int fd, uint64_t a, struct reading *r)
 {
@@ -295,7 +308,9 @@ static int read_a(int fd, uint64_t a, struct reading *r)
 	for (i = 0; i < NPAGES; i++)
 		if (ptscope_vtop(fd, a + i * PAGE, &r->vtop[i]))
 			return -1;
-	return ptscope_vma_at(fd, a, &r->vma);
+	if (ptscope_vma_at(fd, a, &r->vma))
+		return -1;
+	return huge_vma_at(fd, a, &r->huge);
 }
 
 /* read_hidden - read_a() with CAP_SYS_ADMIN out of the effective set */
@@ -398,6 +413,7 @@ static void expect_same_hidden(struct __test_metadata *_metadata,
 			break;
 	EXPECT_EQ(NPAGES, i) TH_LOG("VTOP of page %ld differs", i);
 	EXPECT_EQ(0, memcmp(&h0->vma, &h1->vma, sizeof(h0->vma)));
+	EXPECT_EQ(0, memcmp(&h0->huge, &h1->huge, sizeof(h0->huge)));
 }
 
 /* The privileged reading matches pagemap, frame for frame. */
