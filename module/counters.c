@@ -14,7 +14,8 @@
  *   kretprobe handle_mm_fault  outcome, minor/major, page size, VMA: no
  *                              tracepoint reports the result of a fault;
  *                              only while a PTSCOPE_WATCH_FAULT_DETAIL
- *                              watch exists (it costs about 10% of a
+ *                              watch exists, and for PTSCOPE_KRP_LINGER
+ *                              after the last (it costs about 10% of a
  *                              fault, the tracepoints nothing measurable:
  *                              make bench)
  *
@@ -27,6 +28,31 @@
  * CPU faults crashes the guest on the patching int3 (tracefs alone does it:
  * echo 1/0 > enable), so it happens once, at load and unload, not per watch.
  *
+ * Who may do what. WATCH of a process, and every COUNTERS read of its
+ * watch, follow target.c's rule (ptscope_may_read(), asked outside
+ * ptscope_watch_lock: it opens a file): a watch's file passed on
+ * (SCM_RIGHTS) or inherited by a process that could not have created the
+ * watch reads nothing from it (-EPERM). Of a reaped target only the
+ * capability part of that rule can still be asked. A global watch needs
+ * CAP_SYS_ADMIN, at creation and at every read. UNWATCH reveals nothing and
+ * is for whoever holds the file. PTSCOPE_WATCH_FAULT_DETAIL patches
+ * handle_mm_fault() for the whole system: it needs what a kprobe through
+ * perf needs, CAP_PERFMON or CAP_SYS_ADMIN (perfmon_capable()). The dTLB
+ * counter is a perf hardware event from perf_event_create_kernel_counter(),
+ * which asks neither perf_event_paranoid nor the LSMs' perf_event_open hook
+ * (only their perf_event_alloc hook runs): security_perf_event_open() and
+ * the paranoid sysctl are not exported to modules (6.1, 6.12). So the
+ * counter is made for, and read by, a caller that perf_event_open() itself
+ * lets through at every paranoid level (perfmon_capable()) and nobody else:
+ * PTSCOPE_CNT_F_DTLB stays clear for the others, never a 0 that looks
+ * measured. Checks whose denial is routine (what a caller can be offered:
+ * the dTLB counter, detail, which the tool asks for first; the checks at
+ * every read) use ns_capable_noaudit(), so they leave no audit record;
+ * capable() stays where a caller asked for something privileged once and a
+ * denial is the answer (a global WATCH).
+ * At most PTSCOPE_WATCH_MAX watches exist, PTSCOPE_WATCH_FILE_MAX per open
+ * file, so one opener cannot take them all.
+ *
  * Locking: ptscope_watch_lock (a mutex) serialises everything that changes
  * the watch list, the watch ids, the counts and the hooks, and is held only
  * in process context. The hooks never take a lock: they walk
@@ -34,7 +60,7 @@
  *
  * Lifetime of a watch. WATCH builds it, reserves an id for it (the idr maps
  * the id to NULL; the watch waits on ptscope_reserved and counts against
- * the limit), copies the id out, and only then publishes it (idr_replace(),
+ * the limits), copies the id out, and only then publishes it (idr_replace(),
  * onto ptscope_watches): nothing fails once it is published, and nobody sees
  * a watch whose WATCH can still fail. A reserved id is no watch: UNWATCH
  * and COUNTERS of it give -ENOENT. When the copy fails, the reservation is
@@ -43,10 +69,15 @@
  * no ioctl is in flight on it. A published watch is freed only after it
  * left the list and an RCU grace period passed; the hooks run with
  * preemption disabled (tracepoint probes, kretprobe handlers), so
- * synchronize_rcu() also waits for them. Unloading ends with
- * tracepoint_synchronize_unregister(), so no probe of this module runs once
- * it is gone; the module cannot go before its files, and so its watches,
- * are closed.
+ * synchronize_rcu() also waits for them.
+ *
+ * The kretprobe is attached with the first detail watch. The last one
+ * going arms ptscope_krp_detach, which detaches it PTSCOPE_KRP_LINGER later
+ * unless a detail watch came meanwhile: a WATCH/UNWATCH loop patches kernel
+ * text once, not at every turn. Unloading cancels that work and detaches at
+ * once, then ends with tracepoint_synchronize_unregister(), so no probe of
+ * this module runs once it is gone; the module cannot go before its files,
+ * and so its watches, are closed.
  */
 #include <linux/capability.h>
 #include <linux/debugfs.h>
@@ -67,6 +98,8 @@
 #include <linux/sort.h>
 #include <linux/tracepoint.h>
 #include <linux/uaccess.h>
+#include <linux/user_namespace.h>
+#include <linux/workqueue.h>
 #include <asm/tlbflush.h>
 #include <asm/trap_pf.h>
 
@@ -103,7 +136,8 @@ struct ptscope_watch_cpu {
  *            watched); NULL for a global watch
  * @task:     the watched thread (referenced), for the kernel's own fault
  *            counts and the dTLB counter; NULL for a global watch
- * @dtlb:     perf counter of dTLB load misses, or NULL
+ * @dtlb:     perf counter of dTLB load misses, or NULL (the creator was not
+ *            perfmon_capable(), or no PMU counts them)
  * @start_ns: when counting started
  * @kmin:     the kernel's min_flt of the process at the start
  * @kmaj:     and its maj_flt
@@ -470,7 +504,6 @@ static void find_tracepoint(struct tracepoint *tp, void *priv)
 			h->tp = tp;
 }
 
-/* With the first PTSCOPE_WATCH_FAULT_DETAIL watch. */
 static void attach_fault_kretprobe(void)
 {
 	int err;
@@ -492,7 +525,7 @@ static void attach_fault_kretprobe(void)
 	ptscope_fault_krp_attached = true;
 }
 
-/* With the last one; unregister_kretprobe() waits for running handlers. */
+/* unregister_kretprobe() waits for running handlers. */
 static void detach_fault_kretprobe(void)
 {
 	lockdep_assert_held(&ptscope_watch_lock);
@@ -501,6 +534,39 @@ static void detach_fault_kretprobe(void)
 	unregister_kretprobe(&ptscope_fault_krp);
 	ptscope_fault_krp_missed += ptscope_fault_krp.nmissed;
 	ptscope_fault_krp_attached = false;
+}
+
+/* How long the kretprobe stays after the last detail watch. */
+#define PTSCOPE_KRP_LINGER	HZ
+
+static void krp_detach_fn(struct work_struct *work)
+{
+	mutex_lock(&ptscope_watch_lock);
+	if (!ptscope_nr_detail)
+		detach_fault_kretprobe();
+	mutex_unlock(&ptscope_watch_lock);
+}
+
+static DECLARE_DELAYED_WORK(ptscope_krp_detach, krp_detach_fn);
+
+/* A detail watch published: attach, or keep what a pending detach would drop. */
+static void get_fault_kretprobe(void)
+{
+	lockdep_assert_held(&ptscope_watch_lock);
+	if (ptscope_nr_detail++)
+		return;
+	/* not _sync: the work takes our lock; run late, it sees the watch */
+	cancel_delayed_work(&ptscope_krp_detach);
+	if (!ptscope_fault_krp_attached)
+		attach_fault_kretprobe();
+}
+
+/* A detail watch removed: the last one detaches PTSCOPE_KRP_LINGER later. */
+static void put_fault_kretprobe(void)
+{
+	lockdep_assert_held(&ptscope_watch_lock);
+	if (!--ptscope_nr_detail)
+		mod_delayed_work(system_wq, &ptscope_krp_detach, PTSCOPE_KRP_LINGER);
 }
 
 static void detach_hooks(void)
@@ -565,7 +631,23 @@ static void task_fault_counts(struct task_struct *task, u64 *min, u64 *maj)
 	rcu_read_unlock();
 }
 
-/* dTLB load misses of @task in user mode, or NULL without a PMU that counts them. */
+/*
+ * CAP_PERFMON or CAP_SYS_ADMIN, as perfmon_capable(), without an audit
+ * record when the answer is no: detail and the dTLB counter are offered,
+ * and a caller without them is no event.
+ */
+static bool caller_perfmon_capable(void)
+{
+	return ns_capable_noaudit(&init_user_ns, CAP_PERFMON) ||
+	       ns_capable_noaudit(&init_user_ns, CAP_SYS_ADMIN);
+}
+
+/*
+ * dtlb_counter - dTLB load misses of @task in user mode
+ *
+ * Return: the counter, or NULL for a caller that perf_event_open() could
+ * refuse (see the top of this file) or without a PMU that counts them.
+ */
 static struct perf_event *dtlb_counter(struct task_struct *task)
 {
 	struct perf_event_attr attr = {
@@ -579,6 +661,8 @@ static struct perf_event *dtlb_counter(struct task_struct *task)
 	};
 	struct perf_event *event;
 
+	if (!caller_perfmon_capable())
+		return NULL;
 	event = perf_event_create_kernel_counter(&attr, -1, task, NULL, NULL);
 	return IS_ERR(event) ? NULL : event;
 }
@@ -652,7 +736,11 @@ static struct ptscope_watcher *watch_create(struct file *file, u32 flags, pid_t 
 	w->flags = flags;
 	w->pid = pid;
 	w->owner = file;
-	if (!(flags & PTSCOPE_WATCH_GLOBAL)) {
+	err = -EPERM;
+	if (flags & PTSCOPE_WATCH_GLOBAL) {
+		if (!capable(CAP_SYS_ADMIN))
+			goto err_free;
+	} else {
 		err = watch_target(w, pid);
 		if (err)
 			goto err_free;
@@ -664,10 +752,25 @@ err_free:
 	return ERR_PTR(err);
 }
 
+/* Watches of @file, reserved or published. */
+static unsigned int file_watches(const struct file *file)
+{
+	const struct ptscope_watcher *w;
+	unsigned int n = 0;
+
+	lockdep_assert_held(&ptscope_watch_lock);
+	list_for_each_entry(w, &ptscope_watches, node)
+		n += w->owner == file;
+	list_for_each_entry(w, &ptscope_reserved, link)
+		n += w->owner == file;
+	return n;
+}
+
 /*
- * watch_reserve - give @w an id, counted against the limit, not published
+ * watch_reserve - give @w an id, counted against the limits, not published
  *
- * Return: the id, -ENOSPC (PTSCOPE_WATCH_MAX watches) or -ENOMEM.
+ * Return: the id, -ENOSPC (PTSCOPE_WATCH_MAX watches in all, or
+ * PTSCOPE_WATCH_FILE_MAX of this file) or -ENOMEM.
  */
 static int watch_reserve(struct ptscope_watcher *w)
 {
@@ -675,7 +778,8 @@ static int watch_reserve(struct ptscope_watcher *w)
 
 	mutex_lock(&ptscope_watch_lock);
 	id = -ENOSPC;
-	if (ptscope_nr_watches + ptscope_nr_reserved >= PTSCOPE_WATCH_MAX)
+	if (ptscope_nr_watches + ptscope_nr_reserved >= PTSCOPE_WATCH_MAX ||
+	    file_watches(w->owner) >= PTSCOPE_WATCH_FILE_MAX)
 		goto out;
 	id = idr_alloc(&ptscope_watch_ids, NULL, 1, 0, GFP_KERNEL);
 	if (id < 0)
@@ -699,7 +803,7 @@ static void watch_unreserve(struct ptscope_watcher *w)
 	watch_free(w);
 }
 
-/* Publish a reserved @w; the first detail watch attaches the kretprobe. */
+/* Publish a reserved @w: its id names it, the hooks count for it. */
 static void watch_publish(struct ptscope_watcher *w)
 {
 	mutex_lock(&ptscope_watch_lock);
@@ -707,8 +811,8 @@ static void watch_publish(struct ptscope_watcher *w)
 	ptscope_nr_reserved--;
 	idr_replace(&ptscope_watch_ids, w, w->id);
 	ptscope_nr_watches++;
-	if ((w->flags & PTSCOPE_WATCH_FAULT_DETAIL) && !ptscope_nr_detail++)
-		attach_fault_kretprobe();
+	if (w->flags & PTSCOPE_WATCH_FAULT_DETAIL)
+		get_fault_kretprobe();
 	w->start_ns = ktime_get_ns();
 	list_add_tail_rcu(&w->node, &ptscope_watches);
 	/*
@@ -720,14 +824,14 @@ static void watch_publish(struct ptscope_watcher *w)
 	mutex_unlock(&ptscope_watch_lock);
 }
 
-/* Unpublish @w; the last detail watch detaches the kretprobe. Free it after a grace period. */
+/* Unpublish @w. Free it after a grace period. */
 static void watch_remove(struct ptscope_watcher *w)
 {
 	lockdep_assert_held(&ptscope_watch_lock);
 	list_del_rcu(&w->node);
 	idr_remove(&ptscope_watch_ids, w->id);
-	if ((w->flags & PTSCOPE_WATCH_FAULT_DETAIL) && !--ptscope_nr_detail)
-		detach_fault_kretprobe();
+	if (w->flags & PTSCOPE_WATCH_FAULT_DETAIL)
+		put_fault_kretprobe();
 	ptscope_nr_watches--;
 }
 
@@ -762,12 +866,10 @@ long ptscope_ioctl_watch(struct file *file, void __user *uarg)
 	if ((a.flags & ~(PTSCOPE_WATCH_GLOBAL | PTSCOPE_WATCH_FAULT_DETAIL)) || a.id ||
 	    memchr_inv(a.reserved, 0, sizeof(a.reserved)))
 		return -EINVAL;
-	if (a.flags & PTSCOPE_WATCH_GLOBAL) {
-		if (a.pid)
-			return -EINVAL;
-		if (!capable(CAP_SYS_ADMIN))
-			return -EPERM;
-	}
+	if ((a.flags & PTSCOPE_WATCH_GLOBAL) && a.pid)
+		return -EINVAL;
+	if ((a.flags & PTSCOPE_WATCH_FAULT_DETAIL) && !caller_perfmon_capable())
+		return -EPERM;
 
 	w = watch_create(file, a.flags, a.pid);
 	if (IS_ERR(w))
@@ -898,11 +1000,12 @@ static unsigned int merge_vmas(const struct ptscope_watcher *w,
 
 /*
  * watch_snapshot - sum @w's counters into @c
+ * @dtlb: the reader may see the dTLB counter
  *
  * Called with ptscope_watch_lock held, which keeps @w alive; the counters
  * move on while they are summed, each one is read whole.
  */
-static int watch_snapshot(const struct ptscope_watcher *w,
+static int watch_snapshot(const struct ptscope_watcher *w, bool dtlb,
 			  struct ptscope_counters *c)
 {
 	struct ptscope_fault_vma *vmas;
@@ -948,7 +1051,7 @@ static int watch_snapshot(const struct ptscope_watcher *w,
 		c->faults[PTSCOPE_FLT_KERNEL_MAJ] = maj - w->kmaj;
 		c->valid |= PTSCOPE_CNT_F_KERNEL;
 	}
-	if (w->dtlb) {
+	if (w->dtlb && dtlb) {
 		u64 enabled, running;
 
 		c->dtlb_misses = perf_event_read_value(w->dtlb, &enabled, &running);
@@ -957,15 +1060,72 @@ static int watch_snapshot(const struct ptscope_watcher *w,
 	return 0;
 }
 
+/*
+ * task_may_read - may the caller still read the watched @task?
+ *
+ * ptscope_may_read(), and for a reaped target, which has no /proc entry
+ * left to ask about, what remains of that rule: the same thread group or
+ * CAP_SYS_PTRACE. Its counters stay readable until released.
+ */
+static int task_may_read(struct task_struct *task)
+{
+	int err = ptscope_may_read(task);
+
+	if (err && !pid_alive(task))
+		err = same_thread_group(task, current) ||
+		      ns_capable_noaudit(&init_user_ns, CAP_SYS_PTRACE) ? 0 : -EPERM;
+	return err;
+}
+
+/*
+ * watch_reader_check - may the caller read @file's watch @id?
+ * @task: set to the watched task, referenced, or NULL for a global watch
+ *
+ * At every read, as the file may have changed hands since WATCH (passed
+ * with SCM_RIGHTS, inherited), and outside ptscope_watch_lock: target.c's
+ * check opens a file.
+ *
+ * Return: 0, -ENOENT (no such watch), -EPERM, or ptscope_may_read()'s error.
+ */
+static int watch_reader_check(struct file *file, u32 id, struct task_struct **task)
+{
+	struct ptscope_watcher *w;
+	bool global = false;
+	int err;
+
+	mutex_lock(&ptscope_watch_lock);
+	w = watch_find(file, id);
+	if (w) {
+		global = w->flags & PTSCOPE_WATCH_GLOBAL;
+		*task = w->task;
+		if (*task)
+			get_task_struct(*task);
+	}
+	mutex_unlock(&ptscope_watch_lock);
+	if (!w)
+		return -ENOENT;
+	if (global)
+		err = ns_capable_noaudit(&init_user_ns, CAP_SYS_ADMIN) ? 0 : -EPERM;
+	else
+		err = task_may_read(*task);
+	if (err && *task) {
+		put_task_struct(*task);
+		*task = NULL;
+	}
+	return err;
+}
+
 /**
  * ptscope_ioctl_counters - PTSCOPE_IOC_COUNTERS: snapshot a watch of @file
  * @file: the open device
  * @uarg: struct ptscope_counters with @id
  *
- * Return: 0, -ENOENT (no such watch on @file), or another negative errno.
+ * Return: 0, -ENOENT (no such watch on @file), -EPERM (the caller may not
+ * read it: the file changed hands), or another negative errno.
  */
 long ptscope_ioctl_counters(struct file *file, void __user *uarg)
 {
+	struct task_struct *task = NULL;
 	struct ptscope_watcher *w;
 	struct ptscope_counters *c;
 	long usize, err;
@@ -987,10 +1147,19 @@ long ptscope_ioctl_counters(struct file *file, void __user *uarg)
 	c->size = usize;
 	c->id = id;
 
+	err = watch_reader_check(file, c->id, &task);
+	if (err)
+		goto out;
 	mutex_lock(&ptscope_watch_lock);
 	w = watch_find(file, c->id);
-	err = w ? watch_snapshot(w, c) : -ENOENT;
+	/* Released meanwhile, its id maybe reused: as if it went first. */
+	if (w && w->task == task)
+		err = watch_snapshot(w, caller_perfmon_capable(), c);
+	else
+		err = -ENOENT;
 	mutex_unlock(&ptscope_watch_lock);
+	if (task)
+		put_task_struct(task);
 	if (!err)
 		err = ptscope_args_out(uarg, c, sizeof(*c), usize);
 out:
@@ -1000,6 +1169,7 @@ out:
 
 /* ------------------------------------------------------------------------
  * debugfs ptscope/counters: every watch, as "watch ID KEY VALUE..." lines.
+ * Root's only (0400, in root's debugfs): it shows every watch of every file.
  */
 
 static const char *const ptscope_fault_names[PTSCOPE_FLT_MAX] = {
@@ -1083,7 +1253,7 @@ static int counters_show(struct seq_file *m, void *unused)
 		   (ptscope_fault_krp_attached ? ptscope_fault_krp.nmissed : 0));
 	list_for_each_entry(w, &ptscope_watches, node) {
 		memset(c, 0, sizeof(*c));
-		err = watch_snapshot(w, c);
+		err = watch_snapshot(w, true, c);
 		if (err)
 			break;
 		show_watch(m, w, c);
@@ -1100,7 +1270,7 @@ DEFINE_SHOW_ATTRIBUTE(counters);
  */
 void ptscope_counters_debugfs(struct dentry *dir)
 {
-	debugfs_create_file("counters", 0444, dir, NULL, &counters_fops);
+	debugfs_create_file("counters", 0400, dir, NULL, &counters_fops);
 }
 
 /**
@@ -1116,11 +1286,16 @@ void ptscope_counters_init(void)
 }
 
 /**
- * ptscope_counters_exit - detach from the tracepoints, at unload
+ * ptscope_counters_exit - detach every hook, at unload
  *
- * Every file, and so every watch and the kretprobe, is gone by then.
+ * Every file, and so every watch, is gone by then; the kretprobe may still
+ * wait for its delayed detach, which is done now instead.
  */
 void ptscope_counters_exit(void)
 {
+	cancel_delayed_work_sync(&ptscope_krp_detach);
+	mutex_lock(&ptscope_watch_lock);
+	detach_fault_kretprobe();
+	mutex_unlock(&ptscope_watch_lock);
 	detach_hooks();
 }

@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <pthread.h>
 #include <sched.h>
 #include <setjmp.h>
@@ -18,7 +19,9 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <linux/capability.h>
@@ -605,6 +608,52 @@ TEST_F(counters, global_watch_counts_everyone)
 	EXPECT_EQ(PTSCOPE_WATCH_GLOBAL | PTSCOPE_WATCH_FAULT_DETAIL, self->b.watch_flags);
 }
 
+/* fault_kretprobe_listed - handle_mm_fault's kretprobe in debugfs kprobes/list: 1, 0, -1 */
+static int fault_kretprobe_listed(void)
+{
+	FILE *f = fopen("/sys/kernel/debug/kprobes/list", "r");
+	char line[512];
+	int found = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		found |= strstr(line, "  r  handle_mm_fault+") != NULL;	/* +0x4 with IBT */
+	fclose(f);
+	return found;
+}
+
+/* hooks_kretprobe - ptscope's own word: debugfs counters' hooks line names it (1), or not (0) */
+static int hooks_kretprobe(void)
+{
+	char buf[256];
+
+	if (!debugfs_value("counters", "hooks", buf, sizeof(buf)))
+		return -1;
+	return strstr(buf, "kretprobe:handle_mm_fault") != NULL;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* wait_detached - wait up to @max seconds for the kretprobe to go; seconds waited, or -1 */
+static double wait_detached(double max)
+{
+	double t0 = now_s();
+
+	while (fault_kretprobe_listed() > 0 || hooks_kretprobe() > 0) {
+		if (now_s() - t0 > max)
+			return -1;
+		usleep(20000);
+	}
+	return now_s() - t0;
+}
+
 /*
  * Without PTSCOPE_WATCH_FAULT_DETAIL there is no kretprobe: no outcome
  * counters, while the tracepoints and the kernel's own counts go on.
@@ -619,8 +668,11 @@ TEST_F(counters, plain_watch_has_no_kretprobe)
 
 	ASSERT_NE(MAP_FAILED, p);
 	ASSERT_EQ(0, madvise(p, 16 * PAGE, MADV_NOHUGEPAGE));
+	/* a detail watch of an earlier test may still have its detach pending */
+	ASSERT_LE(0, wait_detached(10));
 	id = watch(self->fd, getpid(), 0);
 	ASSERT_LT(0, id);
+	EXPECT_EQ(0, fault_kretprobe_listed());
 	ASSERT_NE(NULL, debugfs_value("counters", "hooks", buf, sizeof(buf)));
 	EXPECT_EQ(NULL, strstr(buf, "kretprobe")) TH_LOG("hooks: %s", buf);
 	ASSERT_EQ(0, counters(self->fd, id, &self->a));
@@ -919,21 +971,141 @@ TEST_F(counters, unwatch_unknown_enoent)
 	close(other);
 }
 
-TEST_F(counters, watch_limit_enospc)
+/*
+ * One file holds PTSCOPE_WATCH_FILE_MAX watches at most, the module
+ * PTSCOPE_WATCH_MAX: -ENOSPC beyond either, and nothing changes (debugfs's
+ * count). Before the per-file cap, one file took all 64.
+ */
+TEST_F(counters, watch_limit_per_file_and_global_enospc)
 {
-	int ids[PTSCOPE_WATCH_MAX], i, n = 0;
+	enum { FILES = PTSCOPE_WATCH_MAX / PTSCOPE_WATCH_FILE_MAX };
+	int fds[FILES], id, i, j, n = 0, extra;
+	long before = watches_now();
 
-	for (i = 0; i < PTSCOPE_WATCH_MAX; i++) {
-		ids[i] = watch(self->fd, getpid(), 0);
-		if (ids[i] < 0)
-			break;
-		n++;
+	ASSERT_EQ(0, before) TH_LOG("another process holds watches");
+	fds[0] = self->fd;
+	for (i = 1; i < FILES; i++) {
+		fds[i] = open(PTSCOPE_DEV, O_RDWR);
+		ASSERT_LE(0, fds[i]);
 	}
-	EXPECT_EQ(PTSCOPE_WATCH_MAX, n) TH_LOG("another process holds watches?");
+	for (i = 0; i < FILES; i++) {
+		for (j = 0; j < PTSCOPE_WATCH_FILE_MAX; j++)
+			n += watch(fds[i], getpid(), 0) > 0;
+		EXPECT_EQ(-ENOSPC, watch(fds[i], getpid(), 0)) TH_LOG("file %d", i);
+		EXPECT_EQ(-ENOSPC, watch(fds[i], 0, PTSCOPE_WATCH_GLOBAL));
+		EXPECT_EQ((i + 1) * PTSCOPE_WATCH_FILE_MAX, watches_now());
+	}
+	EXPECT_EQ(PTSCOPE_WATCH_MAX, n);
+	/* every file is under its cap, the module at its own */
+	extra = open(PTSCOPE_DEV, O_RDWR);
+	ASSERT_LE(0, extra);
+	EXPECT_EQ(-ENOSPC, watch(extra, getpid(), 0));
+	EXPECT_EQ(PTSCOPE_WATCH_MAX, watches_now());
+	/* closing files makes room in the module, not on a full file */
+	for (i = 1; i < FILES; i++)
+		close(fds[i]);
+	EXPECT_EQ(PTSCOPE_WATCH_FILE_MAX, watches_now());
+	id = watch(extra, getpid(), 0);
+	EXPECT_LT(0, id);
 	EXPECT_EQ(-ENOSPC, watch(self->fd, getpid(), 0));
-	for (i = 0; i < n; i++)
-		EXPECT_EQ(0, unwatch(self->fd, ids[i]));
-	EXPECT_LT(0, watch(self->fd, getpid(), 0));
+	close(extra);
+	EXPECT_EQ(PTSCOPE_WATCH_FILE_MAX, watches_now());
+}
+
+/* set_cap - add @cap to (@on) or remove it from this process's effective set */
+static int set_cap(int cap, int on)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d))
+		return -1;
+	if (on)
+		d[cap / 32].effective |= 1U << (cap % 32);
+	else
+		d[cap / 32].effective &= ~(1U << (cap % 32));
+	return syscall(SYS_capset, &h, d) ? -1 : 0;
+}
+
+static int drop_cap(int cap)
+{
+	return set_cap(cap, 0);
+}
+
+/* Another process needs CAP_SYS_PTRACE, a global watch CAP_SYS_ADMIN; one's own needs neither. */
+TEST_F(counters, watch_other_without_cap_eperm)
+{
+	pid_t parent = getpid(), pid;
+	int status;
+
+	if (geteuid())
+		SKIP(return, "needs root to drop a capability");
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (drop_cap(CAP_SYS_PTRACE))
+			_exit(10);
+		if (watch(self->fd, parent, 0) != -EPERM)
+			_exit(11);
+		if (watch(self->fd, getpid(), 0) <= 0)
+			_exit(12);
+		if (drop_cap(CAP_SYS_ADMIN))
+			_exit(13);
+		if (watch(self->fd, 0, PTSCOPE_WATCH_GLOBAL) != -EPERM)
+			_exit(14);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("step %d failed", WEXITSTATUS(status));
+}
+
+/*
+ * PTSCOPE_WATCH_FAULT_DETAIL attaches a kretprobe to every fault of the
+ * system: it needs what a kprobe through perf needs, CAP_PERFMON or
+ * CAP_SYS_ADMIN (-EPERM otherwise, and no watch). A plain watch needs
+ * neither, and then never gets the dTLB counter, a perf hardware event
+ * that perf_event_open() gives such a caller only where perf_event_paranoid
+ * allows (the module cannot read it): PTSCOPE_CNT_F_DTLB stays clear, and
+ * debugfs says unsupported, whether or not the CPU has a PMU.
+ */
+TEST_F(counters, fault_detail_and_dtlb_need_perfmon)
+{
+	struct ptscope_counters c;
+	char key[64], val[64];
+	int status, id, before = watches_now();
+	pid_t pid;
+
+	if (geteuid())
+		SKIP(return, "needs root to drop capabilities");
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (drop_cap(CAP_SYS_ADMIN) || drop_cap(CAP_PERFMON))
+			_exit(10);
+		if (watch(self->fd, getpid(), PTSCOPE_WATCH_FAULT_DETAIL) != -EPERM)
+			_exit(11);
+		if (watches_now() != before)
+			_exit(12);
+		id = watch(self->fd, getpid(), 0);
+		if (id <= 0 || counters(self->fd, id, &c))
+			_exit(13);
+		if (c.valid & (PTSCOPE_CNT_F_DTLB | PTSCOPE_CNT_F_OUTCOME))
+			_exit(14);
+		snprintf(key, sizeof(key), "watch %d dtlb_misses", id);
+		if (!debugfs_value("counters", key, val, sizeof(val)) || strcmp(val, "unsupported"))
+			_exit(15);
+		/* CAP_PERFMON alone is enough */
+		if (set_cap(CAP_PERFMON, 1))
+			_exit(16);
+		id = watch(self->fd, getpid(), PTSCOPE_WATCH_FAULT_DETAIL);
+		if (id <= 0 || counters(self->fd, id, &c))
+			_exit(17);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("step %d failed", WEXITSTATUS(status));
 }
 
 /* ------------------------------------------------------------------------
@@ -1057,44 +1229,159 @@ TEST_F(counters, watch_copyout_fault_while_unwatched)
 	munmap(u.page, PAGE);
 }
 
-/* drop_cap - remove @cap from this process's effective set */
-static int drop_cap(int cap)
+/* ------------------------------------------------------------------------
+ * A watch's file in another process's hands.
+ */
+
+/* send_fd - pass @fd and @data over the Unix socket @sock (SCM_RIGHTS) */
+static int send_fd(int sock, int fd, const void *data, size_t len)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	return sendmsg(sock, &msg, 0) == (ssize_t)len ? 0 : -1;
+}
+
+/* recv_fd - the file passed by send_fd(), or -1; @data gets its bytes */
+static int recv_fd(int sock, void *data, size_t len)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = data, .iov_len = len };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *cm;
+	int fd;
+
+	if (recvmsg(sock, &msg, 0) != (ssize_t)len)
+		return -1;
+	cm = CMSG_FIRSTHDR(&msg);
+	if (!cm || cm->cmsg_type != SCM_RIGHTS)
+		return -1;
+	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	return fd;
+}
+
+/* become_nobody - uid and gid 65534, no groups, and so no capability left */
+static int become_nobody(void)
 {
 	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct d[2];
 
-	if (syscall(SYS_capget, &h, d))
+	if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+	    setresuid(65534, 65534, 65534) || syscall(SYS_capget, &h, d))
 		return -1;
-	d[cap / 32].effective &= ~(1U << (cap % 32));
-	return syscall(SYS_capset, &h, d) ? -1 : 0;
+	return d[0].permitted || d[1].permitted || d[0].effective || d[1].effective;
 }
 
-/* Another process needs CAP_SYS_PTRACE, a global watch CAP_SYS_ADMIN; one's own needs neither. */
-TEST_F(counters, watch_other_without_cap_eperm)
+/*
+ * Root watches itself (a root process), the whole system and a child, and
+ * passes the file with SCM_RIGHTS to that child once it runs as nobody with
+ * no capability (it also inherited the file: the same open file). The child
+ * could not create the first two watches, and must not read them: -EPERM,
+ * as the kernel refuses it the parent's /proc/PID/pagemap; its own watch it
+ * reads. Before the check on every read, the passed file read everything.
+ */
+TEST_F(counters, passed_watch_file_rechecked_eperm)
 {
+	struct { int parent, global, child; } ids;
+	struct ptscope_counters c;
+	int sv[2], status, fd, pm;
 	pid_t parent = getpid(), pid;
-	int status;
+	char path[64];
 
 	if (geteuid())
-		SKIP(return, "needs root to drop a capability");
+		SKIP(return, "needs root");
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		if (drop_cap(CAP_SYS_PTRACE))
+		close(sv[0]);
+		if (become_nobody())
 			_exit(10);
-		if (watch(self->fd, parent, 0) != -EPERM)
+		fd = recv_fd(sv[1], &ids, sizeof(ids));
+		if (fd < 0)
 			_exit(11);
-		if (watch(self->fd, getpid(), 0) <= 0)
+		snprintf(path, sizeof(path), "/proc/%d/pagemap", parent);
+		pm = open(path, O_RDONLY);
+		if (pm >= 0 || errno != EACCES)
 			_exit(12);
-		if (drop_cap(CAP_SYS_ADMIN))
+		if (counters(fd, ids.parent, &c) != -EPERM ||
+		    counters(self->fd, ids.parent, &c) != -EPERM)
 			_exit(13);
-		if (watch(self->fd, 0, PTSCOPE_WATCH_GLOBAL) != -EPERM)
+		if (counters(fd, ids.global, &c) != -EPERM)
 			_exit(14);
+		if (counters(fd, ids.child, &c) || c.pid != getpid())
+			_exit(15);
+		if (c.valid & PTSCOPE_CNT_F_DTLB)
+			_exit(16);
+		/* releasing reads nothing: the holder of the file may */
+		if (unwatch(fd, ids.parent))
+			_exit(17);
 		_exit(0);
 	}
+	close(sv[1]);
+	ids.parent = watch(self->fd, parent, 0);
+	ids.global = watch(self->fd, 0, PTSCOPE_WATCH_GLOBAL);
+	ids.child = watch(self->fd, pid, 0);
+	ASSERT_LT(0, ids.parent);
+	ASSERT_LT(0, ids.global);
+	ASSERT_LT(0, ids.child);
+	ASSERT_EQ(0, send_fd(sv[0], self->fd, &ids, sizeof(ids)));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("step %d failed", WEXITSTATUS(status));
+	/* root still reads what is left */
+	EXPECT_EQ(-ENOENT, counters(self->fd, ids.parent, &c));
+	EXPECT_EQ(0, counters(self->fd, ids.global, &c));
+	EXPECT_EQ(0, counters(self->fd, ids.child, &c));
+	EXPECT_EQ(PTSCOPE_WATCH_GONE, c.state);
+	close(sv[0]);
+}
+
+/* ------------------------------------------------------------------------
+ * The fault-detail kretprobe: attached with the first detail watch, detached
+ * a delay after the last, so a WATCH/UNWATCH loop cannot patch the kernel
+ * at will.
+ */
+
+/* 22 s under TCG with the debug kernel: an UNWATCH waits for a grace period */
+TEST_F_TIMEOUT(counters, detail_loop_keeps_kretprobe_until_delay, 180)
+{
+	double t0, loop, waited;
+	int i, id;
+
+	if (fault_kretprobe_listed() < 0)
+		SKIP(return, "no debugfs kprobes/list");
+	/* a detail watch of an earlier test may still have its detach pending */
+	ASSERT_LE(0, wait_detached(10));
+	t0 = now_s();
+	for (i = 0; i < 1000; i++) {
+		id = watch(self->fd, getpid(), PTSCOPE_WATCH_FAULT_DETAIL);
+		ASSERT_LT(0, id);
+		ASSERT_EQ(0, unwatch(self->fd, id));
+		if (i % 100 != 99)
+			continue;
+		/* no detail watch left, and still attached */
+		ASSERT_EQ(1, fault_kretprobe_listed()) TH_LOG("detached after UNWATCH %d", i);
+		ASSERT_EQ(1, hooks_kretprobe());
+	}
+	loop = now_s() - t0;
+	waited = wait_detached(10);
+	ksft_print_msg("1000 detail WATCH/UNWATCH in %.2f s; kretprobe detached %.2f s after the last\n",
+		       loop, waited);
+	EXPECT_LE(0.5, waited) TH_LOG("detached before the delay");
+	EXPECT_GE(5.0, waited);
 }
 
 TEST_HARNESS_MAIN

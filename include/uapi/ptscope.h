@@ -421,11 +421,18 @@ struct ptscope_vtop {
  * independently. The module's tracepoint probes stay attached while it is
  * loaded (with no watch, a probe is a call and an empty list walk); the
  * kretprobe of PTSCOPE_WATCH_FAULT_DETAIL is attached with the first such
- * watch and detached with the last.
+ * watch and detached a second after the last (a detail watch started within
+ * that second finds it attached).
  *
- * Watching another process needs CAP_SYS_PTRACE, a global watch
- * CAP_SYS_ADMIN (-EPERM otherwise). At most PTSCOPE_WATCH_MAX watches exist
- * at once (-ENOSPC).
+ * Who may: watching another process needs what PTSCOPE_IOC_TARGET needs
+ * (CAP_SYS_PTRACE and the kernel's permission to open its pagemap), a
+ * global watch CAP_SYS_ADMIN, PTSCOPE_WATCH_FAULT_DETAIL CAP_PERFMON or
+ * CAP_SYS_ADMIN (-EPERM otherwise). The same rule holds at every
+ * PTSCOPE_IOC_COUNTERS: a watch's file passed to (SCM_RIGHTS) or inherited
+ * by a process that may not read the watched one gives it -EPERM; UNWATCH
+ * stays allowed. The dTLB counter is made for, and shown to, callers with
+ * CAP_PERFMON or CAP_SYS_ADMIN only (see below). At most PTSCOPE_WATCH_MAX
+ * watches exist at once, PTSCOPE_WATCH_FILE_MAX per open file (-ENOSPC).
  *
  * PTSCOPE_IOC_COUNTERS reads a snapshot: totals since the watch started
  * and its age in @elapsed_ns; rates are for the caller to compute from two
@@ -461,10 +468,16 @@ struct ptscope_vtop {
  *    SEGV_PKUERR, BUS_ADRERR, BUS_MCEERR_AR), including access errors that
  *    never reach handle_mm_fault().
  *  - dTLB load misses: a perf hardware-cache counter on the watched thread,
- *    where the CPU has a PMU (PTSCOPE_CNT_F_DTLB); none under QEMU TCG.
+ *    where the CPU has a PMU (PTSCOPE_CNT_F_DTLB); none under QEMU TCG. The
+ *    module makes it without perf_event_open(), so neither
+ *    perf_event_paranoid nor the LSMs' perf_event_open hook is asked (a
+ *    module cannot: neither is exported); it is made, and read, only for a
+ *    caller that perf_event_open() lets through at every paranoid level:
+ *    CAP_PERFMON or CAP_SYS_ADMIN. For others PTSCOPE_CNT_F_DTLB is clear.
  */
 
-#define PTSCOPE_WATCH_MAX	64
+#define PTSCOPE_WATCH_MAX	64	/* watches in the module, of every file */
+#define PTSCOPE_WATCH_FILE_MAX	16	/* watches of one open file */
 
 /* struct ptscope_watch.flags */
 #define PTSCOPE_WATCH_GLOBAL	(1U << 0)	/* every process; @pid must be 0 */
@@ -474,7 +487,9 @@ struct ptscope_vtop {
  * struct ptscope_watch - start (PTSCOPE_IOC_WATCH) or release
  *                        (PTSCOPE_IOC_UNWATCH) a watch
  * @size:     in: sizeof(struct ptscope_watch)
- * @flags:    in: PTSCOPE_WATCH_* for WATCH; 0 for UNWATCH
+ * @flags:    in: PTSCOPE_WATCH_* for WATCH; 0 for UNWATCH;
+ *            PTSCOPE_WATCH_FAULT_DETAIL without CAP_PERFMON or
+ *            CAP_SYS_ADMIN: -EPERM
  * @pid:      in: WATCH: a process (or thread) id in the caller's pid
  *            namespace; 0 with PTSCOPE_WATCH_GLOBAL; 0, negative or gone
  *            otherwise: -ESRCH; a kernel thread (no mm): -EINVAL.
@@ -573,12 +588,14 @@ enum ptscope_watch_state {
  * struct ptscope_counters - a snapshot of a watch's counters
  * @size:     in: sizeof(struct ptscope_counters)
  * @flags:    in: must be 0
- * @id:       in: the watch (of this file); -ENOENT otherwise
+ * @id:       in: the watch (of this file); -ENOENT otherwise; -EPERM when
+ *            the caller may not read it (see "Who may" above)
  * @pid:      out: the pid it was created with (0 for a global watch)
  * @watch_flags: out: its PTSCOPE_WATCH_* flags
  * @state:    out: enum ptscope_watch_state
  * @valid:    out: PTSCOPE_CNT_F_* of the counters the running kernel feeds;
- *            the others read 0 (a hook is missing, or a PMU for dTLB)
+ *            the others read 0 (a hook is missing; for dTLB a PMU, or the
+ *            creator's or reader's CAP_PERFMON)
  * @nr_vmas:  out: entries of @vmas filled, most faults first
  * @elapsed_ns: out: time since the watch started (CLOCK_MONOTONIC)
  * @dtlb_misses: out: dTLB load misses of the watched thread

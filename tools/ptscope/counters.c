@@ -142,6 +142,9 @@ int watch_start(int fd, int pid, unsigned int flags, unsigned int *id)
 		*id = w.id;
 		return 0;
 	}
+	/* Detail needs CAP_PERFMON or CAP_SYS_ADMIN: without, count what a plain watch does. */
+	if (errno == EPERM && (flags & PTSCOPE_WATCH_FAULT_DETAIL))
+		return watch_start(fd, pid, flags & ~PTSCOPE_WATCH_FAULT_DETAIL, id);
 	switch (errno) {
 	case ESRCH:
 		fprintf(stderr, "ptscope: no such process: %d\n", pid);
@@ -155,8 +158,9 @@ int watch_start(int fd, int pid, unsigned int flags, unsigned int *id)
 			"address space\n", pid);
 		return EXIT_NOPROC;
 	case ENOSPC:
-		fprintf(stderr, "ptscope: the module has %d watches already: stop another "
-			"ptscope faults/tlb/top first\n", PTSCOPE_WATCH_MAX);
+		fprintf(stderr, "ptscope: the module has %d watches already (%d per open "
+			"file): stop another ptscope faults/tlb/top first\n", PTSCOPE_WATCH_MAX,
+			PTSCOPE_WATCH_FILE_MAX);
 		return EXIT_FAIL;
 	case ENOTTY:
 		fputs("ptscope: the loaded module has no counters: load the ptscope.ko "
