@@ -56,7 +56,7 @@ DEMO_PROGS	:= $(patsubst demo/progs/%.c,build/demo/demo-%,$(wildcard demo/progs/
 FUZZ_SECONDS	?= 300
 FUZZ_CALLS	?= 0
 FUZZ_SEED	?= 0
-FUZZ_EXCLUDE	?= uffd-watch
+FUZZ_EXCLUDE	?=
 PAGING		?= 5
 STRESS_SECONDS	?= 600
 
@@ -88,7 +88,7 @@ help:
 	@echo 'make debug-kernel   build (once, cached) the KUnit/KASAN/lockdep kernel: scripts/debug-kernel'
 	@echo 'make kunit          the KUnit tests (kunit/) in a VM of the debug kernel: scripts/kunit'
 	@echo 'make fuzz           random ioctls and debugfs calls in a debug-kernel VM [FUZZ_SECONDS=300'
-	@echo '                    FUZZ_CALLS=0 FUZZ_SEED=0 FUZZ_EXCLUDE=uffd-watch PAGING=5]'
+	@echo '                    FUZZ_CALLS=0 FUZZ_SEED=0 FUZZ_EXCLUDE= PAGING=5]'
 	@echo 'make stress         readers against a mutating target in a debug-kernel VM [STRESS_SECONDS=600 PAGING=5]'
 	@echo 'make clean          remove build products (the cache stays: $(CACHE))'
 

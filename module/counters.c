@@ -1063,15 +1063,18 @@ static int watch_snapshot(const struct ptscope_watcher *w, bool dtlb,
 /*
  * task_may_read - may the caller still read the watched @task?
  *
- * ptscope_may_read(), and for a reaped target, which has no /proc entry
- * left to ask about, what remains of that rule: the same thread group or
- * CAP_SYS_PTRACE. Its counters stay readable until released.
+ * ptscope_may_read(), and for a target gone meanwhile, which has no /proc
+ * entry left to ask about, what remains of that rule: the same thread group
+ * or CAP_SYS_PTRACE. Its counters stay readable until released.
+ *
+ * Return: 0, -EPERM, or an error of ptscope_may_read()'s open other than
+ * the target being gone.
  */
 static int task_may_read(struct task_struct *task)
 {
 	int err = ptscope_may_read(task);
 
-	if (err && !pid_alive(task))
+	if (err == -ESRCH || (err && !pid_alive(task)))
 		err = same_thread_group(task, current) ||
 		      ns_capable_noaudit(&init_user_ns, CAP_SYS_PTRACE) ? 0 : -EPERM;
 	return err;
