@@ -146,7 +146,9 @@ static double time_calls(bench_fn fn, void *ctx, int reps, int *err)
 
 /*
  * compare - time @pt and @ref in @rounds interleaved rounds into @r, in
- * @r->unit (ms or us). Returns 0, or the first error.
+ * @r->unit (ms or us), @reps calls each per round (0: enough for 20 ms, so
+ * that a short call is not measured against the host's scheduling noise).
+ * Returns 0, or the first error.
  */
 static int compare(struct row *r, bench_fn pt, bench_fn ref, void *ctx, int rounds,
 		   int reps)
@@ -155,6 +157,15 @@ static int compare(struct row *r, bench_fn pt, bench_fn ref, void *ctx, int roun
 	double scale = !strcmp(r->unit, "us") ? 1e3 : 1e6;
 	int i, err = 0;
 
+	/* 0: as many calls per round as make the slower side take 20 ms */
+	if (!reps) {
+		double t = time_calls(pt, ctx, 1, &err), u = time_calls(ref, ctx, 1, &err);
+
+		t = t > u ? t : u;
+		reps = t >= 20e6 ? 1 : t < 20e3 ? 1000 : (int)(20e6 / t);
+		if (reps > 1)
+			row_note(r, "%d calls per round", reps);
+	}
 	for (i = 0; i < rounds && !err; i++) {
 		if (i % 2) {
 			b[i] = time_calls(ref, ctx, reps, &err);

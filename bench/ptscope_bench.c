@@ -428,7 +428,7 @@ static void pages_vs_pagemap(struct reader *rd, const char *name, double target,
 	bad = check_pages(rd, why, sizeof(why), &present);
 	if (row_check(r, bad != 0, why))
 		return;
-	compare(r, pt_walk, ref_pagemap, rd, n, 1);
+	compare(r, pt_walk, ref_pagemap, rd, n, 0);
 	row_note(r, "%ld present pages, %zu runs", present, rd->nruns);
 	row_judge(r);
 }
@@ -445,7 +445,7 @@ static void presence_vs_scan(struct reader *rd, const char *name, double target,
 	}
 	if (row_check(r, check_presence(rd, why, sizeof(why), &pages), why))
 		return;
-	compare(r, pt_walk, ref_scan, rd, n, 1);
+	compare(r, pt_walk, ref_scan, rd, n, 0);
 	row_note(r, "%ld present pages in %zu regions", pages, rd->nvec);
 	row_judge(r);
 }
@@ -502,8 +502,7 @@ static void vtop_case(struct reader *rd)
 	if (row_check(r, bad, "a physical address"))
 		return;
 	vtop_addr = rd->start + (rd->end - rd->start) / 2;
-	compare(r, pt_vtop, ref_vtop, rd, rounds(7), 2000);
-	row_note(r, "2000 calls per round");
+	compare(r, pt_vtop, ref_vtop, rd, rounds(7), 0);
 	row_judge(r);
 }
 
@@ -917,7 +916,7 @@ static void summary_list_rows(struct reader *rd, long nvmas)
 	struct row *r = row_new("summary: the VMA list", "maps", "ms", 0);
 	struct row *q;
 
-	compare(r, pt_vmas_list, ref_maps, rd, rounds(7), 1);
+	compare(r, pt_vmas_list, ref_maps, rd, rounds(7), 0);
 	row_note(r, "%ld VMAs", nvmas);
 	row_judge(r);
 
@@ -928,7 +927,7 @@ static void summary_list_rows(struct reader *rd, long nvmas)
 	}
 	if (row_check(q, (long)rd->nvec != nvmas, "the number of VMAs"))
 		return;
-	compare(q, pt_vmas_list, ref_procmap, rd, rounds(7), 1);
+	compare(q, pt_vmas_list, ref_procmap, rd, rounds(7), 0);
 	row_judge(q);
 }
 
