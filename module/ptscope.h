@@ -76,6 +76,7 @@ struct ptscope_walker {
 	const struct ptscope_walk_ops *ops;
 	bool tables;			/* report TABLE entries too */
 	u8 batch;			/* enum ptscope_batch */
+	bool no_page;			/* leave e->page, mapcount, folio_order 0 */
 	void *private;
 	/* set by the walk */
 	struct vm_area_struct *vma;	/* the VMA being walked */

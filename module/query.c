@@ -186,6 +186,7 @@ int ptscope_walk_runs(struct mm_struct *mm, u64 start, u64 end, u32 flags,
 		.ops = &run_ops,
 		.tables = flags & PTSCOPE_WALK_TABLES,
 		.batch = PTSCOPE_BATCH_FRAMES,
+		.no_page = flags & PTSCOPE_WALK_NO_PAGE,
 		.private = &c,
 	};
 	int ret;
@@ -644,7 +645,7 @@ long ptscope_ioctl_walk(struct ptscope_ctx *ctx, bool show_pfn, void __user *uar
 	usize = ptscope_args_in(&wk, sizeof(wk), sizeof(wk), uarg);
 	if (usize < 0)
 		return usize;
-	if ((wk.flags & ~PTSCOPE_WALK_TABLES) ||
+	if ((wk.flags & ~(PTSCOPE_WALK_TABLES | PTSCOPE_WALK_NO_PAGE)) ||
 	    memchr_inv(wk.reserved, 0, sizeof(wk.reserved)) ||
 	    wk.run_size != sizeof(*runs) || wk.count < PTSCOPE_WALK_MIN_RUNS)
 		return -EINVAL;

@@ -295,7 +295,7 @@ static void decode_leaf(struct ptscope_walker *w, struct ptscope_entry *e,
 {
 	entry_init(e, addr, level, shift);
 	ptscope_decode_pte(pte, level != PTSCOPE_LEVEL_PTE, e);
-	if (e->kind == PTSCOPE_KIND_PAGE)
+	if (e->kind == PTSCOPE_KIND_PAGE && !w->no_page)
 		decode_page(w->vma, e);
 }
 
@@ -380,15 +380,16 @@ static __always_inline bool small_page_same(struct page *page, const struct smal
  * first), join it? Its bits must be @e's, and for PTSCOPE_BATCH_FRAMES its
  * frame the first one's + @i (one comparison of the raw values: the frame
  * field is below the high flag bits and never carries); then the page
- * behind it must be what decode_page() found for @e: the same kind,
- * mapcount and folio order (for order-0 pages: the same words, @first,
- * when it was read). Called under the PTE table's lock, once per PTE:
- * inline, no call and no entry on the stack (Debian's kernels zero every
- * stack variable).
+ * behind it must be what decode_page() found for @e (unless the walk
+ * leaves pages out, !@pages): the same kind, mapcount and folio order (for
+ * order-0 pages: the same words, @first, when it was read). Called under
+ * the PTE table's lock, once per PTE: inline, no call and no entry on the
+ * stack (Debian's kernels zero every stack variable).
  */
-static __always_inline bool pte_continues(u8 batch, const struct ptscope_entry *e,
-					  unsigned int i, pte_t pte,
-					  const struct small_page *first, bool small)
+static __always_inline bool pte_continues(u8 batch, bool pages,
+					  const struct ptscope_entry *e, unsigned int i,
+					  pte_t pte, const struct small_page *first,
+					  bool small)
 {
 	unsigned long pfn = pte_pfn(pte);
 	struct folio *folio;
@@ -401,6 +402,8 @@ static __always_inline bool pte_continues(u8 batch, const struct ptscope_entry *
 	} else if ((pte_val(pte) ^ e->raw) & ~PTE_PFN_MASK) {
 		return false;
 	}
+	if (!pages)
+		return true;
 	if (is_zero_pfn(pfn))
 		return e->page == PTSCOPE_PAGE_ZERO;
 	if (!e->page || e->page == PTSCOPE_PAGE_ZERO)
@@ -423,7 +426,8 @@ static __always_inline bool pte_continues(u8 batch, const struct ptscope_entry *
  * batch_ptes - how many of the @max PTEs from @ptep continue batch @e, so
  * that they are reported with it, once.
  */
-static __always_inline unsigned int batch_ptes(u8 batch, const struct ptscope_entry *e,
+static __always_inline unsigned int batch_ptes(struct ptscope_walker *w,
+					       const struct ptscope_entry *e,
 					       pte_t *ptep, unsigned int max)
 {
 	struct small_page first = { };
@@ -433,7 +437,8 @@ static __always_inline unsigned int batch_ptes(u8 batch, const struct ptscope_en
 	if (e->page && e->page != PTSCOPE_PAGE_ZERO && !e->folio_order)
 		small = small_page_read(pfn_to_page(e->pfn), &first);
 	for (n = 0; n < max; n++)
-		if (!pte_continues(batch, e, n + 1, ptep_get(ptep + n), &first, small))
+		if (!pte_continues(w->batch, !w->no_page, e, n + 1, ptep_get(ptep + n),
+				   &first, small))
 			break;
 	return n;
 }
@@ -453,7 +458,7 @@ static int walk_ptes(struct ptscope_walker *w, pte_t *ptep, unsigned long addr,
 		decode_leaf(w, &e, addr, PTSCOPE_LEVEL_PTE, PAGE_SHIFT, pte);
 		/* Merge here what the consumer would merge: one report per batch. */
 		if (w->batch && e.kind == PTSCOPE_KIND_PAGE) {
-			n = batch_ptes(w->batch, &e, ptep + 1, ((end - addr) >> PAGE_SHIFT) - 1);
+			n = batch_ptes(w, &e, ptep + 1, ((end - addr) >> PAGE_SHIFT) - 1);
 			addr += (unsigned long)n << PAGE_SHIFT;
 			ptep += n;
 			e.nr += n;
@@ -496,7 +501,10 @@ static int walk_pte_range(struct ptscope_walker *w, pmd_t *pmdp,
 	return ret;
 }
 
-/* A PMD leaf (THP or hugetlb) or non-present PMD entry, read under its lock. */
+/*
+ * A PMD leaf (THP or hugetlb) or non-present PMD entry, read under its lock
+ * (or once, locklessly, when the walk wants no page behind it).
+ */
 static int walk_pmd_leaf(struct ptscope_walker *w, pmd_t *pmdp,
 			 unsigned long addr)
 {
@@ -504,14 +512,22 @@ static int walk_pmd_leaf(struct ptscope_walker *w, pmd_t *pmdp,
 	spinlock_t *ptl;	/* the entry's page-table lock */
 	pmd_t pmd;
 
-	ptl = pmd_lock(w->mm, pmdp);
-	pmd = ptscope_pmdp_get(pmdp);
-	if (!pmd_leaf(pmd) && pmd_present(pmd)) {
+	if (w->no_page) {
+		/* No page to look at: the value read once is all there is to decode. */
+		pmd = ptscope_pmdp_get_lockless(pmdp);
+		if (!pmd_leaf(pmd) && pmd_present(pmd))
+			return -EAGAIN;
+		decode_leaf(w, &e, addr, PTSCOPE_LEVEL_PMD, PMD_SHIFT, __pte(pmd_val(pmd)));
+	} else {
+		ptl = pmd_lock(w->mm, pmdp);
+		pmd = ptscope_pmdp_get(pmdp);
+		if (!pmd_leaf(pmd) && pmd_present(pmd)) {
+			spin_unlock(ptl);
+			return -EAGAIN;
+		}
+		decode_leaf(w, &e, addr, PTSCOPE_LEVEL_PMD, PMD_SHIFT, __pte(pmd_val(pmd)));
 		spin_unlock(ptl);
-		return -EAGAIN;
 	}
-	decode_leaf(w, &e, addr, PTSCOPE_LEVEL_PMD, PMD_SHIFT, __pte(pmd_val(pmd)));
-	spin_unlock(ptl);
 	if (e.kind == PTSCOPE_KIND_NONE)
 		return 0;
 	return report(w, &e);

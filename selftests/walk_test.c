@@ -843,6 +843,50 @@ TEST_F(walk, runs_break_where_mapcount_does)
 	kill(self->t.sh->arg, SIGKILL);
 }
 
+/*
+ * PTSCOPE_WALK_NO_PAGE: the entries of a full walk, page by page against
+ * pagemap (present, frame), without page, mapcount or folio order, and runs
+ * that go on where only the mapcount changes (2, 1, 2 here).
+ */
+TEST_F(walk, walk_no_page)
+{
+	struct ptscope_run *full = NULL, *bare = NULL;
+	uint64_t a, pm, first_pfn = 0;
+	long nfull, nbare, i, in_row = 1;
+
+	ASSERT_EQ(0, start_case(_metadata, self, act_fork_unmap_middle));
+	a = self->t.sh->addr[0];
+	nfull = ptscope_walk_all(self->fd, a, a + 64 * PAGE, 0, &full);
+	nbare = ptscope_walk_all(self->fd, a, a + 64 * PAGE, PTSCOPE_WALK_NO_PAGE, &bare);
+	ASSERT_LT(0, nfull);
+	ASSERT_LT(0, nbare);
+	for (i = 0; i < 64; i++) {
+		struct page_view pv = page_view_of(bare, nbare, a + i * PAGE);
+
+		pm = pagemap_entry(self->t.pid, a + i * PAGE);
+		ASSERT_TRUE(pm & PM_PRESENT);
+		EXPECT_EQ(PTSCOPE_KIND_PAGE, pv.kind);
+		EXPECT_EQ(pm & PM_PFN_MASK, pv.pfn);
+		if (!i)
+			first_pfn = pm & PM_PFN_MASK;
+		in_row &= (pm & PM_PFN_MASK) == first_pfn + i;
+	}
+	for (i = 0; i < nbare; i++) {
+		EXPECT_EQ(0, bare[i].page);
+		EXPECT_EQ(0, bare[i].mapcount);
+		EXPECT_EQ(0, bare[i].folio_order);
+	}
+	EXPECT_LE(nbare, nfull);
+	/* frames in a row: one run without pages, three with them */
+	if (in_row) {
+		EXPECT_EQ(1, nbare);
+		EXPECT_EQ(3, nfull);
+	}
+	free(full);
+	free(bare);
+	kill(self->t.sh->arg, SIGKILL);
+}
+
 /* One MAP_SHARED page in two processes: the same frame. */
 TEST_F(walk, shared_page_same_pfn)
 {
@@ -1211,6 +1255,14 @@ TEST(bad_ranges_and_buffers)
 	EXPECT_EQ(-1, WALK(0, t.task_size + PAGE, runs, 16));	/* past the top */
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(-1, WALK(0, -PAGE, runs, 16));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0, WALK(0, PAGE, runs, 16));
+	w.count = 16;
+	w.flags = PTSCOPE_WALK_NO_PAGE;
+	EXPECT_EQ(0, ioctl(fd, PTSCOPE_IOC_WALK, &w));
+	w.count = 16;
+	w.flags = 1U << 2;					/* unknown flag */
+	EXPECT_EQ(-1, ioctl(fd, PTSCOPE_IOC_WALK, &w));
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(-1, WALK(0, PAGE, runs, 4));			/* below the minimum batch */
 	EXPECT_EQ(EINVAL, errno);

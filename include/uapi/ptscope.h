@@ -20,7 +20,8 @@
 #include <linux/types.h>
 
 #define PTSCOPE_ABI_MAJOR	1
-#define PTSCOPE_ABI_MINOR	1	/* 1: huge pages (PTSCOPE_IOC_HUGE_*) */
+/* Minor 1: huge pages (PTSCOPE_IOC_HUGE_*); 2: PTSCOPE_WALK_NO_PAGE. */
+#define PTSCOPE_ABI_MINOR	2
 
 /* Not in Documentation/userspace-api/ioctl/ioctl-number.rst as of 6.12. */
 #define PTSCOPE_IOC_MAGIC	0xB9
@@ -200,6 +201,13 @@ struct ptscope_run {
 
 /* struct ptscope_walk.flags */
 #define PTSCOPE_WALK_TABLES	(1U << 0)	/* also report TABLE entries */
+/*
+ * The entries alone, not the pages behind them: page, mapcount and
+ * folio_order are 0, and runs merge without them (ABI 1.2). What a presence
+ * or residency question needs (PAGEMAP_SCAN's PAGE_IS_PRESENT), without
+ * reading a struct page per entry.
+ */
+#define PTSCOPE_WALK_NO_PAGE	(1U << 1)
 
 /**
  * struct ptscope_walk - read the target's page tables over a range, batched
