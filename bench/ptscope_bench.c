@@ -389,16 +389,16 @@ static int check_presence(struct reader *rd, char *why, size_t len, long *pages)
 }
 
 /*
- * start_reading - start a target with @act and open a reader on it: over
- * the range it reports in sh->addr[0], or over the whole address space
+ * start_reading - start a target with @act (sh->arg = @arg) and open a
+ * reader on it: over the range it reports in sh->addr[0], or over the whole address space
  */
-static int start_reading(struct target *t, target_action act, struct reader *rd, int whole,
-			 const char *name)
+static int start_reading(struct target *t, target_action act, uint64_t arg, struct reader *rd,
+			 int whole, const char *name)
 {
 	struct ptscope_target pt = { 0 };
 	int fd;
 
-	if (target_start(t, act) == 0 && (fd = ptscope_open_target(t->pid, &pt)) >= 0) {
+	if (target_start_arg(t, act, arg) == 0 && (fd = ptscope_open_target(t->pid, &pt)) >= 0) {
 		close(fd);
 		if (!reader_open(rd, t->pid, whole ? 0 : t->sh->addr[0],
 				 whole ? pt.task_size : t->sh->addr[0] + t->sh->len[0]))
@@ -457,9 +457,10 @@ static void presence_vs_scan(struct reader *rd, const char *name, double target,
 
 /* --- dense: 1 GiB of written 4 KiB pages ------------------------------------ */
 
-static int act_dense(struct target_shared *sh, int cmd)
+/* sh->arg bytes of written 4 KiB pages. */
+static int act_written(struct target_shared *sh, int cmd)
 {
-	size_t len = GB;
+	size_t len = sh->arg;
 	char *p;
 
 	if (cmd)
@@ -516,7 +517,7 @@ static int case_dense(void)
 	struct target t = { 0 };
 	struct reader rd;
 
-	if (start_reading(&t, act_dense, &rd, 0, "dense"))
+	if (start_reading(&t, act_written, GB, &rd, 0, "dense"))
 		return 1;
 	pages_vs_pagemap(&rd, "dense 1 GiB 4K: full information", 0.5, rounds(5));
 	presence_vs_scan(&rd, "dense 1 GiB 4K: presence only", 1.0, rounds(5));
@@ -525,29 +526,12 @@ static int case_dense(void)
 	return 0;
 }
 
-/* 16 MiB of written 4 KiB pages: a small target, for vtop. */
-static int act_small(struct target_shared *sh, int cmd)
-{
-	size_t len = 16 * MB;
-	char *p;
-
-	if (cmd)
-		return 0;
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED || madvise(p, len, MADV_NOHUGEPAGE) ||
-	    madvise(p, len, MADV_POPULATE_WRITE))
-		return -1;
-	sh->addr[0] = (uintptr_t)p;
-	sh->len[0] = len;
-	return 0;
-}
-
 static int case_vtop(void)
 {
 	struct target t = { 0 };
 	struct reader rd;
 
-	if (start_reading(&t, act_small, &rd, 0, "vtop"))
+	if (start_reading(&t, act_written, 16 * MB, &rd, 0, "vtop"))
 		return 1;
 	vtop_case(&rd);
 	reader_close(&rd);
@@ -580,7 +564,7 @@ static int case_thp(void)
 	struct reader rd;
 	long pmd;
 
-	if (start_reading(&t, act_thp, &rd, 0, "thp"))
+	if (start_reading(&t, act_thp, 0, &rd, 0, "thp"))
 		return 1;
 	pmd = count_leaves(rd.fd, rd.start, rd.end, PTSCOPE_LEVEL_PMD);
 	pages_vs_pagemap(&rd, "THP 1 GiB: full information", 0.1, rounds(7));
@@ -632,7 +616,7 @@ static int case_sparse(void)
 	struct target t = { 0 };
 	struct reader rd;
 
-	if (start_reading(&t, act_sparse, &rd, 1, "sparse"))
+	if (start_reading(&t, act_sparse, 0, &rd, 1, "sparse"))
 		return 1;
 	presence_vs_scan(&rd, "sparse 100 MiB, whole address space", 0.5, rounds(7));
 	rd.start = t.sh->addr[0];
@@ -811,7 +795,7 @@ static int case_stall16(void)
 	struct target t = { 0 };
 	struct reader rd;
 
-	if (start_reading(&t, act_big_vma, &rd, 1, "stall"))
+	if (start_reading(&t, act_big_vma, 0, &rd, 1, "stall"))
 		return 1;
 	stall_rows(&rd, "stall 16 GiB VMA", "VMAS counts", pt_vmas_counts, 0.1, rounds(3));
 	stall_rows(&rd, "stall 16 GiB VMA", "WALK", pt_walk_discard, 0.1, rounds(3));
@@ -1077,7 +1061,7 @@ static int case_summary(void)
 	char why[160] = "";
 	long nvmas = 0;
 
-	if (start_reading(&t, act_summary, &rd, 1, "summary"))
+	if (start_reading(&t, act_summary, 0, &rd, 1, "summary"))
 		return 1;
 	r = row_new("summary 2000 VMAs 4 GiB: VMAS with counts", "smaps", "ms", 0.5);
 	if (!row_check(r, check_summary(&rd, why, sizeof(why), &nvmas), why)) {
