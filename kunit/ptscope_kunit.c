@@ -806,12 +806,14 @@ static struct kunit_suite ptscope_walk_suite = {
 /*
  * ptscope_runs: merged runs over pages written in a pattern; the expected
  * runs are computed from gup's pfns: a run breaks at a hole or where the
- * next page is not the next frame.
+ * next page is not the next frame. Hidden (PTSCOPE_WALK_HIDE_PHYS): a run
+ * breaks only at a hole, and carries no frame.
  */
 struct runs_case {
 	const char *name;
 	const char *pattern;	/* one char per page: 'w' written, '.' untouched */
 	u32 cap;		/* runs one batch may hold */
+	bool hide;		/* hidden mode */
 };
 
 static const struct runs_case ptscope_runs_cases[] = {
@@ -820,13 +822,15 @@ static const struct runs_case ptscope_runs_cases[] = {
 	{ "holes", "ww.w..www.w", 8 },
 	{ "batch of one", "ww.w..www.w", 1 },
 	{ "batch of two", "wwww.ww.w", 2 },
+	{ "hidden: holes", "ww.w..www.w", 8, true },
+	{ "hidden: batch of two", "wwww.ww.w", 2, true },
 };
 
 KUNIT_ARRAY_PARAM_DESC(ptscope_runs, ptscope_runs_cases, name);
 
 /* The runs @pattern at @addr must give, from gup; returns their number. */
 static u32 runs_expected(struct kunit *test, const char *pattern, unsigned long addr,
-			 struct ptscope_run *want)
+			 bool hide, struct ptscope_run *want)
 {
 	unsigned long prev_pfn = 0;
 	u32 n = 0, i;
@@ -840,11 +844,11 @@ static u32 runs_expected(struct kunit *test, const char *pattern, unsigned long 
 			continue;
 		}
 		pfn = page_to_pfn(walk_gup(test, va));
-		if (open && pfn == prev_pfn + 1) {
+		if (open && (hide || pfn == prev_pfn + 1)) {
 			want[n - 1].count++;
 		} else {
 			want[n].start = va;
-			want[n].pfn = pfn;
+			want[n].pfn = hide ? 0 : pfn;
 			want[n].count = 1;
 			n++;
 		}
@@ -871,12 +875,14 @@ static void ptscope_runs_test(struct kunit *test)
 	for (i = 0; i < npages; i++)
 		if (c->pattern[i] == 'w')
 			walk_touch(test, addr + i * PAGE_SIZE);
-	nwant = runs_expected(test, c->pattern, addr, want);
+	nwant = runs_expected(test, c->pattern, addr, c->hide, want);
 
 	/* Batches of @cap, each resumed where the last one stopped. */
 	while (next < end) {
 		KUNIT_ASSERT_LT(test, ngot, nwant);
-		KUNIT_ASSERT_EQ(test, ptscope_walk_runs(current->mm, next, end, 0, got + ngot,
+		KUNIT_ASSERT_EQ(test, ptscope_walk_runs(current->mm, next, end,
+							c->hide ? PTSCOPE_WALK_HIDE_PHYS : 0,
+							got + ngot,
 							min_t(u32, c->cap, npages - ngot),
 							&count, &next), 0);
 		KUNIT_ASSERT_GT(test, count, 0);
@@ -889,6 +895,10 @@ static void ptscope_runs_test(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, got[i].pfn, want[i].pfn);
 		KUNIT_EXPECT_EQ(test, got[i].level, PTSCOPE_LEVEL_PTE);
 		KUNIT_EXPECT_EQ(test, got[i].kind, PTSCOPE_KIND_PAGE);
+		if (c->hide) {
+			KUNIT_EXPECT_EQ(test, got[i].entry & PTE_PFN_MASK, 0);
+			KUNIT_EXPECT_EQ(test, got[i].mapcount, 0);
+		}
 	}
 }
 
