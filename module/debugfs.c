@@ -245,7 +245,6 @@ static void *vmas_start(struct seq_file *m, loff_t *pos)
 {
 	struct view_iter *it = m->private;
 	struct vm_area_struct *vma;
-	void *ret = NULL;
 	int err;
 
 	if (!view_seek(it, *pos))
@@ -261,13 +260,14 @@ static void *vmas_start(struct seq_file *m, loff_t *pos)
 	if (mmap_read_lock_killable(it->mm))
 		return ERR_PTR(-EINTR);
 	vma = find_vma(it->mm, it->addr);
-	if (vma) {
+	if (vma)
 		ptscope_vma_fill(vma, it->pathbuf, &it->vma);
-		err = ptscope_vma_count(it->mm, vma, &it->vma);
-		ret = err ? ERR_PTR(err) : it;
-	}
 	mmap_read_unlock(it->mm);
-	return ret;
+	if (!vma)
+		return NULL;
+	/* Counted in bounded holds of mmap_lock, over the range described. */
+	err = ptscope_vma_count(it->mm, &it->vma);
+	return err ? ERR_PTR(err) : it;
 }
 
 static void *vmas_next(struct seq_file *m, void *v, loff_t *pos)
@@ -470,7 +470,6 @@ static void *huge_vmas_start(struct seq_file *m, loff_t *pos)
 {
 	struct view_iter *it = m->private;
 	struct vm_area_struct *vma;
-	void *ret = NULL;
 	int err;
 
 	if (!view_seek(it, *pos))
@@ -487,16 +486,15 @@ static void *huge_vmas_start(struct seq_file *m, loff_t *pos)
 	if (mmap_read_lock_killable(it->mm))
 		return ERR_PTR(-EINTR);
 	vma = find_vma(it->mm, it->addr);
-	if (!vma) {
-		/* One last record: the totals. */
+	if (vma)
+		ptscope_huge_vma_fill(vma, &it->huge);
+	else	/* One last record: the totals. */
 		it->huge = it->total;
-		ret = it;
-	} else {
-		err = ptscope_huge_vma(it->mm, vma, &it->huge);
-		ret = err ? ERR_PTR(err) : it;
-	}
 	mmap_read_unlock(it->mm);
-	return ret;
+	if (!vma)
+		return it;
+	err = ptscope_huge_vma_count(it->mm, &it->huge);
+	return err ? ERR_PTR(err) : it;
 }
 
 static void huge_add(struct ptscope_huge_vma *sum, const struct ptscope_huge_vma *v)

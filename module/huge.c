@@ -16,9 +16,10 @@
  *
  * Locking: iterate_supers_type() holds each superblock's s_umount while
  * note_hstate() looks at it; the hstates themselves live as long as the
- * kernel. The per-VMA queries take the target's mm and its mmap_lock for
- * read (killable) per batch, walk with ptscope_walk_range(), and drop both
- * before copying to user space, as query.c does.
+ * kernel. The per-VMA queries take the target's mm, describe each VMA
+ * under its mmap_lock for read (killable), count its huge mappings with
+ * ptscope_walk_parts() (bounded holds of the lock, see walk.c), and drop
+ * both before copying to user space, as query.c does.
  */
 #include <linux/fs.h>
 #include <linux/huge_mm.h>
@@ -274,15 +275,31 @@ static const struct ptscope_walk_ops huge_ops = {
 };
 
 /**
- * ptscope_huge_vma - the huge pages of @vma
- * @mm:  its mm
+ * ptscope_huge_vma_fill - what @vma is, as far as huge pages go; no counts
  * @vma: the VMA
- * @out: filled in
+ * @out: filled in, its counts zero
  *
- * Locking: mmap_lock held for read. Return: 0 or -EINTR.
+ * Locking: mmap_lock held for read.
  */
-int ptscope_huge_vma(struct mm_struct *mm, struct vm_area_struct *vma,
-		     struct ptscope_huge_vma *out)
+void ptscope_huge_vma_fill(struct vm_area_struct *vma, struct ptscope_huge_vma *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->start = vma->vm_start;
+	out->end = vma->vm_end;
+	out->vm_flags = vma->vm_flags;
+	out->page_size = vma_kernel_pagesize(vma);
+	out->thp_why = thp_why(vma);
+	out->thp = thp_policy(vma, out->thp_why);
+}
+
+/**
+ * ptscope_huge_vma_count - the huge mappings in the range @out describes
+ * @mm:  the target's mm, referenced
+ * @out: described by ptscope_huge_vma_fill(); its counts are added to
+ *
+ * Locking: mmap_lock not held (taken per part). Return: 0 or -EINTR.
+ */
+int ptscope_huge_vma_count(struct mm_struct *mm, struct ptscope_huge_vma *out)
 {
 	struct huge_counter c = { .out = out, .last_head = ~0ULL };
 	struct ptscope_walker w = {
@@ -291,26 +308,24 @@ int ptscope_huge_vma(struct mm_struct *mm, struct vm_area_struct *vma,
 		.private = &c,
 	};
 
-	memset(out, 0, sizeof(*out));
-	out->start = vma->vm_start;
-	out->end = vma->vm_end;
-	out->vm_flags = vma->vm_flags;
-	out->page_size = vma_kernel_pagesize(vma);
-	out->thp_why = thp_why(vma);
-	out->thp = thp_policy(vma, out->thp_why);
-	return ptscope_walk_range(&w, vma->vm_start, vma->vm_end);
+	return ptscope_walk_parts(&w, out->start, out->end);
 }
 
-static int fill_huge_vma(struct mm_struct *mm, struct vm_area_struct *vma, u32 flags,
-			 char *pathbuf, void *out)
+static void fill_huge_vma(struct vm_area_struct *vma, char *pathbuf, void *out)
 {
-	return ptscope_huge_vma(mm, vma, out);
+	ptscope_huge_vma_fill(vma, out);
+}
+
+static int count_huge_vma(struct mm_struct *mm, void *out)
+{
+	return ptscope_huge_vma_count(mm, out);
 }
 
 static const struct ptscope_vma_query huge_vmas_query = {
 	.record_size = sizeof(struct ptscope_huge_vma),
 	.batch = HUGE_VMA_BATCH,
 	.fill = fill_huge_vma,
+	.count = count_huge_vma,
 };
 
 /* --- ioctls ----------------------------------------------------------------- */

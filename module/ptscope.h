@@ -65,7 +65,7 @@ struct ptscope_walker;
  * struct ptscope_walk_ops - what a walk does with each entry
  * @entry: called for every non-empty entry (TABLE entries only when
  *         walker->tables), under the entry's page-table lock and RCU: must
- *         not sleep. Returns 0 to continue, > 0 to stop, < 0 on error.
+ *         not sleep. Returns 0 to continue, 1 to stop, < 0 on error.
  */
 struct ptscope_walk_ops {
 	int (*entry)(struct ptscope_walker *w, const struct ptscope_entry *e);
@@ -77,17 +77,26 @@ struct ptscope_walker {
 	bool tables;			/* report TABLE entries too */
 	u8 batch;			/* enum ptscope_batch */
 	bool no_page;			/* leave e->page, mapcount, folio_order 0 */
+	unsigned int budget;		/* entries per hold of mmap_lock; 0: no bound */
 	void *private;
 	/* set by the walk */
 	struct vm_area_struct *vma;	/* the VMA being walked */
 	unsigned long start;		/* where this walk started */
 	unsigned long next;		/* where it stopped */
+	unsigned int work;		/* entries looked at under this hold */
 	/* the last table entry reported per level: VMAs share tables */
 	unsigned long table_seen[PTSCOPE_LEVEL_PGD + 1];
 };
 
+/* A walk stopped by its budget, or because mmap_lock is wanted (walk.c). */
+#define PTSCOPE_WALK_PAUSED	2
+/* Entries a walk looks at per hold of mmap_lock: 8 PTE tables. */
+#define PTSCOPE_WALK_BUDGET	(8 * PTRS_PER_PTE)
+
 void ptscope_decode_pte(pte_t pte, bool large, struct ptscope_entry *e);
 int ptscope_walk_range(struct ptscope_walker *w, unsigned long start,
+		       unsigned long end);
+int ptscope_walk_parts(struct ptscope_walker *w, unsigned long start,
 		       unsigned long end);
 
 /* target.c: the process an open file (or debugfs) reads, and who may */
@@ -126,8 +135,7 @@ long ptscope_ioctl_vtop(struct ptscope_ctx *ctx, bool show_pfn, void __user *uar
 int ptscope_vtop(struct mm_struct *mm, u64 addr, bool show_pfn, struct ptscope_vtop *v);
 void ptscope_vma_fill(struct vm_area_struct *vma, char *pathbuf,
 		      struct ptscope_vma *out);
-int ptscope_vma_count(struct mm_struct *mm, struct vm_area_struct *vma,
-		      struct ptscope_vma *out);
+int ptscope_vma_count(struct mm_struct *mm, struct ptscope_vma *out);
 int ptscope_walk_runs(struct mm_struct *mm, u64 start, u64 end, u32 flags,
 		      struct ptscope_run *runs, u32 cap, u32 *count, u64 *next);
 void ptscope_hide_entry(struct ptscope_entry *e);
@@ -138,14 +146,18 @@ void ptscope_hide_entry(struct ptscope_entry *e);
  * @record_size: bytes of one record (struct ptscope_vma, ...)
  * @batch:       records filled per call at most
  * @flags:       the flags the command accepts
- * @fill:        fill @out for @vma under mmap_lock (read); 0 or -errno
+ * @fill:        describe @vma into @out, under mmap_lock (read)
+ * @count:       then walk the range @out describes, without mmap_lock
+ *               (ptscope_walk_parts() takes it); 0 or -errno. NULL: none
+ * @count_flag:  @count runs only when the command's flags have it (0: always)
  */
 struct ptscope_vma_query {
 	size_t record_size;
 	u32 batch;
 	u32 flags;
-	int (*fill)(struct mm_struct *mm, struct vm_area_struct *vma, u32 flags,
-		    char *pathbuf, void *out);
+	void (*fill)(struct vm_area_struct *vma, char *pathbuf, void *out);
+	int (*count)(struct mm_struct *mm, void *out);
+	u32 count_flag;
 };
 
 long ptscope_ioctl_vma_query(struct ptscope_ctx *ctx, void __user *uarg,
@@ -153,8 +165,8 @@ long ptscope_ioctl_vma_query(struct ptscope_ctx *ctx, void __user *uarg,
 
 /* huge.c: huge pages, for the device and debugfs */
 int ptscope_huge_system(struct ptscope_huge_system *s);
-int ptscope_huge_vma(struct mm_struct *mm, struct vm_area_struct *vma,
-		     struct ptscope_huge_vma *out);
+void ptscope_huge_vma_fill(struct vm_area_struct *vma, struct ptscope_huge_vma *out);
+int ptscope_huge_vma_count(struct mm_struct *mm, struct ptscope_huge_vma *out);
 long ptscope_ioctl_huge_system(void __user *uarg);
 long ptscope_ioctl_huge_vmas(struct ptscope_ctx *ctx, void __user *uarg);
 

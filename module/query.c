@@ -7,7 +7,10 @@
  * Every query takes the target's mm (ptscope_ctx_mm), its mmap_lock for read
  * (killable), fills a bounded kernel buffer, and drops the lock and the mm
  * before anything is copied to user space; a full buffer ends the batch and
- * the caller resumes from the returned next address.
+ * the caller resumes from the returned next address. Walks, of a range or
+ * of a VMA to count its entries, go through ptscope_walk_parts(), which
+ * holds mmap_lock for a bounded number of entries at a time (walk.c): a
+ * VMA is described under one hold and counted over as many as it takes.
  *
  * Hidden mode, for a reader without CAP_SYS_ADMIN (ptscope_show_pfn()):
  * nothing returned may depend on where the memory is physically or on what
@@ -164,7 +167,8 @@ static const struct ptscope_walk_ops run_ops = {
 
 /**
  * ptscope_walk_runs - merged runs of the entries in [start, end)
- * @mm:    the target's mm, referenced; its mmap_lock is not held
+ * @mm:    the target's mm, referenced; its mmap_lock is not held (taken
+ *         per part of the walk)
  * @start: first address, page aligned
  * @end:   end address, page aligned
  * @flags: PTSCOPE_WALK_*, and PTSCOPE_WALK_HIDE_PHYS for hidden mode
@@ -191,10 +195,7 @@ int ptscope_walk_runs(struct mm_struct *mm, u64 start, u64 end, u32 flags,
 	};
 	int ret;
 
-	if (mmap_read_lock_killable(mm))
-		return -EINTR;
-	ret = ptscope_walk_range(&w, start, end);
-	mmap_read_unlock(mm);
+	ret = ptscope_walk_parts(&w, start, end);
 	if (ret < 0)
 		return ret;
 	/* A stop leaves no run pending: the run in progress ends at the end. */
@@ -382,15 +383,16 @@ static const struct ptscope_walk_ops count_ops = {
 };
 
 /**
- * ptscope_vma_count - fill out->counts by walking @vma's page tables
- * @mm:  the VMA's mm
- * @vma: the VMA
- * @out: its description; counts[] are added to
+ * ptscope_vma_count - fill out->counts by walking the range @out describes
+ * @mm:  the target's mm, referenced
+ * @out: a VMA described by ptscope_vma_fill(); counts[] are added to
  *
- * Locking: mmap_lock held for read. Return: 0 or -EINTR.
+ * Counts what is mapped in [out->start, out->end) as the walk finds it:
+ * the VMA may change between two holds of mmap_lock.
+ *
+ * Locking: mmap_lock not held (taken per part). Return: 0 or -EINTR.
  */
-int ptscope_vma_count(struct mm_struct *mm, struct vm_area_struct *vma,
-		      struct ptscope_vma *out)
+int ptscope_vma_count(struct mm_struct *mm, struct ptscope_vma *out)
 {
 	struct ptscope_walker w = {
 		.mm = mm,
@@ -400,17 +402,18 @@ int ptscope_vma_count(struct mm_struct *mm, struct vm_area_struct *vma,
 		.private = out->counts,
 	};
 
-	return ptscope_walk_range(&w, vma->vm_start, vma->vm_end);
+	return ptscope_walk_parts(&w, out->start, out->end);
 }
 
-/* One VMA of a PTSCOPE_IOC_VMAS batch: described, counted when asked. */
-static int fill_vma(struct mm_struct *mm, struct vm_area_struct *vma, u32 flags,
-		    char *pathbuf, void *out)
+/* One VMA of a PTSCOPE_IOC_VMAS batch: described, then counted when asked. */
+static void fill_vma(struct vm_area_struct *vma, char *pathbuf, void *out)
 {
 	ptscope_vma_fill(vma, pathbuf, out);
-	if (flags & PTSCOPE_VMAS_COUNTS)
-		return ptscope_vma_count(mm, vma, out);
-	return 0;
+}
+
+static int count_vma(struct mm_struct *mm, void *out)
+{
+	return ptscope_vma_count(mm, out);
 }
 
 static const struct ptscope_vma_query vmas_query = {
@@ -418,15 +421,22 @@ static const struct ptscope_vma_query vmas_query = {
 	.batch = PTSCOPE_VMA_BATCH,
 	.flags = PTSCOPE_VMAS_COUNTS,
 	.fill = fill_vma,
+	.count = count_vma,
+	.count_flag = PTSCOPE_VMAS_COUNTS,
 };
 
-/* VMAs overlapping [start, end) into @out; *next is 0 when none is left. */
+/*
+ * VMAs overlapping [start, end) into @out; *next is 0 when none is left.
+ * Each is described under mmap_lock, which is dropped while it is counted,
+ * so the next one is found again from where it ended.
+ */
 static int collect_vmas(struct mm_struct *mm, const struct ptscope_vma_query *kind,
 			const struct ptscope_vmas *q, void *out, u32 cap, u32 *count,
 			u64 *next)
 {
-	VMA_ITERATOR(vmi, mm, q->start);
+	bool counts = kind->count && (q->flags & kind->count_flag) == kind->count_flag;
 	struct vm_area_struct *vma;
+	u64 addr = q->start;
 	char *pathbuf;
 	int ret = 0;
 	u32 n = 0;
@@ -434,22 +444,37 @@ static int collect_vmas(struct mm_struct *mm, const struct ptscope_vma_query *ki
 	pathbuf = kmalloc(PATH_MAX, GFP_KERNEL);
 	if (!pathbuf)
 		return -ENOMEM;
-	if (mmap_read_lock_killable(mm)) {
-		kfree(pathbuf);
-		return -EINTR;
-	}
 	*next = 0;
-	for_each_vma_range(vmi, vma, q->end) {
+	if (mmap_read_lock_killable(mm)) {
+		ret = -EINTR;
+		goto out;
+	}
+	for (;;) {
+		void *rec = out + n * kind->record_size;
+
+		vma = find_vma(mm, addr);
+		if (!vma || vma->vm_start >= q->end)
+			break;
 		if (n == cap) {
 			*next = vma->vm_start;
 			break;
 		}
-		ret = kind->fill(mm, vma, q->flags, pathbuf, out + n * kind->record_size);
-		if (ret)
-			break;
+		kind->fill(vma, pathbuf, rec);
+		addr = vma->vm_end;
 		n++;
+		if (!counts)
+			continue;
+		mmap_read_unlock(mm);
+		ret = kind->count(mm, rec);
+		if (ret)
+			goto out;
+		if (mmap_read_lock_killable(mm)) {
+			ret = -EINTR;
+			goto out;
+		}
 	}
 	mmap_read_unlock(mm);
+out:
 	kfree(pathbuf);
 	*count = n;
 	return ret;

@@ -10,6 +10,7 @@
 #include <sched.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -491,6 +492,27 @@ static int act_vvar(struct target_shared *sh, int cmd)
 	if (cmd)
 		return 0;
 	return clock_gettime(CLOCK_MONOTONIC, &ts);
+}
+
+/*
+ * 1 GiB of written 4 KiB pages (THP off for the process): 512 full PTE
+ * tables. MAP_POPULATE write-faults them in the kernel, much faster than
+ * 262144 faults from here under an emulated CPU.
+ */
+static int act_gib_written(struct target_shared *sh, int cmd)
+{
+	char *p;
+
+	if (cmd)
+		return 0;
+	if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0))
+		return -errno;
+	p = mmap(NULL, GB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
+		 -1, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	sh->addr[0] = (uintptr_t)p;
+	return 0;
 }
 
 /* ---- tests ----------------------------------------------------------------- */
@@ -1044,6 +1066,184 @@ TEST_F(walk, vvar_not_normal_pages)
 	EXPECT_EQ(present, v.counts[PTSCOPE_CNT_SPECIAL]);
 	EXPECT_EQ(0, v.counts[PTSCOPE_CNT_RSS_PTE] + v.counts[PTSCOPE_CNT_ANON] +
 		     v.counts[PTSCOPE_CNT_FILE] + v.counts[PTSCOPE_CNT_EXCLUSIVE]);
+}
+
+/* ---- how long one call holds the target's mmap_lock (tracefs) ---------------- */
+
+#define TRACEFS		"/sys/kernel/tracing"
+#define TRACE_INSTANCE	TRACEFS "/instances/ptscope_walk_test"
+
+static int trace_write(const char *file, const char *text)
+{
+	char path[256];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "%s/%s", TRACE_INSTANCE, file);
+	fd = open(path, O_WRONLY | O_TRUNC);
+	if (fd < 0)
+		return -1;
+	ret = write(fd, text, strlen(text)) == (ssize_t)strlen(text) ? 0 : -1;
+	close(fd);
+	return ret;
+}
+
+/*
+ * An instance of its own, recording this process's mmap_lock acquisitions
+ * and releases while tracing_on is 1; 0, or -1 where tracefs or the
+ * mmap_lock events are missing.
+ */
+static int trace_setup(void)
+{
+	char filter[64];
+
+	if (access(TRACEFS "/events", F_OK))
+		mount("nodev", TRACEFS, "tracefs", 0, NULL);
+	if (access(TRACEFS "/events/mmap_lock/mmap_lock_acquire_returned", F_OK))
+		return -1;
+	rmdir(TRACE_INSTANCE);
+	if (mkdir(TRACE_INSTANCE, 0700))
+		return -1;
+	snprintf(filter, sizeof(filter), "common_pid == %d", getpid());
+	if (trace_write("tracing_on", "0") ||
+	    trace_write("events/mmap_lock/mmap_lock_acquire_returned/filter", filter) ||
+	    trace_write("events/mmap_lock/mmap_lock_released/filter", filter) ||
+	    trace_write("events/mmap_lock/mmap_lock_acquire_returned/enable", "1") ||
+	    trace_write("events/mmap_lock/mmap_lock_released/enable", "1"))
+		return -1;
+	return 0;
+}
+
+struct lock_holds {
+	long acquired;		/* successful read acquisitions of the mm */
+	long released;
+	double max_hold;	/* seconds, from acquisition to release */
+};
+
+/*
+ * trace_holds - what the trace recorded of the mm whose "mm=" text is @mm,
+ * or, when @mm is empty, of the first mm read-locked (written back to @mm).
+ * A line: "  task-PID  [CPU] flags  SECONDS: mmap_lock_EVENT: mm=... write=... ..."
+ */
+static struct lock_holds trace_holds(char *mm, size_t len)
+{
+	struct lock_holds h = { 0 };
+	char line[512], *ev, *m, *rest, *sp;
+	double t, since = -1;
+	FILE *f = fopen(TRACE_INSTANCE "/trace", "r");
+
+	if (!f)
+		return h;
+	while (fgets(line, sizeof(line), f)) {
+		ev = strstr(line, ": mmap_lock_");
+		m = strstr(line, " mm=");
+		if (line[0] == '#' || !ev || !m)
+			continue;
+		m += 4;
+		rest = m + strcspn(m, " \n");
+		*rest++ = '\0';
+		if (!*mm && strstr(rest, "write=false"))
+			snprintf(mm, len, "%s", m);
+		if (strcmp(m, mm))
+			continue;
+		*ev = '\0';
+		sp = strrchr(line, ' ');
+		t = strtod(sp ? sp + 1 : line, NULL);
+		ev += 2;
+		if (!strncmp(ev, "mmap_lock_acquire_returned", 26)) {
+			if (!strstr(rest, "success=true"))
+				continue;
+			h.acquired++;
+			since = t;
+		} else if (!strncmp(ev, "mmap_lock_released", 18)) {
+			h.released++;
+			if (since >= 0 && t - since > h.max_hold)
+				h.max_hold = t - since;
+			since = -1;
+		}
+	}
+	fclose(f);
+	return h;
+}
+
+/*
+ * One call over 1 GiB of written 4 KiB pages (512 PTE tables) lets the
+ * target's mmap_lock go many times, as pagemap_read() does per chunk, and
+ * not hold it across the whole VMA: the module's bound is 8 PTE tables'
+ * worth of entries per hold (PTSCOPE_WALK_BUDGET), so 64 holds or more
+ * for the VMA; at least 32 are expected. A WALK over the same GiB, batch
+ * after batch, takes the lock at least 32 times more than it makes calls.
+ * Structural, never timed: the longest hold is logged, not checked. The
+ * results still equal pagemap and smaps.
+ */
+TEST_F_TIMEOUT(walk, mmap_lock_let_go_per_part, 300)
+{
+	struct ptscope_vmas q = { .size = sizeof(q), .flags = PTSCOPE_VMAS_COUNTS };
+	struct ptscope_run *runs = NULL;
+	struct lock_holds vmas, walk;
+	char mm[64] = "";
+	struct ptscope_vma v;
+	uint64_t a, start;
+	long calls = 0, n;
+	int on;
+
+	if (meminfo_value("MemAvailable") < 1280 * 1024)
+		SKIP(return, "needs 1.25 GiB available for 1 GiB of anonymous memory");
+	if (trace_setup())
+		SKIP(return, "no tracefs or no mmap_lock trace events");
+	ASSERT_EQ(0, start_case(_metadata, self, act_gib_written));
+	a = self->t.sh->addr[0];
+	runs = calloc(WALK_BATCH, sizeof(*runs));
+	ASSERT_NE(NULL, runs);
+	memset(&v, 0, sizeof(v));		/* no fault of ours during the calls */
+	on = open(TRACE_INSTANCE "/tracing_on", O_WRONLY);
+	ASSERT_LE(0, on);
+
+	/* VMAS with counts: one call, one record, the whole GiB. */
+	q.start = a;
+	q.end = a + PAGE;
+	q.vmas = (uintptr_t)&v;
+	q.vma_size = sizeof(v);
+	q.count = 1;
+	ASSERT_EQ(0, trace_write("trace", ""));
+	ASSERT_EQ(1, write(on, "1", 1));
+	ASSERT_EQ(0, ioctl(self->fd, PTSCOPE_IOC_VMAS, &q));
+	ASSERT_EQ(1, write(on, "0", 1));
+	ASSERT_EQ(1, q.count);
+	vmas = trace_holds(mm, sizeof(mm));
+	TH_LOG("VMAS with counts over 1 GiB: mmap_lock taken %ld times, released %ld, longest hold %.3f ms",
+	       vmas.acquired, vmas.released, vmas.max_hold * 1e3);
+	EXPECT_LE(32, vmas.acquired);
+	EXPECT_EQ(vmas.acquired, vmas.released);
+	EXPECT_EQ(GB / PAGE, v.counts[PTSCOPE_CNT_RSS_PTE]);
+
+	/* WALK, batch after batch. */
+	ASSERT_EQ(0, trace_write("trace", ""));
+	ASSERT_EQ(1, write(on, "1", 1));
+	for (start = a; start < a + GB; calls++) {
+		struct ptscope_walk w = {
+			.size = sizeof(w), .start = start, .end = a + GB,
+			.run_size = sizeof(*runs), .count = WALK_BATCH, .runs = (uintptr_t)runs,
+		};
+
+		ASSERT_EQ(0, ioctl(self->fd, PTSCOPE_IOC_WALK, &w));
+		ASSERT_LT(start, w.next);
+		start = w.next;
+	}
+	ASSERT_EQ(1, write(on, "0", 1));
+	walk = trace_holds(mm, sizeof(mm));
+	TH_LOG("WALK over 1 GiB: %ld calls, mmap_lock taken %ld times, released %ld, longest hold %.3f ms",
+	       calls, walk.acquired, walk.released, walk.max_hold * 1e3);
+	EXPECT_LE(calls + 32, walk.acquired);
+	EXPECT_EQ(walk.acquired, walk.released);
+	close(on);
+	trace_write("events/mmap_lock/enable", "0");
+	rmdir(TRACE_INSTANCE);
+	free(runs);
+
+	/* And the results are the kernel's. */
+	n = count_leaves(self->fd, a, a + GB, PTSCOPE_LEVEL_PTE);
+	EXPECT_EQ((long)(GB / PAGE), n);
+	expect_vma_matches(_metadata, self->fd, self->t.pid, a);
 }
 
 /* A walk of the whole address space visits only what exists. */
