@@ -183,13 +183,16 @@ int ptscope_walk_runs(struct mm_struct *mm, u64 start, u64 end, u32 flags,
 		      struct ptscope_run *runs, u32 cap, u32 *count, u64 *next)
 {
 	struct run_collector c = {
-		.runs = runs, .cap = cap, .hide = flags & PTSCOPE_WALK_HIDE_PHYS,
+		.runs = runs, .cap = cap,
+		/* the entries alone: no page, and no frame or slot either */
+		.hide = flags & (PTSCOPE_WALK_HIDE_PHYS | PTSCOPE_WALK_NO_PAGE),
 	};
 	struct ptscope_walker w = {
 		.mm = mm,
 		.ops = &run_ops,
 		.tables = flags & PTSCOPE_WALK_TABLES,
-		.batch = PTSCOPE_BATCH_FRAMES,
+		.batch = flags & PTSCOPE_WALK_NO_PAGE ? PTSCOPE_BATCH_ALIKE :
+							PTSCOPE_BATCH_FRAMES,
 		.no_page = flags & PTSCOPE_WALK_NO_PAGE,
 		.private = &c,
 	};

@@ -202,10 +202,12 @@ struct ptscope_run {
 /* struct ptscope_walk.flags */
 #define PTSCOPE_WALK_TABLES	(1U << 0)	/* also report TABLE entries */
 /*
- * The entries alone, not the pages behind them: page, mapcount and
- * folio_order are 0, and runs merge without them (ABI 1.2). What a presence
- * or residency question needs (PAGEMAP_SCAN's PAGE_IS_PRESENT), without
- * reading a struct page per entry.
+ * The entries alone, not what is behind them (ABI 1.2): no page (page,
+ * mapcount, folio_order 0) and no frame or swap slot (pfn, table_pa,
+ * swap_type, swap_offset 0, entry without them, as a reader without
+ * CAP_SYS_ADMIN sees them); runs merge on virtual adjacency and the bits.
+ * What a presence or residency question needs (PAGEMAP_SCAN's
+ * PAGE_IS_PRESENT), without reading a struct page per entry.
  */
 #define PTSCOPE_WALK_NO_PAGE	(1U << 1)
 
