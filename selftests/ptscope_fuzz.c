@@ -225,6 +225,9 @@ static void pool_manager(uint64_t seed)
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	setpgid(0, 0);
+	/* The targets hold no file of ours: closing them all must free every watch. */
+	for (i = 0; i < opt.files; i++)
+		close(files[i].fd);
 	while (!__atomic_load_n(&st->stop, __ATOMIC_RELAXED)) {
 		pid_t pid;
 
@@ -1002,7 +1005,7 @@ static void reopen(unsigned int f)
 {
 	pthread_rwlock_wrlock(&files[f].lock);
 	close(files[f].fd);
-	files[f].fd = open(PTSCOPE_DEV, O_RDWR);
+	files[f].fd = open(PTSCOPE_DEV, O_RDWR | O_CLOEXEC);
 	memset(files[f].ids, 0, sizeof(files[f].ids));
 	pthread_rwlock_unlock(&files[f].lock);
 }
@@ -1126,9 +1129,15 @@ static int check_module_state(void)
 	char buf[256];
 	int bad = 0, i;
 
-	if (!debugfs_value("counters", "watches", buf, sizeof(buf))) {
-		printf("FAIL: cannot read %s/counters\n", PTSCOPE_DEBUGFS);
-		return 1;
+	/* The unprivileged process's exit closes its files: give it a moment. */
+	for (i = 0; i < 100; i++) {
+		if (!debugfs_value("counters", "watches", buf, sizeof(buf))) {
+			printf("FAIL: cannot read %s/counters\n", PTSCOPE_DEBUGFS);
+			return 1;
+		}
+		if (!strcmp(buf, "0"))
+			break;
+		usleep(20000);
 	}
 	if (strcmp(buf, "0")) {
 		printf("FAIL: %s watches left after every file closed\n", buf);
@@ -1269,7 +1278,7 @@ int main(int argc, char **argv)
 	t_start = time(NULL);
 	for (i = 0; i < opt.files; i++) {
 		pthread_rwlock_init(&files[i].lock, NULL);
-		files[i].fd = open(PTSCOPE_DEV, O_RDWR);
+		files[i].fd = open(PTSCOPE_DEV, O_RDWR | O_CLOEXEC);
 	}
 	if (opt.pool) {
 		pool = fork();

@@ -405,6 +405,9 @@ static void final_checks(pid_t target)
 		char why[256];
 		long bad = -EAGAIN;
 
+		/* pagemap does not walk PFN maps ([vvar]): no independent view there */
+		if (smaps_vmflag(target, maps[i][0], "pf"))
+			continue;
 		for (tries = 0; tries < 5 && bad == -EAGAIN; tries++) {
 			bad = pagemap_mismatches(fd, target, maps[i][0], maps[i][1], why, sizeof(why));
 			if (bad == -EAGAIN)
