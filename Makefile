@@ -43,7 +43,8 @@ TOOL_HDRS	:= $(wildcard tools/ptscope/*.h) include/uapi/ptscope.h
 # serve's page, built into the tool (.incbin, paths from the top directory).
 TOOL_WEB	:= $(wildcard tools/ptscope/web/*)
 SELFTESTS	:= selftests/ptscope_test selftests/walk_test selftests/counters_test selftests/huge_test \
-		   selftests/perm_test selftests/ptscope_fuzz selftests/ptscope_stress
+		   selftests/perm_test selftests/ptscope_fuzz selftests/ptscope_stress \
+		   selftests/race_test
 BENCHES		:= bench/ptscope_bench
 SELFTEST_HDRS	:= $(wildcard selftests/*.h) include/uapi/ptscope.h
 DEMO_PROGS	:= $(patsubst demo/progs/%.c,build/demo/demo-%,$(wildcard demo/progs/*.c))
@@ -177,8 +178,8 @@ bench/%: bench/%.c bench/bench.h selftests/ptscope_util.h include/uapi/ptscope.h
 stage: tool selftests $(BENCHES) $(DEMO_PROGS)
 	@rm -rf build/guest && mkdir -p build/guest/bin
 	@cp $(TOOL) $(SELFTESTS) $(BENCHES) selftests/run-guest selftests/cli-guest \
-		selftests/serve-guest selftests/lifecycle-guest selftests/metrics-guest $(DEMO_PROGS) \
-		build/guest/bin/
+		selftests/serve-guest selftests/lifecycle-guest selftests/metrics-guest selftests/torture-guest \
+		$(DEMO_PROGS) build/guest/bin/
 
 # What the tour needs on the guest's PATH: no selftests (no kernel source).
 stage-demo: tool $(DEMO_PROGS)

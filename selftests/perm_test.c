@@ -57,20 +57,6 @@ static int landlock_self(void)
 	return err;
 }
 
-/* pagemap_open_errno - may this process open /proc/@pid/pagemap? 0 or the errno */
-static int pagemap_open_errno(pid_t pid)
-{
-	char path[64];
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return errno;
-	close(fd);
-	return 0;
-}
-
 /* target_errno - PTSCOPE_IOC_TARGET of @pid on @fd: 0 or the errno */
 static int target_errno(int fd, pid_t pid)
 {

@@ -30,13 +30,6 @@
 
 #include "ptscope_util.h"
 
-#ifndef MADV_COLLAPSE
-#define MADV_COLLAPSE	25
-#endif
-#ifndef MADV_PAGEOUT
-#define MADV_PAGEOUT	21
-#endif
-
 #define HUGE		(2UL << 20)
 #define STANDING	(16UL << 20)
 

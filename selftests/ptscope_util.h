@@ -22,6 +22,13 @@
 
 #include <uapi/ptscope.h>
 
+#ifndef MADV_PAGEOUT
+#define MADV_PAGEOUT	21
+#endif
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE	25
+#endif
+
 #define PTSCOPE_DEV	"/dev/ptscope"
 #define PTSCOPE_DEBUGFS	"/sys/kernel/debug/ptscope"
 #define PAGE		4096UL
@@ -478,6 +485,20 @@ out:
 	free(pm);
 	free(pm2);
 	return ret;
+}
+
+/* pagemap_open_errno - may this process open /proc/@pid/pagemap? 0 or the errno */
+static inline int pagemap_open_errno(pid_t pid)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return errno;
+	close(fd);
+	return 0;
 }
 
 /*

@@ -18,12 +18,6 @@
 #include "kselftest_harness.h"
 #include "ptscope_util.h"
 
-#ifndef MADV_PAGEOUT
-#define MADV_PAGEOUT 21
-#endif
-#ifndef MADV_COLLAPSE
-#define MADV_COLLAPSE 25
-#endif
 #define MB (1UL << 20)
 #define GB (1UL << 30)
 #define PMD_PAGES 512
