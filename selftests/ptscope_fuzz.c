@@ -1144,13 +1144,8 @@ static int check_module_state(void)
 		bad = 1;
 	}
 	/* The kretprobe goes a second after the last detail watch (counters.c). */
-	for (i = 0; i < 100; i++) {
-		if (!debugfs_value("counters", "hooks", buf, sizeof(buf)) ||
-		    !strstr(buf, "kretprobe"))
-			break;
-		usleep(50000);
-	}
-	if (i == 100) {
+	if (kretprobe_gone(5000)) {
+		debugfs_value("counters", "hooks", buf, sizeof(buf));
 		printf("FAIL: the kretprobe is still attached 5 s after the last watch: hooks %s\n",
 		       buf);
 		bad = 1;

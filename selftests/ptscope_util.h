@@ -487,6 +487,23 @@ out:
 	return ret;
 }
 
+/*
+ * kretprobe_gone - wait (up to @ms) until debugfs counters lists no
+ * handle_mm_fault kretprobe: the module keeps it for a second after the last
+ * detail watch. 0, or -1 when it is still there.
+ */
+static inline int kretprobe_gone(int ms)
+{
+	char buf[256];
+
+	for (; ms > 0; ms -= 20) {
+		if (debugfs_value("counters", "hooks", buf, sizeof(buf)) && !strstr(buf, "kretprobe"))
+			return 0;
+		usleep(20000);
+	}
+	return -1;
+}
+
 /* pagemap_open_errno - may this process open /proc/@pid/pagemap? 0 or the errno */
 static inline int pagemap_open_errno(pid_t pid)
 {
