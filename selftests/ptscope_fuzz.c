@@ -570,7 +570,7 @@ static void fill(struct rng *r, int c, void *buf, struct arena *a, unsigned int 
 	case C_WALK: {
 		struct ptscope_walk *w = buf;
 
-		w->flags = pick_flags(r, PTSCOPE_WALK_TABLES);
+		w->flags = pick_flags(r, PTSCOPE_WALK_TABLES | PTSCOPE_WALK_NO_PAGE);
 		pick_range(r, &w->start, &w->end);
 		w->run_size = pick_record_size(r, sizeof(struct ptscope_run));
 		w->count = pick_count(r, 300);
