@@ -3,8 +3,7 @@
  * Everything ptscope knows about kernel differences lives here, as feature
  * tests: Kbuild probes the kernel's headers and passes PTSCOPE_HAVE_*, and
  * the logic elsewhere calls the ptscope_* helpers below, never a version
- * test. Kbuild force-includes this file and refuses kernels outside 6.1 to
- * 6.12.
+ * test. Kbuild force-includes this file.
  */
 #ifndef _PTSCOPE_COMPAT_H
 #define _PTSCOPE_COMPAT_H
@@ -131,5 +130,115 @@ static inline unsigned long ptscope_mthp_orders(void)
 #else
 #define PTSCOPE_COMPAT_THP_EVENTS
 #endif
+
+/*
+ * The devmap bit of present entries (ZONE_DEVICE pages) is gone in 7.x,
+ * with pte_devmap(): there, no entry has it.
+ */
+#ifdef _PAGE_DEVMAP
+#define PTSCOPE_PAGE_DEVMAP	_PAGE_DEVMAP
+#else
+#define PTSCOPE_PAGE_DEVMAP	0
+#endif
+
+/*
+ * Software leaves: non-present, non-empty entries (swap, migration, device
+ * private or exclusive, hwpoison, marker). Up to 6.x swp_entry_t with the
+ * is_*_entry() tests of <linux/swapops.h>; 7.x names the same encoding
+ * softleaf_t, with the softleaf_*() tests of <linux/leafops.h>. The
+ * userfaultfd bit (pte_uffd_wp(), pte_swp_uffd_wp()) became pte_uffd() and
+ * pte_swp_uffd() when 7.x let it serve read-write protection too.
+ */
+#ifdef PTSCOPE_HAVE_SOFTLEAF
+#include <linux/leafops.h>
+#define ptscope_leaf_from_pte(pte)		softleaf_from_pte(pte)
+#define ptscope_leaf_is_swap(e)			softleaf_is_swap(e)
+#define ptscope_leaf_is_migration(e)		softleaf_is_migration(e)
+#define ptscope_leaf_is_migration_write(e)	softleaf_is_migration_write(e)
+#define ptscope_leaf_is_migration_read_excl(e)	softleaf_is_migration_read_exclusive(e)
+#define ptscope_leaf_is_device_private(e)	softleaf_is_device_private(e)
+#define ptscope_leaf_is_device_exclusive(e)	softleaf_is_device_exclusive(e)
+#define ptscope_leaf_is_hwpoison(e)		softleaf_is_hwpoison(e)
+#define ptscope_leaf_is_marker(e)		softleaf_is_marker(e)
+#define ptscope_leaf_is_uffd_wp_marker(e)	softleaf_is_uffd_wp_marker(e)
+#define ptscope_leaf_pfn(e)			softleaf_to_pfn(e)
+#else
+#include <linux/swapops.h>
+#define ptscope_leaf_from_pte(pte)		pte_to_swp_entry(pte)
+#define ptscope_leaf_is_swap(e)			(!non_swap_entry(e))
+#define ptscope_leaf_is_migration(e)		is_migration_entry(e)
+#define ptscope_leaf_is_migration_write(e)	is_writable_migration_entry(e)
+#define ptscope_leaf_is_migration_read_excl(e)	is_readable_exclusive_migration_entry(e)
+#define ptscope_leaf_is_device_private(e)	is_device_private_entry(e)
+#define ptscope_leaf_is_device_exclusive(e)	is_device_exclusive_entry(e)
+#define ptscope_leaf_is_hwpoison(e)		is_hwpoison_entry(e)
+#define ptscope_leaf_is_marker(e)		is_pte_marker_entry(e)
+#define ptscope_leaf_is_uffd_wp_marker(e)	pte_marker_entry_uffd_wp(e)
+#define ptscope_leaf_pfn(e)			swp_offset_pfn(e)
+#endif
+
+#ifdef PTSCOPE_HAVE_PTE_UFFD
+#define ptscope_pte_uffd_wp(pte)		pte_uffd(pte)
+#define ptscope_pte_swp_uffd_wp(pte)		pte_swp_uffd(pte)
+#else
+#define ptscope_pte_uffd_wp(pte)		pte_uffd_wp(pte)
+#define ptscope_pte_swp_uffd_wp(pte)		pte_swp_uffd_wp(pte)
+#endif
+
+/*
+ * The raw words of a struct page that walk.c reads locklessly: the first
+ * word (bit 0: a tail page) is compound_head up to 6.x, compound_info in
+ * 7.x; the flags are a plain word up to 6.x, memdesc_flags_t in 7.x; the
+ * anon/KSM bits of ->mapping are PAGE_MAPPING_FLAGS, FOLIO_MAPPING_FLAGS.
+ */
+static __always_inline unsigned long ptscope_page_compound_word(struct page *page)
+{
+#ifdef PTSCOPE_HAVE_COMPOUND_INFO
+	return READ_ONCE(page->compound_info);
+#else
+	return READ_ONCE(page->compound_head);
+#endif
+}
+
+static __always_inline unsigned long ptscope_page_flags_word(struct page *page)
+{
+#ifdef PTSCOPE_HAVE_MEMDESC_FLAGS
+	return READ_ONCE(page->flags.f);
+#else
+	return READ_ONCE(page->flags);
+#endif
+}
+
+#ifdef PAGE_MAPPING_FLAGS
+#define PTSCOPE_PAGE_MAPPING_FLAGS	PAGE_MAPPING_FLAGS
+#else
+#define PTSCOPE_PAGE_MAPPING_FLAGS	FOLIO_MAPPING_FLAGS
+#endif
+
+/* Is @vma a private writable (copy-on-write) mapping? */
+static inline bool ptscope_vma_is_cow(struct vm_area_struct *vma)
+{
+#ifdef PTSCOPE_HAVE_VMA_IS_COW_MAPPING
+	return vma_is_cow_mapping(vma);
+#else
+	return is_cow_mapping(vma->vm_flags);
+#endif
+}
+
+/*
+ * Has the process turned THP off for @vma (prctl(PR_SET_THP_DISABLE))? 7.x
+ * adds a mode that keeps THP where madvise(MADV_HUGEPAGE) asked for it, as
+ * vma_thp_disabled() reads it.
+ */
+static inline bool ptscope_mm_thp_disabled(struct vm_area_struct *vma)
+{
+#ifdef MMF_DISABLE_THP_COMPLETELY
+	return mm_flags_test(MMF_DISABLE_THP_COMPLETELY, vma->vm_mm) ||
+	       (!(vma->vm_flags & VM_HUGEPAGE) &&
+		mm_flags_test(MMF_DISABLE_THP_EXCEPT_ADVISED, vma->vm_mm));
+#else
+	return test_bit(MMF_DISABLE_THP, &vma->vm_mm->flags);
+#endif
+}
 
 #endif /* _PTSCOPE_COMPAT_H */

@@ -193,7 +193,7 @@ static u32 thp_why(struct vm_area_struct *vma)
 		why |= PTSCOPE_THP_WHY_SPECIAL;
 	if (vma->vm_flags & VM_NOHUGEPAGE)
 		why |= PTSCOPE_THP_WHY_NOHUGEPAGE;
-	if (test_bit(MMF_DISABLE_THP, &vma->vm_mm->flags))
+	if (ptscope_mm_thp_disabled(vma))
 		why |= PTSCOPE_THP_WHY_PROCESS;
 	if (haddr < vma->vm_start || haddr + PMD_SIZE > vma->vm_end)
 		why |= PTSCOPE_THP_WHY_TOO_SMALL;

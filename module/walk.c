@@ -94,7 +94,7 @@ static u64 decode_flags(unsigned long flags, bool leaf, bool large)
 		bits |= PTSCOPE_B_SOFT_DIRTY;
 	if (flags & _PAGE_SPECIAL)
 		bits |= PTSCOPE_B_SPECIAL;
-	if (flags & _PAGE_DEVMAP)
+	if (flags & PTSCOPE_PAGE_DEVMAP)
 		bits |= PTSCOPE_B_DEVMAP;
 	if ((flags & (_PAGE_PRESENT | _PAGE_PROTNONE)) == _PAGE_PROTNONE)
 		bits |= PTSCOPE_B_PROTNONE;
@@ -107,24 +107,24 @@ static u64 decode_flags(unsigned long flags, bool leaf, bool large)
  */
 static void decode_swap(pte_t pte, struct ptscope_entry *e)
 {
-	swp_entry_t entry = pte_to_swp_entry(pte);
+	swp_entry_t entry = ptscope_leaf_from_pte(pte);
 
 	if (pte_swp_soft_dirty(pte))
 		e->bits |= PTSCOPE_B_SOFT_DIRTY;
-	if (pte_swp_uffd_wp(pte))
+	if (ptscope_pte_swp_uffd_wp(pte))
 		e->bits |= PTSCOPE_B_UFFD_WP;
 	if (pte_swp_exclusive(pte))
 		e->bits |= PTSCOPE_B_SWP_EXCLUSIVE;
 
-	if (!non_swap_entry(entry)) {
+	if (ptscope_leaf_is_swap(entry)) {
 		e->kind = PTSCOPE_KIND_SWAP;
 		e->swap_type = swp_type(entry);
 		e->swap_offset = swp_offset(entry);
-	} else if (is_migration_entry(entry)) {
+	} else if (ptscope_leaf_is_migration(entry)) {
 		e->kind = PTSCOPE_KIND_MIGRATION;
-		if (is_writable_migration_entry(entry))
+		if (ptscope_leaf_is_migration_write(entry))
 			e->bits |= PTSCOPE_B_MIGRATION_WRITE;
-		else if (is_readable_exclusive_migration_entry(entry))
+		else if (ptscope_leaf_is_migration_read_excl(entry))
 			e->bits |= PTSCOPE_B_MIGRATION_EXCL;
 		else
 			e->bits |= PTSCOPE_B_MIGRATION_READ;
@@ -138,19 +138,19 @@ static void decode_swap(pte_t pte, struct ptscope_entry *e)
 			e->bits |= PTSCOPE_B_ACCESSED;
 		if (swp_offset(entry) & SWP_MIG_DIRTY)
 			e->bits |= PTSCOPE_B_DIRTY;
-		e->pfn = swp_offset_pfn(entry);
-	} else if (is_device_private_entry(entry)) {
+		e->pfn = ptscope_leaf_pfn(entry);
+	} else if (ptscope_leaf_is_device_private(entry)) {
 		e->kind = PTSCOPE_KIND_DEVICE_PRIVATE;
-		e->pfn = swp_offset_pfn(entry);
-	} else if (is_device_exclusive_entry(entry)) {
+		e->pfn = ptscope_leaf_pfn(entry);
+	} else if (ptscope_leaf_is_device_exclusive(entry)) {
 		e->kind = PTSCOPE_KIND_DEVICE_EXCLUSIVE;
-		e->pfn = swp_offset_pfn(entry);
-	} else if (is_hwpoison_entry(entry)) {
+		e->pfn = ptscope_leaf_pfn(entry);
+	} else if (ptscope_leaf_is_hwpoison(entry)) {
 		e->kind = PTSCOPE_KIND_HWPOISON;
-		e->pfn = swp_offset_pfn(entry);
-	} else if (is_pte_marker_entry(entry)) {
+		e->pfn = ptscope_leaf_pfn(entry);
+	} else if (ptscope_leaf_is_marker(entry)) {
 		e->kind = PTSCOPE_KIND_MARKER;
-		if (pte_marker_entry_uffd_wp(entry))
+		if (ptscope_leaf_is_uffd_wp_marker(entry))
 			e->bits |= PTSCOPE_B_UFFD_WP;
 	} else {
 		e->kind = PTSCOPE_KIND_BAD;
@@ -183,7 +183,7 @@ void ptscope_decode_pte(pte_t pte, bool large, struct ptscope_entry *e)
 	e->bits = decode_flags(flags, true, large);
 	/* pte_present() includes PROT_NONE entries, as pagemap does. */
 	e->bits |= PTSCOPE_B_PRESENT;
-	if (pte_uffd_wp(pte))
+	if (ptscope_pte_uffd_wp(pte))
 		e->bits |= PTSCOPE_B_UFFD_WP;
 	e->pfn = large ? pmd_pfn(__pmd(pte_val(pte))) : pte_pfn(pte);
 	e->pkey = pte_flags_pkey(flags);
@@ -247,7 +247,7 @@ static struct page *leaf_page(struct vm_area_struct *vma, const struct ptscope_e
 			return pfn_valid(pfn) ? pfn_to_page(pfn) : NULL;
 		if ((vma->vm_flags & VM_PFNMAP) &&
 		    (pfn == vma->vm_pgoff + ((e->addr - vma->vm_start) >> PAGE_SHIFT) ||
-		     !is_cow_mapping(vma->vm_flags)))
+		     !ptscope_vma_is_cow(vma)))
 			return NULL;
 		if (e->bits & PTSCOPE_B_DEVMAP)
 			return NULL;
@@ -387,12 +387,12 @@ struct small_page {
 
 static __always_inline bool small_page_read(struct page *page, struct small_page *sp)
 {
-	if (READ_ONCE(page->compound_head) & 1)
+	if (ptscope_page_compound_word(page) & 1)
 		return false;
-	sp->flags = READ_ONCE(page->flags) & (BIT(PG_head) | BIT(PG_swapbacked));
+	sp->flags = ptscope_page_flags_word(page) & (BIT(PG_head) | BIT(PG_swapbacked));
 	if (sp->flags & BIT(PG_head))
 		return false;
-	sp->mapping = (unsigned long)READ_ONCE(page->mapping) & PAGE_MAPPING_FLAGS;
+	sp->mapping = (unsigned long)READ_ONCE(page->mapping) & PTSCOPE_PAGE_MAPPING_FLAGS;
 	sp->mapcount = atomic_read(&page->_mapcount);
 	return true;
 }
