@@ -20,7 +20,7 @@ INSTALL_MOD_DIR	?= extra
 TOP	:= $(CURDIR)
 CACHE	?= $(or $(PTSCOPE_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/ptscope)
 KSFT	:= $(CACHE)/linux-source-6.12/tools/testing/selftests
-KERNELS	:= $(shell awk '!/^\#/ && NF { print $$1 }' scripts/kernels.pin)
+KERNELS	:= $(shell awk '!/^\#/ && NF && $$1 != "+" { print $$1 }' scripts/kernels.pin)
 
 # One version for the module, the tool and the packages: module/ptscope.h's.
 VERSION	:= $(shell sed -n 's/^\#define PTSCOPE_VERSION "\(.*\)"/\1/p' module/ptscope.h)

@@ -9,8 +9,21 @@ PTSCOPE_SRC=$PTSCOPE_CACHE/linux-source-6.12
 die() { echo "${0##*/}: $*" >&2; exit 1; }
 say() { echo "${0##*/}: $*" >&2; }
 
-# The names in the pin file, in order.
-pinned_kernels() { awk '!/^#/ && NF { print $1 }' "$PTSCOPE_PIN"; }
+# The names in the pin file, in order (a "+" line is another package of
+# the kernel above it).
+pinned_kernels() { awk '!/^#/ && NF && $1 != "+" { print $1 }' "$PTSCOPE_PIN"; }
+
+# The apt configuration of ptscope's own, in the cache, for the kernels of
+# other Debian releases (trixie, trixie-backports): its own sources list,
+# package lists and downloads; the host's apt sources are never read or
+# changed. APT::Architectures has arm64 too, for the arm64 kernels.
+PTSCOPE_APT=$PTSCOPE_CACHE/apt
+ptscope_apt_opts=(
+	-o "Dir::Etc::sourcelist=$PTSCOPE_APT/sources.list" -o Dir::Etc::sourceparts=-
+	-o "Dir::State::Lists=$PTSCOPE_APT/lists" -o "Dir::Cache=$PTSCOPE_APT/cache"
+	-o APT::Architectures::=amd64 -o APT::Architectures::=arm64
+	-o APT::Sandbox::User=root
+)
 
 # kernel_env NAME: the file scripts/deps wrote for kernel NAME.
 kernel_env() { echo "$PTSCOPE_CACHE/kernels/$1.env"; }
