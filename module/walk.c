@@ -269,21 +269,24 @@ static void decode_page(struct vm_area_struct *vma, struct ptscope_entry *e)
 		e->page = PTSCOPE_PAGE_ZERO;
 		return;
 	}
-	page = leaf_page(vma, e);
-	if (!page)
-		return;
-	folio = page_folio(page);
 	/*
 	 * The huge zero page (huge_zero_pfn is not exported) is the one folio
 	 * that is not anonymous and yet mapped by a PMD leaf of an anonymous
 	 * VMA: a read fault there maps it, as is_huge_zero_pmd() would say.
+	 * Looked for before leaf_page(): 7.x maps it with the special bit.
 	 */
-	if (e->level == PTSCOPE_LEVEL_PMD && vma_is_anonymous(vma) &&
-	    !folio_test_anon(folio)) {
-		e->page = PTSCOPE_PAGE_ZERO;
-		e->folio_order = folio_order(folio);
-		return;
+	if (e->level == PTSCOPE_LEVEL_PMD && vma_is_anonymous(vma) && pfn_valid(e->pfn)) {
+		folio = page_folio(pfn_to_page(e->pfn));
+		if (!folio_test_anon(folio)) {
+			e->page = PTSCOPE_PAGE_ZERO;
+			e->folio_order = folio_order(folio);
+			return;
+		}
 	}
+	page = leaf_page(vma, e);
+	if (!page)
+		return;
+	folio = page_folio(page);
 	e->page = page_kind(folio, page, &e->mapcount);
 	e->folio_order = folio_order(folio);
 }
