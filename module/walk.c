@@ -536,22 +536,46 @@ static int walk_pte_range(struct ptscope_walker *w, pmd_t *pmdp,
 }
 
 /*
+ * batch_pmds - how many of the PMD entries from @pmdp, below @end, are
+ * leaves with @e's bits (any frame), to be reported with it: for a walk
+ * without pages (PTSCOPE_BATCH_ALIKE), read once each, locklessly.
+ */
+static unsigned int batch_pmds(const struct ptscope_entry *e, pmd_t *pmdp,
+			       unsigned long addr, unsigned long end)
+{
+	unsigned int n = 0;
+
+	for (addr += PMD_SIZE; addr < end && addr; addr += PMD_SIZE, n++)
+		if ((pmd_val(ptscope_pmdp_get_lockless(pmdp + n)) ^ e->raw) &
+		    ~PHYSICAL_PMD_PAGE_MASK)
+			break;
+	return n;
+}
+
+/*
  * A PMD leaf (THP or hugetlb) or non-present PMD entry, read under its lock
- * (or once, locklessly, when the walk wants no page behind it).
+ * (or once, locklessly, when the walk wants no page behind it: then the
+ * leaves after it below @end with the same bits join it, and *@more says
+ * how many).
  */
 static int walk_pmd_leaf(struct ptscope_walker *w, pmd_t *pmdp,
-			 unsigned long addr)
+			 unsigned long addr, unsigned long end, unsigned int *more)
 {
 	struct ptscope_entry e;
 	spinlock_t *ptl;	/* the entry's page-table lock */
 	pmd_t pmd;
 
+	*more = 0;
 	if (w->no_page) {
 		/* No page to look at: the value read once is all there is to decode. */
 		pmd = ptscope_pmdp_get_lockless(pmdp);
 		if (!pmd_leaf(pmd) && pmd_present(pmd))
 			return -EAGAIN;
 		decode_leaf(w, &e, addr, PTSCOPE_LEVEL_PMD, PMD_SHIFT, __pte(pmd_val(pmd)));
+		if (w->batch == PTSCOPE_BATCH_ALIKE && e.kind == PTSCOPE_KIND_PAGE) {
+			*more = batch_pmds(&e, pmdp + 1, e.addr, end);
+			e.nr += *more;
+		}
 	} else {
 		ptl = pmd_lock(w->mm, pmdp);
 		pmd = ptscope_pmdp_get(pmdp);
@@ -572,6 +596,7 @@ static int walk_pmd_range(struct ptscope_walker *w, pud_t *pudp, pud_t pud,
 {
 	pmd_t *pmdp = pmd_offset_lockless(pudp, pud, addr);
 	unsigned long next;
+	unsigned int more;
 	int ret;
 
 	for (; addr < end; pmdp++, addr = next) {
@@ -581,16 +606,24 @@ static int walk_pmd_range(struct ptscope_walker *w, pud_t *pudp, pud_t pud,
 		w->work++;
 again:
 		pmd = ptscope_pmdp_get_lockless(pmdp);
-		if (pmd_none(pmd))
+		if (pmd_none(pmd)) {
 			ret = 0;
-		else if (pmd_leaf(pmd) || !pmd_present(pmd))
-			ret = walk_pmd_leaf(w, pmdp, addr);
-		else if (pmd_bad(pmd))
+		} else if (pmd_leaf(pmd) || !pmd_present(pmd)) {
+			ret = walk_pmd_leaf(w, pmdp, addr, end, &more);
+			/* leaves reported with this one: step over them */
+			if (!ret && more) {
+				pmdp += more;
+				w->work += more;
+				next = (addr & PMD_MASK) + ((unsigned long)more << PMD_SHIFT);
+				next = pmd_addr_end(next, end);
+			}
+		} else if (pmd_bad(pmd)) {
 			ret = report_bad(w, addr, PTSCOPE_LEVEL_PMD, PMD_SHIFT, pmd_val(pmd));
-		else
+		} else {
 			ret = report_table(w, addr, PTSCOPE_LEVEL_PMD, PMD_SHIFT,
 					   pmd_flags(pmd), pmd_pfn(pmd)) ?:
 			      walk_pte_range(w, pmdp, addr, next);
+		}
 		if (ret == -EAGAIN)
 			goto again;
 		if (ret)

@@ -742,6 +742,41 @@ TEST_F(walk, thp_pmd_leaf)
 	expect_vma_matches(_metadata, self->fd, self->t.pid, a);
 }
 
+/*
+ * PTSCOPE_WALK_NO_PAGE over PMD leaves: alike leaves come as one run (the
+ * walker batches them, whatever their frames); a range that ends inside a
+ * leaf gets that leaf whole, as a full walk does.
+ */
+TEST_F(walk, thp_no_page)
+{
+	struct ptscope_run *runs = NULL;
+	uint64_t a;
+	long n;
+
+	ASSERT_EQ(0, start_case(_metadata, self, act_thp));
+	a = self->t.sh->addr[0];
+	if (count_leaves(self->fd, a, a + 4 * MB, PTSCOPE_LEVEL_PMD) != 2)
+		SKIP(return, "no two THPs were allocated (THP disabled or memory fragmented)");
+	n = ptscope_walk_all(self->fd, a, a + 4 * MB, PTSCOPE_WALK_NO_PAGE, &runs);
+	ASSERT_EQ(1, n);
+	EXPECT_EQ(a, runs[0].start);
+	EXPECT_EQ(2, runs[0].count);
+	EXPECT_EQ(PTSCOPE_LEVEL_PMD, runs[0].level);
+	EXPECT_EQ(0, runs[0].pfn);
+	for (n = 0; n < 2 * 512; n++)
+		EXPECT_TRUE(pagemap_entry(self->t.pid, a + n * PAGE) & PM_PRESENT);
+	free(runs);
+	n = ptscope_walk_all(self->fd, a, a + 3 * MB, PTSCOPE_WALK_NO_PAGE, &runs);
+	ASSERT_EQ(1, n);
+	EXPECT_EQ(2, runs[0].count);
+	free(runs);
+	n = ptscope_walk_all(self->fd, a + MB, a + 2 * MB, PTSCOPE_WALK_NO_PAGE, &runs);
+	ASSERT_EQ(1, n);
+	EXPECT_EQ(a, runs[0].start);
+	EXPECT_EQ(1, runs[0].count);
+	free(runs);
+}
+
 TEST_F(walk, hugetlb_pmd_leaf)
 {
 	struct ptscope_vtop vt;
