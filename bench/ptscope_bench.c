@@ -729,9 +729,13 @@ static void stall_rows(struct reader *rd, const char *what, const char *how, ben
 		return;
 	}
 	h->rounds = w->rounds = n;
+	if (!ns) {
+		/* 6.17+: smaps reads under per-VMA locks, not mmap_lock */
+		row_na(h, "smaps took no mmap_lock read hold on this kernel");
+	}
 	h->pt = median(hp, n) / 1e6;
 	h->ref_val = median(hs, n) / 1e6;
-	h->ratio = median(qh, n);
+	h->ratio = ns ? median(qh, n) : NAN;
 	w->pt = median(wp, n) / 1e6;
 	w->ref_val = median(ws, n) / 1e6;
 	w->ratio = median(qw, n);
