@@ -94,13 +94,14 @@ void ptscope_access_release(struct ptscope_access *acc)
 	put_pid(acc->pid);
 }
 
-static bool access_cached(struct ptscope_access *acc, struct task_struct *task)
+static bool access_cached(struct ptscope_access *acc, struct task_struct *task,
+			  u64 exec_id)
 {
 	bool hit;
 
 	spin_lock(&acc->lock);
 	hit = acc->cred == current_cred() && acc->pid == task_pid(task) &&
-	      acc->exec_id == READ_ONCE(task->self_exec_id);
+	      acc->exec_id == exec_id;
 	spin_unlock(&acc->lock);
 	return hit;
 }
@@ -150,22 +151,33 @@ static int ask_pagemap(struct task_struct *task)
 	return 0;
 }
 
-static int may_read(struct task_struct *task, struct ptscope_access *acc)
+/* may_read()'s answer for the caller's own process: whatever it execs */
+#define ANY_EXEC	U64_MAX
+
+/*
+ * may_read - the rule at the top of this file
+ * @task:    the target
+ * @acc:     where positive answers are remembered, or NULL
+ * @exec_id: out, on success: the exec of @task the answer holds for
+ *           (its self_exec_id), or ANY_EXEC
+ */
+static int may_read(struct task_struct *task, struct ptscope_access *acc,
+		    u64 *exec_id)
 {
-	u64 exec_id;
 	int err;
 
+	*exec_id = ANY_EXEC;
 	if (same_thread_group(task, current))
 		return 0;
 	if (!ns_capable_noaudit(&init_user_ns, CAP_SYS_PTRACE))
 		return -EPERM;
-	if (acc && access_cached(acc, task))
-		return 0;
 	/* Read before asking: an exec meanwhile makes the answer stale. */
-	exec_id = READ_ONCE(task->self_exec_id);
+	*exec_id = READ_ONCE(task->self_exec_id);
+	if (acc && access_cached(acc, task, *exec_id))
+		return 0;
 	err = ask_pagemap(task);
 	if (!err && acc)
-		access_remember(acc, task, exec_id);
+		access_remember(acc, task, *exec_id);
 	return err;
 }
 
@@ -179,21 +191,45 @@ static int may_read(struct task_struct *task, struct ptscope_access *acc)
  */
 int ptscope_may_read(struct task_struct *task)
 {
-	return may_read(task, NULL);
+	u64 exec_id;
+
+	return may_read(task, NULL, &exec_id);
 }
 
-/* task_mm - the target's mm with a reference, or an ERR_PTR */
+/*
+ * task_mm - the target's mm with a reference, or an ERR_PTR
+ *
+ * As mm_access() does, the mm is taken under the target's exec_update_lock,
+ * which an exec holds for write from installing its new mm until that mm
+ * has its task size and the new program its credentials and self_exec_id:
+ * the mm is the old program's or the new one's, never one half set up, and
+ * the answer of may_read() must be for the program whose mm it is. The lock
+ * is not held while asking (ask_pagemap()'s mm_access() takes it too, and a
+ * second reader behind a waiting exec would deadlock): an exec in between
+ * asks again.
+ */
 static struct mm_struct *task_mm(struct task_struct *task, struct ptscope_access *acc)
 {
+	struct rw_semaphore *exec_lock = &task->signal->exec_update_lock;
 	struct mm_struct *mm;
+	u64 exec_id;
 	int err;
 
 	if (task->flags & PF_KTHREAD)
 		return ERR_PTR(-EINVAL);
-	err = may_read(task, acc);
-	if (err)
-		return ERR_PTR(err);
+	for (;;) {
+		err = may_read(task, acc, &exec_id);
+		if (err)
+			return ERR_PTR(err);
+		if (down_read_killable(exec_lock))
+			return ERR_PTR(-EINTR);
+		if (exec_id == ANY_EXEC || exec_id == READ_ONCE(task->self_exec_id))
+			break;
+		up_read(exec_lock);
+		cond_resched();
+	}
 	mm = get_task_mm(task);
+	up_read(exec_lock);
 	return mm ?: ERR_PTR(-ESRCH);
 }
 
