@@ -240,10 +240,19 @@ static int act_layouts(struct target_shared *sh, int cmd)
 		CPU_SET(0, &cpus);
 		if (sched_setaffinity(0, sizeof(cpus), &cpus))
 			return -1;
-		a = mmap(NULL, NPAGES * PAGE, PROT_READ | PROT_WRITE,
+		/*
+		 * A and B between PROT_NONE guards: no mapping made later
+		 * (a thread's stack, say) merges into A's VMA and moves its
+		 * bounds between two readings.
+		 */
+		a = mmap(NULL, (2 * NPAGES + 3) * PAGE, PROT_NONE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		b = mmap(NULL, NPAGES * PAGE, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (a == MAP_FAILED)
+			return -1;
+		b = mmap(a + (NPAGES + 2) * PAGE, NPAGES * PAGE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+		a = mmap(a + PAGE, NPAGES * PAGE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 		if (a == MAP_FAILED || b == MAP_FAILED ||
 		    madvise(a, NPAGES * PAGE, MADV_NOHUGEPAGE) ||
 		    madvise(b, NPAGES * PAGE, MADV_NOHUGEPAGE))
@@ -410,6 +419,19 @@ static int read_layout(struct __test_metadata *_metadata,
 	return read_hidden(self->fd, self->a, self->hidden[i]);
 }
 
+/* Name the 8-byte words where two readings differ, to tell which field moved. */
+static void log_bytes_differing(struct __test_metadata *_metadata, const char *what,
+				const void *a, const void *b, size_t size)
+{
+	const uint64_t *x = a, *y = b;
+	size_t i;
+
+	for (i = 0; i < size / 8; i++)
+		if (x[i] != y[i])
+			TH_LOG("%s: byte %zu: %#llx vs %#llx", what, i * 8,
+			       (unsigned long long)x[i], (unsigned long long)y[i]);
+}
+
 /* Every byte a hidden reader gets is the same for both layouts. */
 static void expect_same_hidden(struct __test_metadata *_metadata,
 			       FIXTURE_DATA(hidden) *self)
@@ -432,8 +454,12 @@ static void expect_same_hidden(struct __test_metadata *_metadata,
 		if (memcmp(&h0->vtop[i], &h1->vtop[i], sizeof(h0->vtop[i])))
 			break;
 	EXPECT_EQ(NPAGES, i) TH_LOG("VTOP of page %ld differs", i);
+	log_bytes_differing(_metadata, "VTOP", &h0->vtop[i % NPAGES], &h1->vtop[i % NPAGES],
+			    sizeof(h0->vtop[0]));
 	EXPECT_EQ(0, memcmp(&h0->vma, &h1->vma, sizeof(h0->vma)));
+	log_bytes_differing(_metadata, "VMAS", &h0->vma, &h1->vma, sizeof(h0->vma));
 	EXPECT_EQ(0, memcmp(&h0->huge, &h1->huge, sizeof(h0->huge)));
+	log_bytes_differing(_metadata, "HUGE_VMAS", &h0->huge, &h1->huge, sizeof(h0->huge));
 }
 
 /* The privileged reading matches pagemap, frame for frame. */
