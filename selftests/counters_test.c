@@ -1009,24 +1009,9 @@ TEST_F(counters, watch_limit_per_file_and_global_enospc)
 	EXPECT_EQ(PTSCOPE_WATCH_FILE_MAX, watches_now());
 }
 
-/* set_cap - add @cap to (@on) or remove it from this process's effective set */
-static int set_cap(int cap, int on)
-{
-	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct d[2];
-
-	if (syscall(SYS_capget, &h, d))
-		return -1;
-	if (on)
-		d[cap / 32].effective |= 1U << (cap % 32);
-	else
-		d[cap / 32].effective &= ~(1U << (cap % 32));
-	return syscall(SYS_capset, &h, d) ? -1 : 0;
-}
-
 static int drop_cap(int cap)
 {
-	return set_cap(cap, 0);
+	return set_effective(cap, 0);
 }
 
 /* Another process needs CAP_SYS_PTRACE, a global watch CAP_SYS_ADMIN; one's own needs neither. */
@@ -1093,7 +1078,7 @@ TEST_F(counters, fault_detail_and_dtlb_need_perfmon)
 		if (!debugfs_value("counters", key, val, sizeof(val)) || strcmp(val, "unsupported"))
 			_exit(15);
 		/* CAP_PERFMON alone is enough */
-		if (set_cap(CAP_PERFMON, 1))
+		if (set_effective(CAP_PERFMON, 1))
 			_exit(16);
 		id = watch(self->fd, getpid(), PTSCOPE_WATCH_FAULT_DETAIL);
 		if (id <= 0 || counters(self->fd, id, &c))

@@ -75,21 +75,6 @@ static int child_status(pid_t pid)
 	return WEXITSTATUS(status);
 }
 
-/* set_effective - add (@on) or remove capability @cap from the effective set */
-static int set_effective(int cap, int on)
-{
-	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct d[2];
-
-	if (syscall(SYS_capget, &h, d))
-		return -1;
-	if (on)
-		d[cap / 32].effective |= 1U << (cap % 32);
-	else
-		d[cap / 32].effective &= ~(1U << (cap % 32));
-	return syscall(SYS_capset, &h, d) ? -1 : 0;
-}
-
 /*
  * not_perfmon - CAP_SYS_ADMIN and CAP_PERFMON out of the effective set: 7.x's
  * mm_access() lets a perfmon_capable() caller read any process's pagemap

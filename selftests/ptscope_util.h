@@ -17,9 +17,11 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <linux/capability.h>
 #include <uapi/ptscope.h>
 
 #ifndef MADV_PAGEOUT
@@ -73,6 +75,21 @@ static inline int debugfs_write(const char *name, const char *text)
 		err = errno;
 	close(fd);
 	return err;
+}
+
+/* set_effective - add (@on) or remove capability @cap from the effective set */
+static inline int set_effective(int cap, int on)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d))
+		return -1;
+	if (on)
+		d[cap / 32].effective |= 1U << (cap % 32);
+	else
+		d[cap / 32].effective &= ~(1U << (cap % 32));
+	return syscall(SYS_capset, &h, d) ? -1 : 0;
 }
 
 /* An aligned region of @len inside a larger mapping (for THP and hugetlb). */
