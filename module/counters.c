@@ -4,12 +4,13 @@
  *
  * A watch (struct ptscope_watcher) counts the events of one mm, or of
  * every mm for a global watch, into per-CPU counters. The hooks feeding
- * them:
+ * them, here and in the architecture's file (arch-*.c, which counts through
+ * ptscope_count_tlb() and ptscope_count_fault()):
  *
- *   tlb:tlb_flush              flushes by reason, charged to the mm of the
- *                              task on the flushing CPU (see tlb_flush_mm())
- *   sched:sched_switch         the mm a task switch is about to load
- *   exceptions:page_fault_user user-mode fault exceptions, by access
+ *   TLB flushes                x86: tlb:tlb_flush by reason, charged to the
+ *                              mm of the task on the flushing CPU, with
+ *                              sched:sched_switch for task switches
+ *   fault exceptions           x86: exceptions:page_fault_user, by access
  *   signal:signal_generate     SIGSEGV/SIGBUS raised for a fault
  *   kretprobe handle_mm_fault  outcome, minor/major, page size, VMA: no
  *                              tracepoint reports the result of a fault;
@@ -100,8 +101,6 @@
 #include <linux/uaccess.h>
 #include <linux/user_namespace.h>
 #include <linux/workqueue.h>
-#include <asm/tlbflush.h>
-#include <asm/trap_pf.h>
 
 #include "ptscope.h"
 
@@ -176,71 +175,26 @@ static bool watch_matches(const struct ptscope_watcher *w,
 	return (w->flags & PTSCOPE_WATCH_GLOBAL) || (mm && w->mm == mm);
 }
 
-/*
- * What a task switch is about to load: sched:sched_switch fires just before
- * context_switch() calls switch_mm_irqs_off(), which traces the flush while
- * current is still the previous task. @prev tells a context switch apart
- * from exec and kthread_use_mm(), where current->mm already is the new mm.
- */
-struct ptscope_switch {
-	struct task_struct *prev;
-	struct mm_struct *next_mm;
-};
-
-static DEFINE_PER_CPU(struct ptscope_switch, ptscope_switch);
-
-static void probe_sched_switch(void *data, bool preempt, struct task_struct *prev,
-			       struct task_struct *next, unsigned int prev_state)
-{
-	this_cpu_write(ptscope_switch.prev, prev);
-	this_cpu_write(ptscope_switch.next_mm, next->mm);
-}
-
-/*
- * tlb_flush_mm - the mm a tlb:tlb_flush event is charged to
+/**
+ * ptscope_count_tlb - count a TLB flush for the watches of @mm
+ * @mm:    the address space it is charged to (NULL: none, global watches only)
+ * @i:     enum ptscope_tlb_reason
+ * @full:  it flushed everything
+ * @pages: otherwise, how many pages
  *
- * The tracepoint has no mm. A task switch is charged to the mm switched to.
- * Every other flush runs on the CPU that flushes, in the context of the
- * task it interrupted or runs: a local flush and an IPI sent belong to
- * current's mm. A remote shootdown runs in the IPI handler on the receiving
- * CPU; flush_tlb_func() returns without tracing unless the mm loaded there
- * (not lazily) is the mm being shot down, or the flush names no mm (a batched
- * flush after reclaim), so current->mm is the mm whose entries were flushed.
+ * For the architecture's hooks (arch-*.c): preemption off, no lock.
  */
-static struct mm_struct *tlb_flush_mm(int reason)
+void ptscope_count_tlb(struct mm_struct *mm, unsigned int i, bool full,
+		       unsigned long pages)
 {
-	if (reason == TLB_FLUSH_ON_TASK_SWITCH &&
-	    this_cpu_read(ptscope_switch.prev) == current)
-		return this_cpu_read(ptscope_switch.next_mm);
-	return current->mm;
-}
-
-static int tlb_reason_index(int reason)
-{
-	switch (reason) {
-	case TLB_FLUSH_ON_TASK_SWITCH:	return PTSCOPE_TLB_TASK_SWITCH;
-	case TLB_REMOTE_SHOOTDOWN:	return PTSCOPE_TLB_REMOTE_SHOOTDOWN;
-	case TLB_LOCAL_SHOOTDOWN:	return PTSCOPE_TLB_LOCAL_SHOOTDOWN;
-	case TLB_LOCAL_MM_SHOOTDOWN:	return PTSCOPE_TLB_LOCAL_MM_SHOOTDOWN;
-	case TLB_REMOTE_SEND_IPI:	return PTSCOPE_TLB_REMOTE_SEND_IPI;
-	default:			return -1;
-	}
-}
-
-static void probe_tlb_flush(void *data, int reason, unsigned long pages)
-{
-	struct mm_struct *mm = tlb_flush_mm(reason);
-	int i = tlb_reason_index(reason);
 	struct ptscope_watcher *w;
 
-	if (i < 0)
-		return;
 	rcu_read_lock();
 	list_for_each_entry_rcu(w, &ptscope_watches, node) {
 		if (!watch_matches(w, mm))
 			continue;
 		this_cpu_inc(w->cpu->tlb[i].events);
-		if (pages == TLB_FLUSH_ALL)
+		if (full)
 			this_cpu_inc(w->cpu->tlb[i].full);
 		else
 			this_cpu_add(w->cpu->tlb[i].pages, pages);
@@ -248,26 +202,25 @@ static void probe_tlb_flush(void *data, int reason, unsigned long pages)
 	rcu_read_unlock();
 }
 
-static void probe_page_fault_user(void *data, unsigned long address,
-				  struct pt_regs *regs, unsigned long error_code)
+/**
+ * ptscope_count_fault - count a user-mode page-fault exception for @mm
+ * @mm:     the faulting task's address space
+ * @access: PTSCOPE_FLT_READ, _WRITE or _EXEC, or -1 when the hook cannot
+ *          tell (PTSCOPE_FLT_TOTAL only)
+ *
+ * For the architecture's hooks (arch-*.c): preemption off, no lock.
+ */
+void ptscope_count_fault(struct mm_struct *mm, int access)
 {
-	struct mm_struct *mm = current->mm;
 	struct ptscope_watcher *w;
-	int access;
-
-	if (error_code & X86_PF_INSTR)
-		access = PTSCOPE_FLT_EXEC;
-	else if (error_code & X86_PF_WRITE)
-		access = PTSCOPE_FLT_WRITE;
-	else
-		access = PTSCOPE_FLT_READ;
 
 	rcu_read_lock();
 	list_for_each_entry_rcu(w, &ptscope_watches, node) {
 		if (!watch_matches(w, mm))
 			continue;
 		this_cpu_inc(w->cpu->faults[PTSCOPE_FLT_TOTAL]);
-		this_cpu_inc(w->cpu->faults[access]);
+		if (access >= 0)
+			this_cpu_inc(w->cpu->faults[access]);
 	}
 	rcu_read_unlock();
 }
@@ -472,20 +425,37 @@ static int fault_return(struct kretprobe_instance *ri, struct pt_regs *regs)
  * Attaching and detaching the hooks, under ptscope_watch_lock.
  */
 
-struct ptscope_tp_hook {
-	const char *name;		/* tracepoint name */
-	void *probe;
-	u32 valid;			/* PTSCOPE_CNT_F_* it feeds */
-	struct tracepoint *tp;		/* found at load time, or NULL */
-	bool attached;
-};
-
 static struct ptscope_tp_hook ptscope_tp_hooks[] = {
-	{ "sched_switch",	probe_sched_switch,	0 },
-	{ "tlb_flush",		probe_tlb_flush,	PTSCOPE_CNT_F_TLB },
-	{ "page_fault_user",	probe_page_fault_user,	PTSCOPE_CNT_F_FAULTS },
 	{ "signal_generate",	probe_signal_generate,	PTSCOPE_CNT_F_SIGNALS },
 };
+
+/* The architecture's tracepoints (arch-*.c), set at load, and ours. */
+struct ptscope_tp_table {
+	struct ptscope_tp_hook *hooks;
+	unsigned int n;
+};
+
+static struct ptscope_tp_table ptscope_tp_tables[2] = {
+	[1] = { ptscope_tp_hooks, ARRAY_SIZE(ptscope_tp_hooks) },
+};
+
+/* The hook after @h (NULL: the first), through both tables, or NULL. */
+static struct ptscope_tp_hook *tp_hook_next(struct ptscope_tp_hook *h)
+{
+	struct ptscope_tp_table *t;
+
+	for (t = ptscope_tp_tables; t < ptscope_tp_tables + ARRAY_SIZE(ptscope_tp_tables); t++) {
+		if (!h) {
+			if (t->n)
+				return t->hooks;
+		} else if (h >= t->hooks && h < t->hooks + t->n) {
+			if (++h < t->hooks + t->n)
+				return h;
+			h = NULL;
+		}
+	}
+	return NULL;
+}
 
 static struct kretprobe ptscope_fault_krp;
 static bool ptscope_fault_krp_attached;
@@ -499,7 +469,7 @@ static void find_tracepoint(struct tracepoint *tp, void *priv)
 {
 	struct ptscope_tp_hook *h;
 
-	for (h = ptscope_tp_hooks; h < ptscope_tp_hooks + ARRAY_SIZE(ptscope_tp_hooks); h++)
+	for (h = tp_hook_next(NULL); h; h = tp_hook_next(h))
 		if (!strcmp(tp->name, h->name))
 			h->tp = tp;
 }
@@ -573,7 +543,8 @@ static void detach_hooks(void)
 {
 	struct ptscope_tp_hook *h;
 
-	for (h = ptscope_tp_hooks; h < ptscope_tp_hooks + ARRAY_SIZE(ptscope_tp_hooks); h++) {
+	ptscope_arch_counters_detach();
+	for (h = tp_hook_next(NULL); h; h = tp_hook_next(h)) {
 		if (!h->attached)
 			continue;
 		tracepoint_probe_unregister(h->tp, h->probe, NULL);
@@ -594,7 +565,7 @@ static void attach_hooks(void)
 	struct ptscope_tp_hook *h;
 	int err;
 
-	for (h = ptscope_tp_hooks; h < ptscope_tp_hooks + ARRAY_SIZE(ptscope_tp_hooks); h++) {
+	for (h = tp_hook_next(NULL); h; h = tp_hook_next(h)) {
 		if (!h->tp)
 			continue;
 		err = tracepoint_probe_register(h->tp, h->probe, NULL);
@@ -605,6 +576,7 @@ static void attach_hooks(void)
 		h->attached = true;
 		ptscope_hooks_valid |= h->valid;
 	}
+	ptscope_hooks_valid |= ptscope_arch_counters_attach();
 }
 
 /* ------------------------------------------------------------------------
@@ -1235,7 +1207,7 @@ static void show_watch(struct seq_file *m, const struct ptscope_watcher *w,
 
 static int counters_show(struct seq_file *m, void *unused)
 {
-	const struct ptscope_tp_hook *h;
+	struct ptscope_tp_hook *h;
 	struct ptscope_watcher *w;
 	struct ptscope_counters *c;
 	int err = 0;
@@ -1246,9 +1218,10 @@ static int counters_show(struct seq_file *m, void *unused)
 	mutex_lock(&ptscope_watch_lock);
 	seq_printf(m, "watches %u\n", ptscope_nr_watches);
 	seq_puts(m, "hooks");
-	for (h = ptscope_tp_hooks; h < ptscope_tp_hooks + ARRAY_SIZE(ptscope_tp_hooks); h++)
+	for (h = tp_hook_next(NULL); h; h = tp_hook_next(h))
 		if (h->attached)
 			seq_printf(m, " %s", h->name);
+	ptscope_arch_counters_show(m);
 	if (ptscope_fault_krp_attached)
 		seq_puts(m, " kretprobe:handle_mm_fault");
 	seq_puts(m, "\n");
@@ -1284,6 +1257,7 @@ void ptscope_counters_debugfs(struct dentry *dir)
  */
 void ptscope_counters_init(void)
 {
+	ptscope_tp_tables[0].hooks = ptscope_arch_tp_hooks(&ptscope_tp_tables[0].n);
 	for_each_kernel_tracepoint(find_tracepoint, NULL);
 	attach_hooks();
 }

@@ -16,6 +16,7 @@ struct mm_struct;
 struct pid;
 struct seq_file;
 struct task_struct;
+struct tracepoint;
 struct vm_area_struct;
 
 /* main.c */
@@ -29,7 +30,8 @@ void ptscope_debugfs_exit(struct dentry *dir);
 /* walk.c: one decoded page-table entry */
 struct ptscope_entry {
 	unsigned long addr;	/* first address the entry maps */
-	u64 raw;
+	u64 raw;		/* the descriptor, as the MMU reads it */
+	u64 view_xor;		/* of a present leaf: the kernel's view ^ raw */
 	u64 bits;		/* PTSCOPE_B_* */
 	u64 pfn;		/* page, next table, or the pfn of a pfn swap entry */
 	u64 swap_offset;
@@ -174,7 +176,33 @@ long ptscope_ioctl_huge_vmas(struct ptscope_ctx *ctx, void __user *uarg);
 long ptscope_args_in(void *karg, size_t ksize, size_t minsize, const void __user *uarg);
 long ptscope_args_out(void __user *uarg, const void *karg, size_t ksize, size_t usize);
 
+/*
+ * arch-*.c: what differs between architectures, one file each, chosen by
+ * Kbuild from $(SRCARCH); arch-*.h, force-included, holds its inline part
+ * (PTSCOPE_ARCH_*, ptscope_arch_ptep_get()).
+ */
+void ptscope_arch_decode_leaf(pte_t pte, u64 desc, bool large, struct ptscope_entry *e);
+void ptscope_arch_decode_table(u64 raw, struct ptscope_entry *e);
+u64 ptscope_arch_hide_raw(u64 raw, u8 kind);
+
+/* A tracepoint the counters attach to at load, found by name. */
+struct ptscope_tp_hook {
+	const char *name;
+	void *probe;
+	u32 valid;			/* PTSCOPE_CNT_F_* it feeds */
+	struct tracepoint *tp;		/* found at load, or NULL */
+	bool attached;
+};
+
+struct ptscope_tp_hook *ptscope_arch_tp_hooks(unsigned int *n);
+u32 ptscope_arch_counters_attach(void);
+void ptscope_arch_counters_detach(void);
+void ptscope_arch_counters_show(struct seq_file *m);
+
 /* counters.c: TLB flush and page-fault counters */
+void ptscope_count_tlb(struct mm_struct *mm, unsigned int i, bool full,
+		       unsigned long pages);
+void ptscope_count_fault(struct mm_struct *mm, int access);
 void ptscope_counters_init(void);
 void ptscope_counters_exit(void);
 void ptscope_counters_debugfs(struct dentry *dir);

@@ -52,24 +52,6 @@ struct run_collector {
 	bool hide;		/* hidden mode */
 };
 
-/*
- * The raw entry a hidden reader sees: a present entry without its frame
- * bits; a non-present one (swap, migration, marker...) keeps only the flag
- * bits below the swap offset (x86: type and inverted offset live above
- * SWP_OFFSET_FIRST_BIT, and so does a migration entry's PFN).
- */
-static u64 hide_raw(u64 raw, u8 kind)
-{
-	switch (kind) {
-	case PTSCOPE_KIND_PAGE:
-	case PTSCOPE_KIND_TABLE:
-	case PTSCOPE_KIND_BAD:
-		return raw & ~PTE_PFN_MASK;
-	default:
-		return raw & GENMASK_ULL(SWP_OFFSET_FIRST_BIT - 1, 0);
-	}
-}
-
 /**
  * ptscope_hide_entry - strip what only CAP_SYS_ADMIN may see from @e
  * @e: a decoded entry
@@ -79,7 +61,7 @@ static u64 hide_raw(u64 raw, u8 kind)
  */
 void ptscope_hide_entry(struct ptscope_entry *e)
 {
-	e->raw = hide_raw(e->raw, e->kind);
+	e->raw = ptscope_arch_hide_raw(e->raw, e->kind);
 	e->pfn = 0;
 	e->swap_offset = 0;
 	e->swap_type = 0;

@@ -61,49 +61,9 @@
 
 /* --- decoding --------------------------------------------------------- */
 
-/* Bits common to present entries of every level. */
-static u64 decode_flags(unsigned long flags, bool leaf, bool large)
-{
-	u64 bits = 0;
-
-	if (flags & _PAGE_PRESENT)
-		bits |= PTSCOPE_B_PRESENT;
-	if (flags & _PAGE_RW)
-		bits |= PTSCOPE_B_WRITE;
-	if (flags & _PAGE_USER)
-		bits |= PTSCOPE_B_USER;
-	if (flags & _PAGE_ACCESSED)
-		bits |= PTSCOPE_B_ACCESSED;
-	if (flags & _PAGE_PWT)
-		bits |= PTSCOPE_B_PWT;
-	if (flags & _PAGE_PCD)
-		bits |= PTSCOPE_B_PCD;
-	if (flags & _PAGE_NX)
-		bits |= PTSCOPE_B_NX;
-	if (!leaf)
-		return bits;
-	bits |= PTSCOPE_B_LEAF;
-	if (flags & _PAGE_DIRTY)
-		bits |= PTSCOPE_B_DIRTY;
-	/* Without _PAGE_PRESENT, the global bit is _PAGE_PROTNONE. */
-	if ((flags & (_PAGE_PRESENT | _PAGE_GLOBAL)) == (_PAGE_PRESENT | _PAGE_GLOBAL))
-		bits |= PTSCOPE_B_GLOBAL;
-	if (flags & (large ? _PAGE_PAT_LARGE : _PAGE_PAT))
-		bits |= PTSCOPE_B_PAT;
-	if (flags & _PAGE_SOFT_DIRTY)
-		bits |= PTSCOPE_B_SOFT_DIRTY;
-	if (flags & _PAGE_SPECIAL)
-		bits |= PTSCOPE_B_SPECIAL;
-	if (flags & PTSCOPE_PAGE_DEVMAP)
-		bits |= PTSCOPE_B_DEVMAP;
-	if ((flags & (_PAGE_PRESENT | _PAGE_PROTNONE)) == _PAGE_PROTNONE)
-		bits |= PTSCOPE_B_PROTNONE;
-	return bits;
-}
-
 /*
  * decode_swap - a non-present, non-empty leaf, in its PTE form (PMD and
- * PUD swap-type entries use the same encoding on x86).
+ * PUD swap-type entries use the same encoding, on x86 and arm64).
  */
 static void decode_swap(pte_t pte, struct ptscope_entry *e)
 {
@@ -157,18 +117,14 @@ static void decode_swap(pte_t pte, struct ptscope_entry *e)
 	}
 }
 
-/**
- * ptscope_decode_pte - decode a PTE-format leaf: a PTE, or a PMD/PUD leaf
- * read as a PTE (__pte(pmd_val(pmd))): x86 shares the layout
- * @pte:   the entry
- * @large: a PMD or PUD leaf (PAT sits in another bit)
- * @e:     filled in; e->level, e->shift and e->addr are the caller's
+/*
+ * decode_entry - a leaf of any level in its PTE form: as the kernel sees it
+ * (@pte) and its descriptor in memory (@desc), which differ on arm64 where
+ * the kernel folds a contiguous block's young and dirty bits (see arch-*.h).
  */
-void ptscope_decode_pte(pte_t pte, bool large, struct ptscope_entry *e)
+static void decode_entry(pte_t pte, u64 desc, bool large, struct ptscope_entry *e)
 {
-	unsigned long flags;
-
-	e->raw = pte_val(pte);
+	e->raw = desc;
 	if (pte_none(pte)) {
 		e->kind = PTSCOPE_KIND_NONE;
 		return;
@@ -177,27 +133,27 @@ void ptscope_decode_pte(pte_t pte, bool large, struct ptscope_entry *e)
 		decode_swap(pte, e);
 		return;
 	}
-	/* A PMD or PUD leaf's PAT bit is bit 12, a PTE's lowest frame bit. */
-	flags = large ? pmd_flags(__pmd(pte_val(pte))) : pte_flags(pte);
 	e->kind = PTSCOPE_KIND_PAGE;
-	e->bits = decode_flags(flags, true, large);
+	e->view_xor = pte_val(pte) ^ desc;
+	ptscope_arch_decode_leaf(pte, desc, large, e);
 	/* pte_present() includes PROT_NONE entries, as pagemap does. */
-	e->bits |= PTSCOPE_B_PRESENT;
+	e->bits |= PTSCOPE_B_PRESENT | PTSCOPE_B_LEAF;
 	if (ptscope_pte_uffd_wp(pte))
 		e->bits |= PTSCOPE_B_UFFD_WP;
-	e->pfn = large ? pmd_pfn(__pmd(pte_val(pte))) : pte_pfn(pte);
-	e->pkey = pte_flags_pkey(flags);
+}
+
+/**
+ * ptscope_decode_pte - decode a PTE-format leaf: a PTE, or a PMD/PUD leaf
+ * read as a PTE (__pte(pmd_val(pmd)))
+ * @pte:   the entry
+ * @large: a PMD or PUD leaf
+ * @e:     filled in; e->level, e->shift and e->addr are the caller's
+ */
+void ptscope_decode_pte(pte_t pte, bool large, struct ptscope_entry *e)
+{
+	decode_entry(pte, pte_val(pte), large, e);
 }
 EXPORT_SYMBOL_IF_KUNIT(ptscope_decode_pte);
-
-/* A table entry: present, pointing to the next level's table. */
-static void decode_table(unsigned long flags, unsigned long pfn,
-			 struct ptscope_entry *e)
-{
-	e->kind = PTSCOPE_KIND_TABLE;
-	e->bits = decode_flags(flags, false, false);
-	e->pfn = pfn;
-}
 
 /*
  * What a folio is, as PTSCOPE_PAGE_* bits, and one of its pages with its
@@ -309,10 +265,10 @@ static void entry_init(struct ptscope_entry *e, unsigned long addr,
  */
 static void decode_leaf(struct ptscope_walker *w, struct ptscope_entry *e,
 			unsigned long addr, enum ptscope_level level,
-			unsigned int shift, pte_t pte)
+			unsigned int shift, pte_t pte, u64 desc)
 {
 	entry_init(e, addr, level, shift);
-	ptscope_decode_pte(pte, level != PTSCOPE_LEVEL_PTE, e);
+	decode_entry(pte, desc, level != PTSCOPE_LEVEL_PTE, e);
 	if (e->kind == PTSCOPE_KIND_PAGE && !w->no_page)
 		decode_page(w->vma, e);
 }
@@ -326,9 +282,9 @@ static int report(struct ptscope_walker *w, const struct ptscope_entry *e)
 	return ret;
 }
 
+/* A table entry: present, pointing to the next level's table. */
 static int report_table(struct ptscope_walker *w, unsigned long addr,
-			enum ptscope_level level, unsigned int shift,
-			unsigned long flags, unsigned long pfn)
+			enum ptscope_level level, unsigned int shift, u64 raw)
 {
 	struct ptscope_entry e;
 
@@ -339,8 +295,9 @@ static int report_table(struct ptscope_walker *w, unsigned long addr,
 	if (w->table_seen[level] == e.addr)
 		return 0;
 	w->table_seen[level] = e.addr;
-	decode_table(flags, pfn, &e);
-	e.raw = (flags & ~PTE_PFN_MASK) | (pfn << PAGE_SHIFT);
+	e.kind = PTSCOPE_KIND_TABLE;
+	e.raw = raw;
+	ptscope_arch_decode_table(raw, &e);
 	return report(w, &e);
 }
 
@@ -410,9 +367,11 @@ static __always_inline bool small_page_same(struct page *page, const struct smal
 
 /*
  * pte_continues - may @pte, PTE number @i of batch @e (counting from its
- * first), join it? Its bits must be @e's, and for PTSCOPE_BATCH_FRAMES its
- * frame the first one's + @i (one comparison of the raw values: the frame
- * field is below the high flag bits and never carries); then the page
+ * first), join it? Its descriptor @desc must have @e's bits, and for
+ * PTSCOPE_BATCH_FRAMES its frame the first one's + @i (one comparison of
+ * the raw values: the frame field is below the high flag bits and never
+ * carries); where the kernel's view of an entry may differ from its
+ * descriptor (arm64's contiguous blocks), it must differ as @e's; then the page
  * behind it must be what decode_page() found for @e (unless the walk
  * leaves pages out, !@pages): the same kind, mapcount and folio order (for
  * order-0 pages: the same words, @first, when it was read). Called under
@@ -421,7 +380,7 @@ static __always_inline bool small_page_same(struct page *page, const struct smal
  */
 static __always_inline bool pte_continues(u8 batch, bool pages,
 					  const struct ptscope_entry *e, unsigned int i,
-					  pte_t pte, const struct small_page *first,
+					  pte_t pte, u64 desc, const struct small_page *first,
 					  bool small)
 {
 	unsigned long pfn = pte_pfn(pte);
@@ -430,11 +389,13 @@ static __always_inline bool pte_continues(u8 batch, bool pages,
 	u32 mapcount;
 
 	if (batch == PTSCOPE_BATCH_FRAMES) {
-		if (pte_val(pte) != e->raw + ((u64)i << PAGE_SHIFT))
+		if (desc != e->raw + ((u64)i << PAGE_SHIFT))
 			return false;
-	} else if ((pte_val(pte) ^ e->raw) & ~PTE_PFN_MASK) {
+	} else if ((desc ^ e->raw) & ~PTSCOPE_ARCH_PTE_FRAME_MASK) {
 		return false;
 	}
+	if (PTSCOPE_ARCH_VIEW_DIFFERS && (pte_val(pte) ^ desc) != e->view_xor)
+		return false;
 	if (!pages)
 		return true;
 	if (is_zero_pfn(pfn))
@@ -466,13 +427,16 @@ static __always_inline unsigned int batch_ptes(struct ptscope_walker *w,
 	struct small_page first = { };
 	bool small = false;
 	unsigned int n;
+	pte_t pte;
+	u64 desc;
 
 	if (e->page && e->page != PTSCOPE_PAGE_ZERO && !e->folio_order)
 		small = small_page_read(pfn_to_page(e->pfn), &first);
-	for (n = 0; n < max; n++)
-		if (!pte_continues(w->batch, !w->no_page, e, n + 1, ptep_get(ptep + n),
-				   &first, small))
+	for (n = 0; n < max; n++) {
+		pte = ptscope_arch_ptep_get(ptep + n, &desc);
+		if (!pte_continues(w->batch, !w->no_page, e, n + 1, pte, desc, &first, small))
 			break;
+	}
 	return n;
 }
 
@@ -485,11 +449,12 @@ static int walk_ptes(struct ptscope_walker *w, pte_t *ptep, unsigned long addr,
 
 	w->work += (end - addr) >> PAGE_SHIFT;
 	for (; addr < end; addr += PAGE_SIZE, ptep++) {
-		pte_t pte = ptep_get(ptep);
+		u64 desc;
+		pte_t pte = ptscope_arch_ptep_get(ptep, &desc);
 
 		if (pte_none(pte))
 			continue;
-		decode_leaf(w, &e, addr, PTSCOPE_LEVEL_PTE, PAGE_SHIFT, pte);
+		decode_leaf(w, &e, addr, PTSCOPE_LEVEL_PTE, PAGE_SHIFT, pte, desc);
 		/* Merge here what the consumer would merge: one report per batch. */
 		if (w->batch && e.kind == PTSCOPE_KIND_PAGE) {
 			n = batch_ptes(w, &e, ptep + 1, ((end - addr) >> PAGE_SHIFT) - 1);
@@ -547,7 +512,7 @@ static unsigned int batch_pmds(const struct ptscope_entry *e, pmd_t *pmdp,
 
 	for (addr += PMD_SIZE; addr < end && addr; addr += PMD_SIZE, n++)
 		if ((pmd_val(ptscope_pmdp_get_lockless(pmdp + n)) ^ e->raw) &
-		    ~PHYSICAL_PMD_PAGE_MASK)
+		    ~PTSCOPE_ARCH_PMD_FRAME_MASK)
 			break;
 	return n;
 }
@@ -571,7 +536,8 @@ static int walk_pmd_leaf(struct ptscope_walker *w, pmd_t *pmdp,
 		pmd = ptscope_pmdp_get_lockless(pmdp);
 		if (!pmd_leaf(pmd) && pmd_present(pmd))
 			return -EAGAIN;
-		decode_leaf(w, &e, addr, PTSCOPE_LEVEL_PMD, PMD_SHIFT, __pte(pmd_val(pmd)));
+		decode_leaf(w, &e, addr, PTSCOPE_LEVEL_PMD, PMD_SHIFT, __pte(pmd_val(pmd)),
+			    pmd_val(pmd));
 		if (w->batch == PTSCOPE_BATCH_ALIKE && e.kind == PTSCOPE_KIND_PAGE) {
 			*more = batch_pmds(&e, pmdp + 1, e.addr, end);
 			e.nr += *more;
@@ -583,7 +549,8 @@ static int walk_pmd_leaf(struct ptscope_walker *w, pmd_t *pmdp,
 			spin_unlock(ptl);
 			return -EAGAIN;
 		}
-		decode_leaf(w, &e, addr, PTSCOPE_LEVEL_PMD, PMD_SHIFT, __pte(pmd_val(pmd)));
+		decode_leaf(w, &e, addr, PTSCOPE_LEVEL_PMD, PMD_SHIFT, __pte(pmd_val(pmd)),
+			    pmd_val(pmd));
 		spin_unlock(ptl);
 	}
 	if (e.kind == PTSCOPE_KIND_NONE)
@@ -621,7 +588,7 @@ again:
 			ret = report_bad(w, addr, PTSCOPE_LEVEL_PMD, PMD_SHIFT, pmd_val(pmd));
 		} else {
 			ret = report_table(w, addr, PTSCOPE_LEVEL_PMD, PMD_SHIFT,
-					   pmd_flags(pmd), pmd_pfn(pmd)) ?:
+					   pmd_val(pmd)) ?:
 			      walk_pte_range(w, pmdp, addr, next);
 		}
 		if (ret == -EAGAIN)
@@ -655,7 +622,8 @@ static int walk_pud_leaf(struct ptscope_walker *w, pud_t *pudp,
 		spin_unlock(ptl);
 		return -EAGAIN;
 	}
-	decode_leaf(w, &e, addr, PTSCOPE_LEVEL_PUD, PUD_SHIFT, __pte(pud_val(pud)));
+	decode_leaf(w, &e, addr, PTSCOPE_LEVEL_PUD, PUD_SHIFT, __pte(pud_val(pud)),
+		    pud_val(pud));
 	spin_unlock(ptl);
 	if (e.kind == PTSCOPE_KIND_NONE)
 		return 0;
@@ -684,7 +652,7 @@ again:
 			ret = report_bad(w, addr, PTSCOPE_LEVEL_PUD, PUD_SHIFT, pud_val(pud));
 		else
 			ret = report_table(w, addr, PTSCOPE_LEVEL_PUD, PUD_SHIFT,
-					   pud_flags(pud), pud_pfn(pud)) ?:
+					   pud_val(pud)) ?:
 			      walk_pmd_range(w, pudp, pud, addr, next);
 		if (ret == -EAGAIN)
 			goto again;
@@ -719,7 +687,7 @@ static int walk_p4d_range(struct ptscope_walker *w, pgd_t *pgdp, pgd_t pgd,
 			ret = report_bad(w, addr, level, P4D_SHIFT, p4d_val(p4d));
 		else
 			ret = report_table(w, addr, level, P4D_SHIFT,
-					   p4d_flags(p4d), p4d_pfn(p4d)) ?:
+					   p4d_val(p4d)) ?:
 			      walk_pud_range(w, p4dp, p4d, addr, next);
 		ret = ret ?: walk_pause(w, next);
 		if (ret)
@@ -748,7 +716,7 @@ static int walk_pgd_range(struct ptscope_walker *w, unsigned long addr,
 		else
 			ret = (folded ? 0 :
 			       report_table(w, addr, PTSCOPE_LEVEL_PGD, PGDIR_SHIFT,
-					    pgd_flags(pgd), pgd_pfn(pgd))) ?:
+					    pgd_val(pgd))) ?:
 			      walk_p4d_range(w, pgdp, pgd, addr, next);
 		ret = ret ?: walk_pause(w, next);
 		if (ret)

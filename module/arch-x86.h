@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ptscope on x86-64: the inline half of arch-x86.c, for the walker's inner
+ * loops. Kbuild force-includes the header of the architecture it builds for.
+ */
+#ifndef _PTSCOPE_ARCH_X86_H
+#define _PTSCOPE_ARCH_X86_H
+
+#include <linux/pgtable.h>
+
+/* The frame bits of a present PTE, of a PMD leaf (PAT_LARGE is bit 12). */
+#define PTSCOPE_ARCH_PTE_FRAME_MASK	PTE_PFN_MASK
+#define PTSCOPE_ARCH_PMD_FRAME_MASK	PHYSICAL_PMD_PAGE_MASK
+
+/*
+ * ptscope_arch_ptep_get - read a PTE: the kernel's view of it, and the
+ * descriptor as the MMU reads it from memory. x86 has one PTE per page:
+ * both are the same word.
+ */
+static __always_inline pte_t ptscope_arch_ptep_get(pte_t *ptep, u64 *desc)
+{
+	pte_t pte = ptep_get(ptep);
+
+	*desc = pte_val(pte);
+	return pte;
+}
+
+/* The kernel's view of a PTE always is its descriptor (see above). */
+#define PTSCOPE_ARCH_VIEW_DIFFERS	0
+
+#endif /* _PTSCOPE_ARCH_X86_H */
