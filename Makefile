@@ -32,25 +32,31 @@ LDFLAGS	?=
 WARN	:= -Wall -Wextra -Wshadow -Wformat=2 -Wmissing-prototypes -Werror=implicit-function-declaration
 # The kselftest harness is written for -Wall, as the kernel's selftests build.
 SELFTEST_WARN := -Wall -Wformat=2 -Werror=implicit-function-declaration
-SCOLS_CFLAGS = $(shell pkg-config --cflags smartcols)
-SCOLS_LIBS   = $(shell pkg-config --libs smartcols)
-MHD_CFLAGS   = $(shell pkg-config --cflags libmicrohttpd)
-MHD_LIBS     = $(shell pkg-config --libs libmicrohttpd) -lpthread
+PKG_CONFIG   ?= pkg-config
+SCOLS_CFLAGS = $(shell $(PKG_CONFIG) --cflags smartcols)
+SCOLS_LIBS   = $(shell $(PKG_CONFIG) --libs smartcols)
+MHD_CFLAGS   = $(shell $(PKG_CONFIG) --cflags libmicrohttpd)
+MHD_LIBS     = $(shell $(PKG_CONFIG) --libs libmicrohttpd) -lpthread
 
-TOOL		:= tools/ptscope/ptscope
+# Where the programs are built (OBJ, a prefix: in the tree by default) and
+# staged for the guest (GUEST/bin): `make stage-arm64` builds them again for
+# an arm64 guest, cross-compiled in the build root (scripts/cross-make),
+# into build/guest-arm64/.
+OBJ		?=
+GUEST		?= build/guest
+TOOL		:= $(OBJ)tools/ptscope/ptscope
 TOOL_SRCS	:= $(wildcard tools/ptscope/*.c)
 TOOL_HDRS	:= $(wildcard tools/ptscope/*.h) include/uapi/ptscope.h
 # serve's page, built into the tool (.incbin, paths from the top directory).
 TOOL_WEB	:= $(wildcard tools/ptscope/web/*)
-SELFTESTS	:= selftests/ptscope_test selftests/walk_test selftests/counters_test selftests/huge_test \
-		   selftests/perm_test selftests/ptscope_fuzz selftests/ptscope_stress \
-		   selftests/race_test
-BENCHES		:= bench/ptscope_bench
+SELFTESTS	:= $(addprefix $(OBJ)selftests/,ptscope_test walk_test counters_test huge_test \
+		   perm_test ptscope_fuzz ptscope_stress race_test)
+BENCHES		:= $(OBJ)bench/ptscope_bench
 SELFTEST_HDRS	:= $(wildcard selftests/*.h) include/uapi/ptscope.h
-DEMO_PROGS	:= $(patsubst demo/progs/%.c,build/demo/demo-%,$(wildcard demo/progs/*.c))
+DEMO_PROGS	:= $(patsubst demo/progs/%.c,$(OBJ)build/demo/demo-%,$(wildcard demo/progs/*.c))
 
 .PHONY: deb dkms-install install install-module install-tool uninstall uninstall-module uninstall-tool
-.PHONY: all module tool tool-check selftests stage modules-all deps check style sparse \
+.PHONY: all module tool tool-check selftests stage stage-arm64 stage-demo-arm64 modules-all deps check style sparse \
 	vm demo bench clean help stage-demo deps-vm debug-kernel kunit fuzz stress $(addprefix modules-,$(KERNELS))
 
 # make fuzz: bounded by time and by calls (0: no bound of that kind); PAGING 4 or 5.
@@ -75,6 +81,7 @@ help:
 	@echo 'make tool-check     the tool'"'"'s golden tests on recorded snapshots (host, no VM)'
 	@echo 'make modules-all    the module for every pinned kernel, into build/NAME/, W=1, no warnings'
 	@echo 'make selftests      the kselftest-harness tests (harness from linux-source-6.12)'
+	@echo 'make stage-arm64    the guest'"'"'s programs cross-compiled for arm64 VMs (build/guest-arm64/bin)'
 	@echo 'make deps           install/fetch everything (apt-get, kernels, linux-source): scripts/deps'
 	@echo '                    (make demo fetches only its own: scripts/deps demo)'
 	@echo 'make check          everything above, style, then the tests in a VM per kernel and paging mode'
@@ -150,6 +157,7 @@ uninstall-tool:
 
 # CPPFLAGS, CFLAGS and LDFLAGS as the caller (or dpkg-buildflags) sets them.
 $(TOOL): $(TOOL_SRCS) $(TOOL_HDRS) $(TOOL_WEB) module/ptscope.h
+	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -DPTSCOPE_TOOL_VERSION='"$(VERSION)"' -Iinclude $(SCOLS_CFLAGS) \
 		$(MHD_CFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $(TOOL_SRCS) $(SCOLS_LIBS) \
 		$(MHD_LIBS)
@@ -163,28 +171,34 @@ selftests: $(SELFTESTS)
 $(KSFT)/kselftest_harness.h:
 	scripts/deps source
 
-selftests/%: selftests/%.c $(SELFTEST_HDRS) $(KSFT)/kselftest_harness.h
+$(OBJ)selftests/%: selftests/%.c $(SELFTEST_HDRS) $(KSFT)/kselftest_harness.h
+	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SELFTEST_WARN) -Iinclude -I$(KSFT) -o $@ $< -lpthread
 
 # The tour's C programs (demo/progs/), demo-NAME on the guest's PATH.
-build/demo/demo-%: demo/progs/%.c demo/progs/step.h
-	@mkdir -p build/demo
+$(OBJ)build/demo/demo-%: demo/progs/%.c demo/progs/step.h
+	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(WARN) -D_GNU_SOURCE -o $@ $<
 
 # What scripts/vm puts on the guest's PATH.
-bench/%: bench/%.c bench/bench.h selftests/ptscope_util.h include/uapi/ptscope.h
+$(OBJ)bench/%: bench/%.c bench/bench.h selftests/ptscope_util.h include/uapi/ptscope.h
+	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(WARN) -Wno-missing-prototypes -Iinclude -o $@ $<
 
 stage: tool selftests $(BENCHES) $(DEMO_PROGS)
-	@rm -rf build/guest && mkdir -p build/guest/bin
+	@rm -rf $(GUEST)/bin && mkdir -p $(GUEST)/bin
 	@cp $(TOOL) $(SELFTESTS) $(BENCHES) selftests/run-guest selftests/cli-guest \
 		selftests/serve-guest selftests/lifecycle-guest selftests/metrics-guest selftests/torture-guest \
-		$(DEMO_PROGS) build/guest/bin/
+		$(DEMO_PROGS) $(GUEST)/bin/
 
 # What the tour needs on the guest's PATH: no selftests (no kernel source).
 stage-demo: tool $(DEMO_PROGS)
-	@rm -rf build/guest && mkdir -p build/guest/bin
-	@cp $(TOOL) $(DEMO_PROGS) build/guest/bin/
+	@rm -rf $(GUEST)/bin && mkdir -p $(GUEST)/bin
+	@cp $(TOOL) $(DEMO_PROGS) $(GUEST)/bin/
+
+# The same for an arm64 guest, in build/guest-arm64/bin.
+stage-arm64 stage-demo-arm64: stage%-arm64:
+	scripts/cross-make arm64 stage$*
 
 modules-all: $(addprefix modules-,$(KERNELS))
 

@@ -28,7 +28,42 @@ ptscope_apt_opts=(
 # kernel_env NAME: the file scripts/deps wrote for kernel NAME.
 kernel_env() { echo "$PTSCOPE_CACHE/kernels/$1.env"; }
 
-# load_kernel NAME: set KNAME KPKG KVER KREL KDIR VMLINUZ MODROOT for NAME.
+# kernel_arch PKG: the architecture of a pinned kernel's package, from its
+# Debian flavour (-arm64, -arm64-16k, with -unsigned or not): arm64 or
+# x86_64 (a linux-source-* package: the debug kernel, built for the host).
+kernel_arch() {
+	case "${1%-unsigned}" in
+	*-arm64|*-arm64-16k)	echo arm64 ;;
+	*)			echo x86_64 ;;
+	esac
+}
+
+# config_pagings CONFIG ARCH: the paging levels (numbers of translation
+# levels) a kernel with that .config can run in, fewest first. x86-64: 5
+# (la57, QEMU's -cpu max has it) and 4 (no5lvl), unless built without
+# 5-level support. arm64: CONFIG_PGTABLE_LEVELS with the kernel's largest
+# VA; a 52-bit kernel (LPA2) also runs with one level fewer when booted with
+# arm64.nolva (4 KiB pages: 48-bit VA, 4 levels; 16 KiB: 47-bit, 3 levels).
+config_pagings() {
+	local config=$1 arch=$2 levels
+	if [ "$arch" = arm64 ]; then
+		levels=$(sed -n 's/^CONFIG_PGTABLE_LEVELS=//p' "$config")
+		[ -n "$levels" ] || return 1
+		if grep -qx 'CONFIG_ARM64_VA_BITS=52' "$config"; then
+			echo "$((levels - 1)) $levels"
+		else
+			echo "$levels"
+		fi
+	elif grep -qx '# CONFIG_X86_5LEVEL is not set' "$config"; then
+		echo 4
+	else
+		echo 4 5
+	fi
+}
+
+# load_kernel NAME: set KNAME KPKG KVER KREL KDIR VMLINUZ MODROOT KARCH
+# KPAGINGS for NAME (an env written before KARCH existed: an x86-64 kernel
+# with 4- and 5-level paging).
 load_kernel() {
 	local env
 	env=$(kernel_env "$1")
@@ -37,8 +72,30 @@ load_kernel() {
 	if [ ! -r "$env" ] || grep -q '^KPKG=linux-source-' "$env"; then
 		"$PTSCOPE_TOP/scripts/deps" kernels "$1" >&2 || exit 1
 	fi
+	KARCH=x86_64 KPAGINGS="4 5"
 	# shellcheck disable=SC1090
 	. "$env"
+}
+
+# kernel_pagings NAME: the paging levels pinned kernel NAME runs in (what
+# scripts/vm --paging takes for it), fewest first.
+kernel_pagings() {
+	(load_kernel "$1" >/dev/null && echo "$KPAGINGS")
+}
+
+# in_buildroot DIR CMD...: CMD under chroot DIR, with /proc, /dev, the work
+# tree, the cache and the temporary directory at their own paths.
+in_buildroot() {
+	export PTSCOPE_TOP PTSCOPE_CACHE
+	local root=$1
+	shift
+	unshare --mount --propagation private sh -ec '
+		root=$1; shift
+		for d in /proc /dev /tmp "$PTSCOPE_TOP" "$PTSCOPE_CACHE"; do
+			mkdir -p "$root$d"
+			mount --rbind "$d" "$root$d"
+		done
+		exec chroot "$root" env PATH=/usr/local/bin:/usr/bin:/bin "$@"' sh "$root" "$@"
 }
 
 # run_long WHAT LOG PROBE CMD...: CMD, a step that takes a while, with its
