@@ -78,9 +78,38 @@ load_kernel() {
 }
 
 # kernel_pagings NAME: the paging levels pinned kernel NAME runs in (what
-# scripts/vm --paging takes for it), fewest first.
+# scripts/vm --paging takes for it), fewest first; from its env as it is
+# (fetched first when there is none).
 kernel_pagings() {
-	(load_kernel "$1" >/dev/null && echo "$KPAGINGS")
+	(
+		if [ -r "$(kernel_env "$1")" ]; then
+			KPAGINGS="4 5"
+			# shellcheck disable=SC1090
+			. "$(kernel_env "$1")"
+		else
+			load_kernel "$1" >/dev/null
+		fi
+		echo "$KPAGINGS"
+	)
+}
+
+# pinned_arch NAME: the architecture of pinned kernel NAME, from the pin
+# file (nothing fetched).
+pinned_arch() {
+	kernel_arch "$(awk -v n="$1" '!/^#/ && $1 == n { print $2 }' "$PTSCOPE_PIN")"
+}
+
+# kernel_no_1g_pud NAME: why a 1 GiB hugetlb page is no PUD leaf on pinned
+# kernel NAME (nothing when it is one).
+kernel_no_1g_pud() {
+	(
+		load_kernel "$1" >/dev/null
+		if grep -qx 'CONFIG_ARM64_16K_PAGES=y' "$KDIR/.config"; then
+			echo "16 KiB pages: a 1 GiB hugetlb page is 32 contiguous 32 MiB PMD blocks (CONT_PMD), not a PUD leaf (a PUD block maps 64 GiB)"
+		elif grep -qx 'CONFIG_ARM64_64K_PAGES=y' "$KDIR/.config"; then
+			echo "64 KiB pages: 1 GiB is no hugetlb size (PMD blocks map 512 MiB, PUD blocks 4 TiB)"
+		fi
+	)
 }
 
 # in_buildroot DIR CMD...: CMD under chroot DIR, with /proc, /dev, the work
