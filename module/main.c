@@ -73,13 +73,24 @@ long ptscope_args_in(void *karg, size_t ksize, size_t minsize,
 }
 EXPORT_SYMBOL_IF_KUNIT(ptscope_args_in);
 
-/* Copy back what both sides know of the struct. */
+/*
+ * Copy back what both sides know of the struct. The structs are small (a
+ * few hundred bytes at most): word stores in one user access window, not
+ * copy_to_user()'s string copy.
+ */
 long ptscope_args_out(void __user *uarg, const void *karg, size_t ksize,
 		      size_t usize)
 {
-	if (copy_to_user(uarg, karg, min(ksize, usize)))
+	size_t len = min(ksize, usize);
+
+	if (!user_write_access_begin(uarg, len))
 		return -EFAULT;
+	unsafe_copy_to_user(uarg, karg, len, efault);
+	user_write_access_end();
 	return 0;
+efault:
+	user_write_access_end();
+	return -EFAULT;
 }
 
 static long ptscope_ioctl_version(void __user *uarg)

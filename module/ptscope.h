@@ -98,6 +98,8 @@ struct ptscope_walker {
 void ptscope_decode_pte(pte_t pte, bool large, struct ptscope_entry *e);
 int ptscope_walk_range(struct ptscope_walker *w, unsigned long start,
 		       unsigned long end);
+int ptscope_walk_vma(struct ptscope_walker *w, struct vm_area_struct *vma,
+		     unsigned long start, unsigned long end);
 int ptscope_walk_parts(struct ptscope_walker *w, unsigned long start,
 		       unsigned long end);
 

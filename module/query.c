@@ -467,36 +467,54 @@ out:
 
 /* --- vtop ------------------------------------------------------------------- */
 
+/*
+ * The path is written into the caller's struct as the walk reports it, top
+ * level first; @last is the deepest entry, as shown (of a table entry, only
+ * its kind and level are kept).
+ */
 struct vtop_collector {
-	struct ptscope_entry path[5];
-	unsigned int n;
+	struct ptscope_vtop *v;
+	struct ptscope_entry last;
+	u64 table_pa;		/* the table the next level's entry is in */
+	bool show_pfn;
 };
 
-static int collect_path(struct ptscope_walker *w, const struct ptscope_entry *e)
+static int collect_level(struct ptscope_walker *w, const struct ptscope_entry *e)
 {
 	struct vtop_collector *c = w->private;
+	struct ptscope_vtop *v = c->v;
+	struct ptscope_vtop_level *l;
 
-	if (c->n < ARRAY_SIZE(c->path))
-		c->path[c->n++] = *e;
-	return 0;
-}
-
-static const struct ptscope_walk_ops path_ops = {
-	.entry = collect_path,
-};
-
-static void vtop_level(struct ptscope_vtop_level *l, u64 table_pa, u64 addr,
-		       const struct ptscope_entry *e)
-{
-	l->table_pa = table_pa;
+	if (v->nlevels == ARRAY_SIZE(v->levels))
+		return 0;
+	if (e->kind == PTSCOPE_KIND_TABLE) {
+		c->last.kind = e->kind;
+		c->last.level = e->level;
+	} else {
+		c->last = *e;
+	}
+	if (!c->show_pfn) {
+		c->last = *e;
+		ptscope_hide_entry(&c->last);
+		e = &c->last;
+	}
+	l = &v->levels[v->nlevels++];
+	l->table_pa = c->table_pa;
 	l->entry = e->raw;
 	l->bits = e->bits;
 	l->pfn = e->pfn;
 	l->level = e->level;
-	l->index = (addr >> e->shift) & (PTRS_PER_PTE - 1);
+	l->index = (v->addr >> e->shift) & (PTRS_PER_PTE - 1);
 	l->kind = e->kind;
 	l->shift = e->shift;
+	/* Hidden entries have no frame: every table address is 0 then. */
+	c->table_pa = (u64)e->pfn << PAGE_SHIFT;
+	return 0;
 }
+
+static const struct ptscope_walk_ops path_ops = {
+	.entry = collect_level,
+};
 
 /* The level below @level, and the bytes one of its entries maps. */
 static void level_below(struct mm_struct *mm, u8 level, u8 *below, u8 *shift)
@@ -514,25 +532,41 @@ static void level_below(struct mm_struct *mm, u8 level, u8 *below, u8 *shift)
 	*shift = shifts[*below];
 }
 
+/* Where the path stops at a table whose entry for the address is empty. */
+static void vtop_empty_level(struct ptscope_walker *w, struct vtop_collector *c)
+{
+	struct ptscope_entry none = { };
+
+	if (c->v->nlevels) {
+		level_below(w->mm, c->last.level, &none.level, &none.shift);
+	} else {
+		none.level = PTSCOPE_LEVEL_PGD;
+		none.shift = PGDIR_SHIFT;
+	}
+	collect_level(w, &none);
+}
+
 /**
  * ptscope_vtop - the translation path of @addr in @mm
  * @mm:       referenced, mmap_lock not held
  * @addr:     the virtual address
  * @show_pfn: the caller may see physical addresses
- * @v:        out fields filled in
+ * @v:        zeroed but for @v->addr (@addr); out fields filled in
  *
  * Return: 0 or -EINTR; the outcome is in v->result.
  */
 int ptscope_vtop(struct mm_struct *mm, u64 addr, bool show_pfn, struct ptscope_vtop *v)
 {
-	struct vtop_collector c = { };
+	struct vtop_collector c = {
+		.v = v,
+		.table_pa = show_pfn ? __pa(mm->pgd) : 0,
+		.show_pfn = show_pfn,
+	};
 	struct ptscope_walker w = {
 		.mm = mm, .ops = &path_ops, .tables = true, .private = &c,
 	};
+	struct ptscope_entry *last = &c.last;
 	struct vm_area_struct *vma;
-	struct ptscope_entry none, *last;
-	u64 table_pa;
-	unsigned int i;
 	int ret;
 
 	if (mmap_read_lock_killable(mm))
@@ -546,36 +580,15 @@ int ptscope_vtop(struct mm_struct *mm, u64 addr, bool show_pfn, struct ptscope_v
 	v->vma_start = vma->vm_start;
 	v->vma_end = vma->vm_end;
 	v->vm_flags = vma->vm_flags;
-	ret = ptscope_walk_range(&w, addr & PAGE_MASK, (addr & PAGE_MASK) + PAGE_SIZE);
+	ret = ptscope_walk_vma(&w, vma, addr & PAGE_MASK, (addr & PAGE_MASK) + PAGE_SIZE);
 	mmap_read_unlock(mm);
 	if (ret)
 		return ret;
 
 	/* Where the path stops at an empty entry, show that entry too. */
-	last = c.n ? &c.path[c.n - 1] : NULL;
-	if (!last || last->kind == PTSCOPE_KIND_TABLE) {
-		memset(&none, 0, sizeof(none));
-		if (last) {
-			level_below(mm, last->level, &none.level, &none.shift);
-		} else {
-			none.level = PTSCOPE_LEVEL_PGD;
-			none.shift = PGDIR_SHIFT;
-		}
-		c.path[c.n++] = none;
-	}
+	if (!v->nlevels || last->kind == PTSCOPE_KIND_TABLE)
+		vtop_empty_level(&w, &c);
 
-	if (!show_pfn)
-		for (i = 0; i < c.n; i++)
-			ptscope_hide_entry(&c.path[i]);
-	/* Hidden entries have no frame: every table address is 0 then. */
-	table_pa = show_pfn ? __pa(mm->pgd) : 0;
-	for (i = 0; i < c.n; i++) {
-		vtop_level(&v->levels[i], table_pa, addr, &c.path[i]);
-		table_pa = (u64)c.path[i].pfn << PAGE_SHIFT;
-	}
-	v->nlevels = c.n;
-
-	last = &c.path[c.n - 1];
 	switch (last->kind) {
 	case PTSCOPE_KIND_PAGE:
 		v->result = PTSCOPE_VTOP_MAPPED;
@@ -759,46 +772,72 @@ long ptscope_ioctl_vmas(struct ptscope_ctx *ctx, bool show_pfn, void __user *uar
 	return ptscope_ioctl_vma_query(ctx, uarg, &vmas_query);
 }
 
+/*
+ * vtop_args_in - the in fields of the user's struct ptscope_vtop (size,
+ * flags, addr, reserved), checked as ptscope_args_in() checks a whole
+ * struct, but read alone: the out fields between them are most of it.
+ *
+ * Return: the user's size, or -EFAULT, -EINVAL, -E2BIG.
+ */
+static long vtop_args_in(struct ptscope_vtop *v, struct ptscope_vtop __user *u)
+{
+	const u64 __user *r = u->reserved;
+	u64 reserved = 0, word;
+	u32 usize;
+	int ret;
+
+	if (get_user(usize, &u->size))
+		return -EFAULT;
+	if (usize > PAGE_SIZE)
+		return -E2BIG;
+	if (usize < sizeof(*v))
+		return -EINVAL;
+	if (usize > sizeof(*v)) {
+		ret = check_zeroed_user((void __user *)u + sizeof(*v), usize - sizeof(*v));
+		if (ret <= 0)
+			return ret ?: -E2BIG;
+	}
+	if (!user_read_access_begin(u, sizeof(*u)))
+		return -EFAULT;
+	unsafe_get_user(v->flags, &u->flags, efault);
+	unsafe_get_user(v->addr, &u->addr, efault);
+	/* no bounds check (UBSAN) inside the access window: a pointer, not an index */
+	for (; r < u->reserved + ARRAY_SIZE(u->reserved); r++) {
+		unsafe_get_user(word, r, efault);
+		reserved |= word;
+	}
+	user_read_access_end();
+	if (v->flags || reserved)
+		return -EINVAL;
+	v->size = sizeof(*v);
+	return usize;
+efault:
+	user_read_access_end();
+	return -EFAULT;
+}
+
 long ptscope_ioctl_vtop(struct ptscope_ctx *ctx, bool show_pfn, void __user *uarg)
 {
-	struct ptscope_vtop *v;
+	/* out fields start from zero whatever the caller passed in */
+	struct ptscope_vtop v = { };
 	struct mm_struct *mm;
 	long usize;
-	u64 addr;
 	int err;
 
-	v = kzalloc(sizeof(*v), GFP_KERNEL);
-	if (!v)
-		return -ENOMEM;
-	usize = ptscope_args_in(v, sizeof(*v), sizeof(*v), uarg);
-	if (usize < 0) {
-		err = usize;
-		goto out_free;
-	}
-	if (v->flags || memchr_inv(v->reserved, 0, sizeof(v->reserved))) {
-		err = -EINVAL;
-		goto out_free;
-	}
+	usize = vtop_args_in(&v, uarg);
+	if (usize < 0)
+		return usize;
 	mm = ptscope_ctx_mm(ctx);
-	if (IS_ERR(mm)) {
-		err = PTR_ERR(mm);
-		goto out_free;
-	}
-	if (v->addr >= mm->task_size) {
+	if (IS_ERR(mm))
+		return PTR_ERR(mm);
+	if (v.addr >= mm->task_size) {
 		mmput(mm);
-		err = -EINVAL;
-		goto out_free;
+		return -EINVAL;
 	}
-	/* Out fields start from zero whatever the caller passed in. */
-	addr = v->addr;
-	memset(v, 0, sizeof(*v));
-	v->size = sizeof(*v);
-	v->addr = addr;
-	err = ptscope_vtop(mm, addr, show_pfn, v);
+	err = ptscope_vtop(mm, v.addr, show_pfn, &v);
 	mmput(mm);
-	if (!err)
-		err = ptscope_args_out(uarg, v, sizeof(*v), usize);
-out_free:
-	kfree(v);
-	return err;
+	if (err)
+		return err;
+	/* reserved is in only, and was zero */
+	return ptscope_args_out(uarg, &v, offsetof(struct ptscope_vtop, reserved), usize);
 }

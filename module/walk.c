@@ -249,8 +249,12 @@ static void decode_page(struct vm_area_struct *vma, struct ptscope_entry *e)
 
 /* --- the walk ----------------------------------------------------------- */
 
-static void entry_init(struct ptscope_entry *e, unsigned long addr,
-		       enum ptscope_level level, unsigned int shift)
+/*
+ * Fills all of @e: its declarations are __uninitialized, not zeroed first
+ * by the kernel's stack initialisation (INIT_STACK_ALL_ZERO) as well.
+ */
+static __always_inline void entry_init(struct ptscope_entry *e, unsigned long addr,
+				       enum ptscope_level level, unsigned int shift)
 {
 	memset(e, 0, sizeof(*e));
 	e->addr = addr & ~((1UL << shift) - 1);
@@ -286,7 +290,7 @@ static int report(struct ptscope_walker *w, const struct ptscope_entry *e)
 static int report_table(struct ptscope_walker *w, unsigned long addr,
 			enum ptscope_level level, unsigned int shift, u64 raw)
 {
-	struct ptscope_entry e;
+	struct ptscope_entry e __uninitialized;
 
 	if (!w->tables)
 		return 0;
@@ -304,7 +308,7 @@ static int report_table(struct ptscope_walker *w, unsigned long addr,
 static int report_bad(struct ptscope_walker *w, unsigned long addr,
 		      enum ptscope_level level, unsigned int shift, u64 raw)
 {
-	struct ptscope_entry e;
+	struct ptscope_entry e __uninitialized;
 
 	entry_init(&e, addr, level, shift);
 	e.kind = PTSCOPE_KIND_BAD;
@@ -443,7 +447,7 @@ static __always_inline unsigned int batch_ptes(struct ptscope_walker *w,
 static int walk_ptes(struct ptscope_walker *w, pte_t *ptep, unsigned long addr,
 		     unsigned long end)
 {
-	struct ptscope_entry e;
+	struct ptscope_entry e __uninitialized;
 	unsigned int n;
 	int ret;
 
@@ -526,7 +530,7 @@ static unsigned int batch_pmds(const struct ptscope_entry *e, pmd_t *pmdp,
 static int walk_pmd_leaf(struct ptscope_walker *w, pmd_t *pmdp,
 			 unsigned long addr, unsigned long end, unsigned int *more)
 {
-	struct ptscope_entry e;
+	struct ptscope_entry e __uninitialized;
 	spinlock_t *ptl;	/* the entry's page-table lock */
 	pmd_t pmd;
 
@@ -612,7 +616,7 @@ again:
 static int walk_pud_leaf(struct ptscope_walker *w, pud_t *pudp,
 			 unsigned long addr)
 {
-	struct ptscope_entry e;
+	struct ptscope_entry e __uninitialized;
 	spinlock_t *ptl;	/* the entry's page-table lock */
 	pud_t pud;
 
@@ -751,6 +755,15 @@ static int walk_vma(struct ptscope_walker *w, struct vm_area_struct *vma,
 	return ret;
 }
 
+/* A walk of [start, end) begins, or resumes under a new hold. */
+static void walk_begin(struct ptscope_walker *w, unsigned long start,
+		       unsigned long end)
+{
+	w->start = start;
+	w->next = end;
+	w->work = 0;
+}
+
 /* The VMAs in [start, end), from the VMA tree as it is now. */
 static int walk_vmas(struct ptscope_walker *w, unsigned long start,
 		     unsigned long end)
@@ -760,9 +773,7 @@ static int walk_vmas(struct ptscope_walker *w, unsigned long start,
 	int ret;
 
 	mmap_assert_locked(w->mm);
-	w->start = start;
-	w->next = end;
-	w->work = 0;
+	walk_begin(w, start, end);
 	for_each_vma_range(vmi, vma, end) {
 		ret = walk_vma(w, vma, max(start, vma->vm_start), min(end, vma->vm_end));
 		if (ret)
@@ -790,6 +801,29 @@ int ptscope_walk_range(struct ptscope_walker *w, unsigned long start,
 	return walk_vmas(w, start, end);
 }
 EXPORT_SYMBOL_IF_KUNIT(ptscope_walk_range);
+
+/**
+ * ptscope_walk_vma - walk the page tables of [start, end) inside @vma
+ * @w:     the walker, as for ptscope_walk_range()
+ * @vma:   the VMA, looked up by the caller
+ * @start: first address, page aligned, in @vma
+ * @end:   end address (exclusive), page aligned, at most @vma->vm_end
+ *
+ * For a caller that has found its VMA already (VTOP's one address): the
+ * VMA tree is not searched again.
+ *
+ * Locking: the caller holds @w->mm's mmap_lock for read (asserted).
+ *
+ * Return: as ptscope_walk_range().
+ */
+int ptscope_walk_vma(struct ptscope_walker *w, struct vm_area_struct *vma,
+		     unsigned long start, unsigned long end)
+{
+	mmap_assert_locked(w->mm);
+	memset(w->table_seen, 0xff, sizeof(w->table_seen));
+	walk_begin(w, start, end);
+	return walk_vma(w, vma, start, end);
+}
 
 /**
  * ptscope_walk_parts - ptscope_walk_range() in bounded holds of mmap_lock

@@ -1542,6 +1542,110 @@ TEST(bad_ranges_and_buffers)
 	munmap(many, 256 * PAGE);
 }
 
+/*
+ * VTOP reads its in fields (size, flags, addr, reserved) alone, not the
+ * whole struct: the same rules as every size-first argument, field by
+ * field, and out fields that come back zero whatever was passed in.
+ */
+TEST(vtop_arguments)
+{
+	struct {
+		struct ptscope_vtop v;
+		__u64 tail[2];
+	} big;
+	struct ptscope_vtop want, *edge;
+	char *p = map_anon(PAGE, PROT_READ | PROT_WRITE);
+	char *two = map_anon(2 * PAGE, PROT_READ | PROT_WRITE);
+	char *gone = map_anon(PAGE, PROT_NONE);
+	unsigned int i;
+	int fd;
+
+	if (access(PTSCOPE_DEV, F_OK))
+		SKIP(return, PTSCOPE_DEV " missing: is ptscope.ko loaded?");
+	fd = ptscope_open_target(getpid(), NULL);
+	ASSERT_LE(0, fd);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_NE(MAP_FAILED, two);
+	ASSERT_NE(MAP_FAILED, gone);
+	ASSERT_EQ(0, munmap(gone, PAGE));
+	p[0] = 1;
+
+	/* Garbage in every out field: a translation without a VMA fills none. */
+	memset(&big, 0xa5, sizeof(big));
+	big.v.size = sizeof(big.v);
+	big.v.flags = 0;
+	big.v.addr = (uintptr_t)gone;
+	memset(big.v.reserved, 0, sizeof(big.v.reserved));
+	ASSERT_EQ(0, ioctl(fd, PTSCOPE_IOC_VTOP, &big.v));
+	memset(&want, 0, sizeof(want));
+	want.size = sizeof(want);
+	want.addr = (uintptr_t)gone;
+	want.result = PTSCOPE_VTOP_NO_VMA;
+	EXPECT_EQ(0, memcmp(&want, &big.v, sizeof(want))) TH_LOG("out fields kept the caller's bytes");
+	EXPECT_EQ(0xa5a5a5a5a5a5a5a5ULL, big.tail[0]) TH_LOG("the module wrote past its struct");
+
+	/* A longer struct: a zero tail is accepted and left alone, another is -E2BIG. */
+	memset(&big, 0, sizeof(big));
+	big.v.size = sizeof(big);
+	big.v.addr = (uintptr_t)p;
+	ASSERT_EQ(0, ioctl(fd, PTSCOPE_IOC_VTOP, &big.v));
+	EXPECT_EQ(PTSCOPE_VTOP_MAPPED, big.v.result);
+	EXPECT_EQ(sizeof(big.v), big.v.size);
+	EXPECT_EQ(0, big.tail[0]);
+	EXPECT_EQ(0, big.tail[1]);
+	big.v.size = sizeof(big);
+	big.tail[1] = 1;
+	EXPECT_EQ(-1, ioctl(fd, PTSCOPE_IOC_VTOP, &big.v));
+	EXPECT_EQ(E2BIG, errno);
+	big.tail[1] = 0;
+	big.v.size = PAGE + 8;
+	EXPECT_EQ(-1, ioctl(fd, PTSCOPE_IOC_VTOP, &big.v));
+	EXPECT_EQ(E2BIG, errno);
+	big.v.size = sizeof(big.v) - 8;
+	EXPECT_EQ(-1, ioctl(fd, PTSCOPE_IOC_VTOP, &big.v));
+	EXPECT_EQ(EINVAL, errno);
+
+	/* Every reserved word, and the flags, must be zero. */
+	big.v.size = sizeof(big.v);
+	for (i = 0; i < sizeof(big.v.reserved) / sizeof(big.v.reserved[0]); i++) {
+		big.v.reserved[i] = 1ULL << 63;
+		EXPECT_EQ(-1, ioctl(fd, PTSCOPE_IOC_VTOP, &big.v)) TH_LOG("reserved[%u]", i);
+		EXPECT_EQ(EINVAL, errno);
+		big.v.reserved[i] = 0;
+	}
+	big.v.flags = 1U << 31;
+	EXPECT_EQ(-1, ioctl(fd, PTSCOPE_IOC_VTOP, &big.v));
+	EXPECT_EQ(EINVAL, errno);
+	big.v.flags = 0;
+
+	/*
+	 * Only the first words readable (the struct runs into an unmapped
+	 * page): a short size is -EINVAL, a whole one -EFAULT.
+	 */
+	ASSERT_EQ(0, munmap(two + PAGE, PAGE));
+	edge = (struct ptscope_vtop *)(two + PAGE - 16);
+	memset(edge, 0, 16);
+	edge->size = 8;
+	EXPECT_EQ(-1, ioctl(fd, PTSCOPE_IOC_VTOP, edge));
+	EXPECT_EQ(EINVAL, errno);
+	edge->size = sizeof(*edge);
+	edge->addr = (uintptr_t)p;
+	EXPECT_EQ(-1, ioctl(fd, PTSCOPE_IOC_VTOP, edge));
+	EXPECT_EQ(EFAULT, errno);
+
+	/* A read-only struct: -EFAULT. */
+	memset(two, 0, PAGE);
+	edge = (struct ptscope_vtop *)two;
+	edge->size = sizeof(*edge);
+	edge->addr = (uintptr_t)p;
+	ASSERT_EQ(0, mprotect(two, PAGE, PROT_READ));
+	EXPECT_EQ(-1, ioctl(fd, PTSCOPE_IOC_VTOP, edge));
+	EXPECT_EQ(EFAULT, errno);
+	close(fd);
+	munmap(p, PAGE);
+	munmap(two, PAGE);
+}
+
 /* Another process needs privilege; without CAP_SYS_ADMIN PFNs read as 0. */
 TEST(unprivileged_reader)
 {
