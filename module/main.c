@@ -123,11 +123,11 @@ static long ptscope_ioctl(struct file *file, unsigned int cmd, unsigned long arg
 	case PTSCOPE_IOC_TARGET:
 		return ptscope_ioctl_target(ctx, uarg);
 	case PTSCOPE_IOC_WALK:
-		return ptscope_ioctl_walk(ctx, ptscope_show_pfn(file), uarg);
+		return ptscope_ioctl_walk(ctx, ptscope_ctx_show_pfn(ctx, file), uarg);
 	case PTSCOPE_IOC_VMAS:
-		return ptscope_ioctl_vmas(ctx, ptscope_show_pfn(file), uarg);
+		return ptscope_ioctl_vmas(ctx, ptscope_ctx_show_pfn(ctx, file), uarg);
 	case PTSCOPE_IOC_VTOP:
-		return ptscope_ioctl_vtop(ctx, ptscope_show_pfn(file), uarg);
+		return ptscope_ioctl_vtop(ctx, ptscope_ctx_show_pfn(ctx, file), uarg);
 	case PTSCOPE_IOC_WATCH:
 		return ptscope_ioctl_watch(file, uarg);
 	case PTSCOPE_IOC_UNWATCH:

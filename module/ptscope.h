@@ -109,6 +109,7 @@ struct ptscope_access {
 	const struct cred *cred;	/* the caller last allowed, referenced */
 	struct pid *pid;		/* the target it was allowed, referenced */
 	u64 exec_id;			/* the target's self_exec_id then */
+	const struct cred *pfn_cred;	/* the caller last shown PFNs, referenced */
 };
 
 struct ptscope_ctx {
@@ -130,6 +131,7 @@ struct mm_struct *ptscope_ctx_mm(struct ptscope_ctx *ctx);
 struct pid *ptscope_ctx_get_pid(struct ptscope_ctx *ctx);
 pid_t ptscope_ctx_pid(struct ptscope_ctx *ctx);
 bool ptscope_show_pfn(const struct file *file);
+bool ptscope_ctx_show_pfn(struct ptscope_ctx *ctx, const struct file *file);
 
 /* query.c: the page-table commands, for the device and debugfs */
 long ptscope_ioctl_target(struct ptscope_ctx *ctx, void __user *uarg);

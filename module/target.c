@@ -23,7 +23,9 @@
  * A positive answer is remembered in a struct ptscope_access, keyed by the
  * caller's struct cred (referenced, so the pointer cannot be reused), the
  * target's struct pid (referenced) and its self_exec_id; any change of
- * these asks again. A refusal is never remembered.
+ * these asks again. A refusal is never remembered. The answer covers
+ * CAP_SYS_PTRACE too: capabilities are part of the cred, so a caller that
+ * drops one has a new cred and is asked again.
  *
  * What differs from opening /proc/PID/pagemap:
  *  - another process always needs CAP_SYS_PTRACE too; pagemap lets the same
@@ -40,7 +42,9 @@
  *
  * PFNs and physical addresses need CAP_SYS_ADMIN of both the opener and
  * the caller, as pagemap does (ptscope_show_pfn()); without it, what the
- * queries return does not depend on physical placement (see query.c).
+ * queries return does not depend on physical placement (see query.c). On
+ * the device, a positive answer is remembered per open file for the
+ * caller's cred, as above (ptscope_ctx_show_pfn()).
  * Capabilities that are asked on every call and routinely missing are
  * checked without an audit record.
  */
@@ -85,12 +89,15 @@ void ptscope_access_init(struct ptscope_access *acc)
 	acc->cred = NULL;
 	acc->pid = NULL;
 	acc->exec_id = 0;
+	acc->pfn_cred = NULL;
 }
 
 void ptscope_access_release(struct ptscope_access *acc)
 {
 	if (acc->cred)
 		put_cred(acc->cred);
+	if (acc->pfn_cred)
+		put_cred(acc->pfn_cred);
 	put_pid(acc->pid);
 }
 
@@ -169,12 +176,12 @@ static int may_read(struct task_struct *task, struct ptscope_access *acc,
 	*exec_id = ANY_EXEC;
 	if (same_thread_group(task, current))
 		return 0;
-	if (!ns_capable_noaudit(&init_user_ns, CAP_SYS_PTRACE))
-		return -EPERM;
 	/* Read before asking: an exec meanwhile makes the answer stale. */
 	*exec_id = READ_ONCE(task->self_exec_id);
 	if (acc && access_cached(acc, task, *exec_id))
 		return 0;
+	if (!ns_capable_noaudit(&init_user_ns, CAP_SYS_PTRACE))
+		return -EPERM;
 	err = ask_pagemap(task);
 	if (!err && acc)
 		access_remember(acc, task, *exec_id);
@@ -323,13 +330,21 @@ struct pid *ptscope_ctx_get_pid(struct ptscope_ctx *ctx)
  */
 struct mm_struct *ptscope_ctx_mm(struct ptscope_ctx *ctx)
 {
-	struct pid *pid = ptscope_ctx_get_pid(ctx);
+	struct task_struct *task = NULL;
 	struct mm_struct *mm;
+	bool selected;
 
-	if (!pid)
+	mutex_lock(&ctx->lock);
+	selected = ctx->pid;
+	if (selected)
+		task = get_pid_task(ctx->pid, PIDTYPE_PID);
+	mutex_unlock(&ctx->lock);
+	if (!selected)
 		return ERR_PTR(-EINVAL);
-	mm = ptscope_pid_mm(pid, &ctx->access);
-	put_pid(pid);
+	if (!task)
+		return ERR_PTR(-ESRCH);
+	mm = task_mm(task, &ctx->access);
+	put_task_struct(task);
 	return mm;
 }
 
@@ -353,4 +368,34 @@ bool ptscope_show_pfn(const struct file *file)
 {
 	return ns_capable_noaudit(&init_user_ns, CAP_SYS_ADMIN) &&
 	       file_ns_capable(file, &init_user_ns, CAP_SYS_ADMIN);
+}
+
+/**
+ * ptscope_ctx_show_pfn - ptscope_show_pfn(), remembered
+ * @ctx:  the device's context
+ * @file: the open device @ctx belongs to
+ *
+ * A positive answer is remembered for the caller's cred (the opener's
+ * cannot change), a refusal never: see the top of this file.
+ */
+bool ptscope_ctx_show_pfn(struct ptscope_ctx *ctx, const struct file *file)
+{
+	struct ptscope_access *acc = &ctx->access;
+	const struct cred *cred;
+
+	/*
+	 * One pointer, compared without the lock: it can equal the caller's
+	 * cred, alive while it runs, only while it is that cred's answer.
+	 */
+	if (READ_ONCE(acc->pfn_cred) == current_cred())
+		return true;
+	if (!ptscope_show_pfn(file))
+		return false;
+	cred = get_current_cred();
+	spin_lock(&acc->lock);
+	cred = xchg(&acc->pfn_cred, cred);
+	spin_unlock(&acc->lock);
+	if (cred)
+		put_cred(cred);
+	return true;
 }

@@ -138,6 +138,59 @@ TEST(landlocked_caller)
 	EXPECT_EQ(0, status) TH_LOG("step %d failed", status);
 }
 
+/*
+ * The module remembers a caller's positive answers (may read the target,
+ * may see PFNs) for its cred: a capability dropped from the effective set
+ * (a new cred) is seen at the very next query on the same open file, and
+ * so is its return. pagemap gives the frame the translation must show.
+ */
+TEST(capabilities_dropped_between_queries)
+{
+	char *page = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	pid_t parent = getpid(), pid;
+	int status;
+
+	if (access(PTSCOPE_DEV, F_OK))
+		SKIP(return, PTSCOPE_DEV " missing: is ptscope.ko loaded?");
+	if (geteuid())
+		SKIP(return, "needs root's capabilities to drop them");
+	ASSERT_NE(MAP_FAILED, page);
+	page[0] = 1;
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		uint64_t pfn = pagemap_entry(parent, (uintptr_t)page) & PM_PFN_MASK;
+		int fd = open(PTSCOPE_DEV, O_RDWR);
+		struct ptscope_vtop v;
+
+		if (!pfn || fd < 0 || target_errno(fd, parent))
+			_exit(10);
+		if (ptscope_vtop(fd, (uintptr_t)page, &v) || v.phys >> 12 != pfn)
+			_exit(11);
+		if (set_effective(CAP_SYS_PTRACE, 0))
+			_exit(12);
+		if (ptscope_vtop(fd, (uintptr_t)page, &v) != -EPERM)
+			_exit(13);	/* the remembered answer was another cred's */
+		if (set_effective(CAP_SYS_PTRACE, 1))
+			_exit(14);
+		if (ptscope_vtop(fd, (uintptr_t)page, &v) || v.phys >> 12 != pfn)
+			_exit(15);
+		if (set_effective(CAP_SYS_ADMIN, 0))
+			_exit(16);
+		if (ptscope_vtop(fd, (uintptr_t)page, &v) || v.result != PTSCOPE_VTOP_MAPPED ||
+		    v.phys || v.levels[0].table_pa)
+			_exit(17);	/* hidden now: no frame, no table address */
+		if (set_effective(CAP_SYS_ADMIN, 1))
+			_exit(18);
+		if (ptscope_vtop(fd, (uintptr_t)page, &v) || v.phys >> 12 != pfn)
+			_exit(19);
+		_exit(0);
+	}
+	status = child_status(pid);
+	EXPECT_EQ(0, status) TH_LOG("step %d failed", status);
+	munmap(page, PAGE);
+}
+
 /* --- hidden mode: nothing may depend on physical placement --------------- */
 
 #define NPAGES	64
