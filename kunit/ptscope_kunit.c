@@ -35,7 +35,7 @@
 
 #include "ptscope.h"
 
-MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+MODULE_IMPORT_NS(PTSCOPE_KUNIT_NS);
 
 /* The user buffer: USER_PAGES readable and writable pages, then a hole. */
 #define USER_PAGES	2
@@ -251,7 +251,7 @@ static long ptscope_ioctl_call(struct kunit *test, unsigned int cmd, void __user
 	struct file *file;
 	long ret;
 
-	file = filp_open("/dev/ptscope", O_RDWR, 0);
+	file = ptscope_kthread_filp_open("/dev/ptscope", O_RDWR);
 	if (IS_ERR(file))
 		kunit_skip(test, "cannot open /dev/ptscope: %ld", PTR_ERR(file));
 	ret = file->f_op->unlocked_ioctl(file, cmd, (unsigned long)uarg);
@@ -354,9 +354,9 @@ static pte_t old(void) { return pte_mkold(rw()); }
 static pte_t soft_dirty(void) { return pte_mksoft_dirty(ro()); }
 static pte_t wrprotected(void) { return pte_wrprotect(rw()); }
 static pte_t made_writable(void) { return pte_mkwrite_novma(ro()); }
-static pte_t uffd_wp(void) { return pte_mkuffd_wp(rw()); }
+static pte_t uffd_wp(void) { return ptscope_pte_mkuffd_wp(rw()); }
 static pte_t special(void) { return pte_mkspecial(ro()); }
-static pte_t devmap(void) { return pte_mkdevmap(ro()); }
+static pte_t devmap(void) { return ptscope_pte_mkdevmap(ro()); }
 static pte_t protnone(void) { return pfn_pte(TEST_PFN, PAGE_NONE); }
 static pte_t uncached(void) { return pfn_pte(TEST_PFN, pgprot_noncached(PAGE_SHARED)); }
 static pte_t write_combined(void) { return pfn_pte(TEST_PFN, pgprot_writecombine(PAGE_SHARED)); }
@@ -394,7 +394,7 @@ static pte_t swap_last_type(void) { return swp_entry_to_pte(swp_entry(MAX_SWAPFI
 static pte_t swap_far(void) { return swp_entry_to_pte(swp_entry(0, 1UL << 40)); }
 static pte_t swap_exclusive(void) { return pte_swp_mkexclusive(swapped()); }
 static pte_t swap_soft_dirty(void) { return pte_swp_mksoft_dirty(swapped()); }
-static pte_t swap_uffd_wp(void) { return pte_swp_mkuffd_wp(swapped()); }
+static pte_t swap_uffd_wp(void) { return ptscope_pte_swp_mkuffd_wp(swapped()); }
 static pte_t mig_read(void) { return swp_entry_to_pte(make_readable_migration_entry(TEST_PFN)); }
 static pte_t mig_write(void) { return swp_entry_to_pte(make_writable_migration_entry(TEST_PFN)); }
 
@@ -445,7 +445,7 @@ static pte_t dev_private_write(void)
 
 static pte_t dev_exclusive(void)
 {
-	return swp_entry_to_pte(make_readable_device_exclusive_entry(TEST_PFN));
+	return swp_entry_to_pte(ptscope_make_device_exclusive_entry(TEST_PFN));
 }
 
 /* make_hwpoison_entry() wants a locked page: the same entry, by hand. */
@@ -474,7 +474,10 @@ static const struct ptscope_decode_case ptscope_decode_cases[] = {
 	PRESENT("made writable", made_writable, B_RW),
 	PRESENT("uffd-wp", uffd_wp, B_RO | PTSCOPE_B_UFFD_WP),
 	PRESENT("special", special, B_RO | PTSCOPE_B_SPECIAL),
-	PRESENT("devmap", devmap, B_RO | PTSCOPE_B_SPECIAL | PTSCOPE_B_DEVMAP),
+	/* 7.x has no devmap bit. */
+	{ .name = "devmap", .make = devmap, .have = PTSCOPE_PAGE_DEVMAP != 0,
+	  .kind = PTSCOPE_KIND_PAGE, .bits = B_RO | PTSCOPE_B_SPECIAL | PTSCOPE_B_DEVMAP,
+	  .pfn = TEST_PFN },
 	/* The PROT_NONE bit is the global bit: not global, not present. */
 	PRESENT("PROT_NONE", protnone, PTSCOPE_B_PRESENT | PTSCOPE_B_ACCESSED |
 		PTSCOPE_B_LEAF | PTSCOPE_B_PROTNONE),
@@ -503,7 +506,7 @@ static const struct ptscope_decode_case ptscope_decode_cases[] = {
 	OTHER("migration, exclusive", mig_excl, IS_ENABLED(CONFIG_MIGRATION),
 	      PTSCOPE_KIND_MIGRATION, PTSCOPE_B_MIGRATION_EXCL, TEST_PFN),
 	{ .name = "PMD migration", .make = pmd_migration, .large = true,
-	  .have = IS_ENABLED(CONFIG_ARCH_ENABLE_THP_MIGRATION), .kind = PTSCOPE_KIND_MIGRATION,
+	  .have = PTSCOPE_HAVE_PMD_LEAVES, .kind = PTSCOPE_KIND_MIGRATION,
 	  .bits = PTSCOPE_B_MIGRATION_READ, .pfn = TEST_HPFN },
 	/* The young and dirty bits are not part of the frame. */
 	OTHER("migration, read, young", mig_read_young, IS_ENABLED(CONFIG_MIGRATION),
@@ -514,7 +517,7 @@ static const struct ptscope_decode_case ptscope_decode_cases[] = {
 	      IS_ENABLED(CONFIG_MIGRATION), PTSCOPE_KIND_MIGRATION,
 	      PTSCOPE_B_MIGRATION_EXCL | PTSCOPE_B_ACCESSED | PTSCOPE_B_DIRTY, TEST_PFN),
 	{ .name = "PMD migration, young and dirty", .make = pmd_migration_young_dirty,
-	  .large = true, .have = IS_ENABLED(CONFIG_ARCH_ENABLE_THP_MIGRATION),
+	  .large = true, .have = PTSCOPE_HAVE_PMD_LEAVES,
 	  .kind = PTSCOPE_KIND_MIGRATION,
 	  .bits = PTSCOPE_B_MIGRATION_WRITE | PTSCOPE_B_ACCESSED | PTSCOPE_B_DIRTY,
 	  .pfn = TEST_HPFN },
@@ -540,7 +543,7 @@ static void ptscope_decode_test(struct kunit *test)
 	pte_t pte;
 
 	if (!c->have)
-		kunit_skip(test, "this kernel cannot build the entry (config)");
+		kunit_skip(test, "this kernel cannot build the entry (its config or version)");
 	if (c->pkey && !cpu_feature_enabled(X86_FEATURE_PKU))
 		kunit_skip(test, "no protection keys on this CPU");
 	pte = c->make();

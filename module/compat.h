@@ -8,6 +8,7 @@
 #ifndef _PTSCOPE_COMPAT_H
 #define _PTSCOPE_COMPAT_H
 
+#include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
 #include <linux/pgtable.h>
@@ -180,9 +181,67 @@ static inline unsigned long ptscope_mthp_orders(void)
 #ifdef PTSCOPE_HAVE_PTE_UFFD
 #define ptscope_pte_uffd_wp(pte)		pte_uffd(pte)
 #define ptscope_pte_swp_uffd_wp(pte)		pte_swp_uffd(pte)
+#define ptscope_pte_mkuffd_wp(pte)		pte_mkuffd(pte)
+#define ptscope_pte_swp_mkuffd_wp(pte)		pte_swp_mkuffd(pte)
 #else
 #define ptscope_pte_uffd_wp(pte)		pte_uffd_wp(pte)
 #define ptscope_pte_swp_uffd_wp(pte)		pte_swp_uffd_wp(pte)
+#define ptscope_pte_mkuffd_wp(pte)		pte_mkuffd_wp(pte)
+#define ptscope_pte_swp_mkuffd_wp(pte)		pte_swp_mkuffd_wp(pte)
+#endif
+
+/*
+ * The constructors the KUnit tests (kunit/) build entries with, where
+ * kernels differ. Device-exclusive entries: a readable and a writable type
+ * up to 6.14, one type since. PMD migration entries: with
+ * ARCH_ENABLE_THP_MIGRATION up to 6.x, ARCH_HAS_PMD_SOFTLEAVES in 7.x.
+ * Guard markers (MADV_GUARD_INSTALL) exist since 6.13; the devmap bit only
+ * up to 6.x (0: no such entry on this kernel).
+ */
+#ifdef PTSCOPE_HAVE_MAKE_DEVICE_EXCLUSIVE
+#define ptscope_make_device_exclusive_entry(off) make_device_exclusive_entry(off)
+#else
+#define ptscope_make_device_exclusive_entry(off) make_readable_device_exclusive_entry(off)
+#endif
+#define PTSCOPE_HAVE_PMD_LEAVES	(IS_ENABLED(CONFIG_ARCH_ENABLE_THP_MIGRATION) || \
+				 IS_ENABLED(CONFIG_ARCH_HAS_PMD_SOFTLEAVES))
+#ifdef PTE_MARKER_GUARD
+#define PTSCOPE_PTE_MARKER_GUARD	PTE_MARKER_GUARD
+#else
+#define PTSCOPE_PTE_MARKER_GUARD	0
+#endif
+#ifdef _PAGE_DEVMAP
+#define ptscope_pte_mkdevmap(pte)	pte_mkdevmap(pte)
+#else
+#define ptscope_pte_mkdevmap(pte)	(pte)
+#endif
+
+/*
+ * A file opened by path from a kernel thread (the KUnit tests open
+ * /dev/ptscope). Since 7.0 kernel threads resolve paths from an empty root
+ * (nullfs) and borrow init's view for this, with scoped_with_init_fs().
+ */
+#ifdef PTSCOPE_HAVE_INIT_FS_SCOPE
+#include <linux/fs_struct.h>
+#endif
+static inline struct file *ptscope_kthread_filp_open(const char *path, int flags)
+{
+#ifdef PTSCOPE_HAVE_INIT_FS_SCOPE
+	scoped_with_init_fs()
+		return filp_open(path, flags, 0);
+#else
+	return filp_open(path, flags, 0);
+#endif
+}
+
+/*
+ * The namespace of EXPORT_SYMBOL_IF_KUNIT(), for MODULE_IMPORT_NS(): a
+ * string since 6.13, a bare name before.
+ */
+#ifdef PTSCOPE_HAVE_STRING_NS
+#define PTSCOPE_KUNIT_NS	"EXPORTED_FOR_KUNIT_TESTING"
+#else
+#define PTSCOPE_KUNIT_NS	EXPORTED_FOR_KUNIT_TESTING
 #endif
 
 /*
