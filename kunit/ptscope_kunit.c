@@ -10,6 +10,10 @@
  *                   a real open file of /dev/ptscope;
  *  - ptscope_decode: ptscope_decode_pte() on every bit and every non-present
  *                   form, each entry built with the kernel's own constructors;
+ *  - ptscope_leaf:  the software leaves (swap, migration, device, hwpoison,
+ *                   marker) decoded as the kernel's own leaf helpers
+ *                   (softleaf_*() in 7.x) classify them, with every swap flag
+ *                   and every type number;
  *  - ptscope_walk:  the walker on real user memory: untouched, faulted in,
  *                   read-faulted (zero page), partly unmapped, THP, stopped
  *                   and resumed, with table entries; pfns checked against
@@ -328,6 +332,7 @@ static struct kunit_suite ptscope_ioctl_suite = {
 #define TEST_PFN	0x12345UL
 #define TEST_HPFN	0x12400UL	/* PMD aligned */
 #define TEST_GPFN	0x40000UL	/* PUD aligned */
+#define LARGEST_PFN	U64_MAX		/* SWP_PFN_MASK, which depends on the paging mode */
 
 #define B_RO	(PTSCOPE_B_PRESENT | PTSCOPE_B_USER | PTSCOPE_B_ACCESSED | \
 		 PTSCOPE_B_NX | PTSCOPE_B_LEAF)
@@ -426,6 +431,12 @@ static pte_t mig_excl_young_dirty(void)
 	return mig_ad(SWP_MIGRATION_READ_EXCLUSIVE, TEST_PFN, SWP_MIG_YOUNG | SWP_MIG_DIRTY);
 }
 
+/* The largest frame a migration entry holds (it depends on the paging mode). */
+static pte_t mig_largest(void)
+{
+	return mig_ad(SWP_MIGRATION_WRITE, SWP_PFN_MASK, SWP_MIG_YOUNG | SWP_MIG_DIRTY);
+}
+
 static pte_t pmd_migration_young_dirty(void)
 {
 	unsigned long ad = SWP_MIG_YOUNG | SWP_MIG_DIRTY;
@@ -452,6 +463,7 @@ static pte_t dev_exclusive(void)
 static pte_t hwpoison(void) { return swp_entry_to_pte(swp_entry(SWP_HWPOISON, TEST_PFN)); }
 static pte_t marker_uffd_wp(void) { return make_pte_marker(PTE_MARKER_UFFD_WP); }
 static pte_t marker_poisoned(void) { return make_pte_marker(PTE_MARKER_POISONED); }
+static pte_t marker_guard(void) { return make_pte_marker(PTSCOPE_PTE_MARKER_GUARD); }
 
 #define LEAF(_n, _f, _bits, _large, _pfn) \
 	{ .name = _n, .make = _f, .have = true, .kind = PTSCOPE_KIND_PAGE, \
@@ -493,6 +505,10 @@ static const struct ptscope_decode_case ptscope_decode_cases[] = {
 	     PTSCOPE_B_LEAF | PTSCOPE_B_PAT, true, TEST_HPFN),
 	LEAF("PUD leaf", pud_leaf_rw, B_RW, true, TEST_GPFN),
 	OTHER("none", none, true, PTSCOPE_KIND_NONE, 0, 0),
+};
+
+/* The software leaves: non-present, non-empty entries (the ptscope_leaf suite's too). */
+static const struct ptscope_decode_case ptscope_leaf_cases[] = {
 	SWAPPED("swap", swapped, 3, 0x1234, 0),
 	SWAPPED("swap, last type", swap_last_type, MAX_SWAPFILES - 1, 7, 0),
 	SWAPPED("swap, offset 1 << 40", swap_far, 0, 1ULL << 40, 0),
@@ -516,6 +532,9 @@ static const struct ptscope_decode_case ptscope_decode_cases[] = {
 	OTHER("migration, exclusive, young and dirty", mig_excl_young_dirty,
 	      IS_ENABLED(CONFIG_MIGRATION), PTSCOPE_KIND_MIGRATION,
 	      PTSCOPE_B_MIGRATION_EXCL | PTSCOPE_B_ACCESSED | PTSCOPE_B_DIRTY, TEST_PFN),
+	OTHER("migration, largest frame, young and dirty", mig_largest,
+	      IS_ENABLED(CONFIG_MIGRATION), PTSCOPE_KIND_MIGRATION,
+	      PTSCOPE_B_MIGRATION_WRITE | PTSCOPE_B_ACCESSED | PTSCOPE_B_DIRTY, LARGEST_PFN),
 	{ .name = "PMD migration, young and dirty", .make = pmd_migration_young_dirty,
 	  .large = true, .have = PTSCOPE_HAVE_PMD_LEAVES,
 	  .kind = PTSCOPE_KIND_MIGRATION,
@@ -532,13 +551,21 @@ static const struct ptscope_decode_case ptscope_decode_cases[] = {
 	OTHER("marker, uffd-wp", marker_uffd_wp, IS_ENABLED(CONFIG_PTE_MARKER_UFFD_WP),
 	      PTSCOPE_KIND_MARKER, PTSCOPE_B_UFFD_WP, 0),
 	OTHER("marker, poisoned", marker_poisoned, true, PTSCOPE_KIND_MARKER, 0, 0),
+	OTHER("marker, guard", marker_guard, PTSCOPE_PTE_MARKER_GUARD != 0,
+	      PTSCOPE_KIND_MARKER, 0, 0),
 };
 
 KUNIT_ARRAY_PARAM_DESC(ptscope_decode, ptscope_decode_cases, name);
+KUNIT_ARRAY_PARAM_DESC(ptscope_leaf, ptscope_leaf_cases, name);
 
-static void ptscope_decode_test(struct kunit *test)
+/* The frame @c was built with (LARGEST_PFN: SWP_PFN_MASK, set at boot). */
+static u64 case_pfn(const struct ptscope_decode_case *c)
 {
-	const struct ptscope_decode_case *c = test->param_value;
+	return c->pfn == LARGEST_PFN ? (u64)SWP_PFN_MASK : c->pfn;
+}
+
+static void decode_check(struct kunit *test, const struct ptscope_decode_case *c)
+{
 	struct ptscope_entry e = { };
 	pte_t pte;
 
@@ -551,20 +578,209 @@ static void ptscope_decode_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, e.raw, pte_val(pte));
 	KUNIT_EXPECT_EQ(test, e.kind, c->kind);
 	KUNIT_EXPECT_EQ_MSG(test, e.bits, c->bits, "raw %#llx", (u64)pte_val(pte));
-	KUNIT_EXPECT_EQ(test, e.pfn, c->pfn);
+	KUNIT_EXPECT_EQ(test, e.pfn, case_pfn(c));
 	KUNIT_EXPECT_EQ(test, e.swap_type, c->swap_type);
 	KUNIT_EXPECT_EQ(test, e.swap_offset, c->swap_offset);
 	KUNIT_EXPECT_EQ(test, e.pkey, c->pkey);
 }
 
+static void ptscope_decode_test(struct kunit *test) { decode_check(test, test->param_value); }
+static void ptscope_decode_leaf_test(struct kunit *test) { decode_check(test, test->param_value); }
+
 static struct kunit_case ptscope_decode_test_cases[] = {
 	KUNIT_CASE_PARAM(ptscope_decode_test, ptscope_decode_gen_params),
+	KUNIT_CASE_PARAM(ptscope_decode_leaf_test, ptscope_leaf_gen_params),
 	{}
 };
 
 static struct kunit_suite ptscope_decode_suite = {
 	.name = "ptscope_decode",
 	.test_cases = ptscope_decode_test_cases,
+};
+
+/*
+ * ptscope_leaf: software leaves (swap, migration, device, hwpoison and
+ * marker entries) as the kernel's own leaf helpers see them, against what
+ * ptscope_decode_pte() makes of them. The helpers are the kernel's:
+ * softleaf_*() of <linux/leafops.h> in 7.x, the is_*_entry() tests and
+ * swp_offset_pfn() of <linux/swapops.h> before, under compat.h's
+ * ptscope_leaf_*() names. Each entry of ptscope_leaf_cases is built with
+ * the kernel's constructors, and three views must agree: what it was built
+ * as, what the kernel's helpers say of it, and what ptscope decodes; with
+ * every combination of the flags a swap PTE carries beside the entry.
+ */
+
+/* The PTSCOPE_B_* of the swap flags of @pte, as the kernel reads them. */
+static u64 swp_flags(pte_t pte)
+{
+	u64 flags = 0;
+
+	if (pte_swp_soft_dirty(pte))
+		flags |= PTSCOPE_B_SOFT_DIRTY;
+	if (ptscope_pte_swp_uffd_wp(pte))
+		flags |= PTSCOPE_B_UFFD_WP;
+	if (pte_swp_exclusive(pte))
+		flags |= PTSCOPE_B_SWP_EXCLUSIVE;
+	return flags;
+}
+
+/*
+ * leaf_kernel_kind - the kind the kernel's own helpers give @leaf: exactly
+ * one of them must say yes.
+ */
+static u8 leaf_kernel_kind(struct kunit *test, swp_entry_t leaf)
+{
+	const struct {
+		bool is;
+		u8 kind;
+	} says[] = {
+		{ ptscope_leaf_is_swap(leaf), PTSCOPE_KIND_SWAP },
+		{ ptscope_leaf_is_migration(leaf), PTSCOPE_KIND_MIGRATION },
+		{ ptscope_leaf_is_device_private(leaf), PTSCOPE_KIND_DEVICE_PRIVATE },
+		{ ptscope_leaf_is_device_exclusive(leaf), PTSCOPE_KIND_DEVICE_EXCLUSIVE },
+		{ ptscope_leaf_is_hwpoison(leaf), PTSCOPE_KIND_HWPOISON },
+		{ ptscope_leaf_is_marker(leaf), PTSCOPE_KIND_MARKER },
+	};
+	unsigned int i, n = 0;
+	u8 kind = PTSCOPE_KIND_BAD;
+
+	for (i = 0; i < ARRAY_SIZE(says); i++) {
+		if (says[i].is) {
+			kind = says[i].kind;
+			n++;
+		}
+	}
+	KUNIT_EXPECT_EQ_MSG(test, n, 1, "entry %#lx: %u of the kernel's tests say yes",
+			    leaf.val, n);
+	return kind;
+}
+
+/* The migration type the kernel's helpers give @leaf, as a PTSCOPE_B_MIGRATION_* bit. */
+static u64 leaf_kernel_migration(swp_entry_t leaf)
+{
+	if (ptscope_leaf_is_migration_write(leaf))
+		return PTSCOPE_B_MIGRATION_WRITE;
+	if (ptscope_leaf_is_migration_read_excl(leaf))
+		return PTSCOPE_B_MIGRATION_EXCL;
+	return PTSCOPE_B_MIGRATION_READ;
+}
+
+/*
+ * leaf_check - decode @pte, a swap PTE of @leaf, and compare with the
+ * kernel's helpers. @built: the case it was built as, whose entry carried
+ * the swap flags @own (NULL: unknown).
+ */
+static void leaf_check(struct kunit *test, pte_t pte, swp_entry_t leaf,
+		       const struct ptscope_decode_case *built, u64 own)
+{
+	const u64 migration = PTSCOPE_B_MIGRATION_READ | PTSCOPE_B_MIGRATION_WRITE |
+			      PTSCOPE_B_MIGRATION_EXCL;
+	u64 flags = swp_flags(pte), want_bits = flags;
+	struct ptscope_entry e = { };
+	u8 kind;
+
+	/* ptscope_leaf_from_pte() gives back the entry, without the flags. */
+	KUNIT_EXPECT_EQ(test, ptscope_leaf_from_pte(pte).val, leaf.val);
+	kind = leaf_kernel_kind(test, leaf);
+	ptscope_decode_pte(pte, built && built->large, &e);
+	KUNIT_EXPECT_EQ(test, e.raw, pte_val(pte));
+	KUNIT_EXPECT_EQ_MSG(test, e.kind, kind, "entry %#lx", leaf.val);
+	if (built)
+		KUNIT_EXPECT_EQ(test, kind, built->kind);
+
+	switch (kind) {
+	case PTSCOPE_KIND_SWAP:
+		KUNIT_EXPECT_EQ(test, e.swap_type, swp_type(leaf));
+		KUNIT_EXPECT_EQ(test, e.swap_offset, swp_offset(leaf));
+		KUNIT_EXPECT_EQ(test, e.pfn, 0);
+		if (built) {
+			KUNIT_EXPECT_EQ(test, e.swap_type, built->swap_type);
+			KUNIT_EXPECT_EQ(test, e.swap_offset, built->swap_offset);
+		}
+		break;
+	case PTSCOPE_KIND_MIGRATION:
+	case PTSCOPE_KIND_DEVICE_PRIVATE:
+	case PTSCOPE_KIND_DEVICE_EXCLUSIVE:
+	case PTSCOPE_KIND_HWPOISON:
+		KUNIT_EXPECT_EQ(test, e.pfn, ptscope_leaf_pfn(leaf));
+		KUNIT_EXPECT_EQ(test, e.swap_type, 0);
+		KUNIT_EXPECT_EQ(test, e.swap_offset, 0);
+		if (built)
+			KUNIT_EXPECT_EQ(test, e.pfn, case_pfn(built));
+		if (kind == PTSCOPE_KIND_MIGRATION) {
+			want_bits |= leaf_kernel_migration(leaf);
+			if (swp_offset(leaf) & SWP_MIG_YOUNG)
+				want_bits |= PTSCOPE_B_ACCESSED;
+			if (swp_offset(leaf) & SWP_MIG_DIRTY)
+				want_bits |= PTSCOPE_B_DIRTY;
+		}
+		break;
+	case PTSCOPE_KIND_MARKER:
+		KUNIT_EXPECT_EQ(test, e.pfn, 0);
+		if (ptscope_leaf_is_uffd_wp_marker(leaf))
+			want_bits |= PTSCOPE_B_UFFD_WP;
+		break;
+	}
+	KUNIT_EXPECT_EQ_MSG(test, e.bits, want_bits, "entry %#lx, raw %#llx", leaf.val,
+			    (u64)pte_val(pte));
+	/* The entry's own bits: the case's, less the swap flags it was built with. */
+	if (built)
+		KUNIT_EXPECT_EQ(test, e.bits & ~flags, built->bits & ~own & ~flags);
+	if (kind != PTSCOPE_KIND_MIGRATION)
+		KUNIT_EXPECT_EQ(test, e.bits & migration, 0);
+}
+
+/* Each case's entry, with every combination of the swap flags. */
+static void ptscope_leaf_test(struct kunit *test)
+{
+	const struct ptscope_decode_case *c = test->param_value;
+	unsigned int combo;
+	swp_entry_t leaf;
+	pte_t built;
+
+	if (!c->have)
+		kunit_skip(test, "this kernel cannot build the entry (its config or version)");
+	built = c->make();
+	leaf = ptscope_leaf_from_pte(built);
+	for (combo = 0; combo < 8; combo++) {
+		pte_t pte = swp_entry_to_pte(leaf);
+
+		if (combo & 1)
+			pte = pte_swp_mksoft_dirty(pte);
+		if (combo & 2)
+			pte = ptscope_pte_swp_mkuffd_wp(pte);
+		if (combo & 4)
+			pte = pte_swp_mkexclusive(pte);
+		kunit_info(test, "swap flags %#llx", swp_flags(pte));
+		leaf_check(test, pte, leaf, c, swp_flags(built));
+	}
+}
+
+/*
+ * Every type number an entry can have (MAX_SWAPFILES swap files, then the
+ * kernel's special types, up to the top of the type field), each decoded
+ * as the kernel's helpers classify it.
+ */
+static void ptscope_leaf_every_type(struct kunit *test)
+{
+	unsigned int type;
+
+	for (type = 0; type < (1U << MAX_SWAPFILES_SHIFT); type++) {
+		swp_entry_t leaf = swp_entry(type, TEST_PFN);
+
+		leaf_check(test, swp_entry_to_pte(leaf), leaf, NULL, 0);
+	}
+}
+
+static struct kunit_case ptscope_leaf_test_cases[] = {
+	KUNIT_CASE_PARAM(ptscope_leaf_test, ptscope_leaf_gen_params),
+	KUNIT_CASE(ptscope_leaf_every_type),
+	{}
+};
+
+static struct kunit_suite ptscope_leaf_suite = {
+	.name = "ptscope_leaf",
+	.test_cases = ptscope_leaf_test_cases,
 };
 
 /*
@@ -916,7 +1132,7 @@ static struct kunit_suite ptscope_runs_suite = {
 };
 
 kunit_test_suites(&ptscope_args_suite, &ptscope_ioctl_suite, &ptscope_decode_suite,
-		  &ptscope_walk_suite, &ptscope_runs_suite);
+		  &ptscope_leaf_suite, &ptscope_walk_suite, &ptscope_runs_suite);
 
 MODULE_DESCRIPTION("KUnit tests of ptscope");
 MODULE_LICENSE("GPL");
