@@ -235,7 +235,10 @@ static const struct ptscope_ioctl_case ptscope_ioctl_cases[] = {
 	VERSION_CASE("version: reserved[3] high half", KSIZE, VERSION_AT(reserved[3]) + 4, 1,
 		     PLACE_START, -EINVAL),
 	VERSION_CASE("version: size 0", 0, 0, 0, PLACE_START, -EINVAL),
-	VERSION_CASE("version: size short", KSIZE - 8, 0, 0, PLACE_START, -EINVAL),
+	VERSION_CASE("version: size short", PTSCOPE_VERSION_SIZE_VER0 - 8, 0, 0, PLACE_START,
+		     -EINVAL),
+	/* ABI 1.3 grew the struct: a caller of the first version is served. */
+	VERSION_CASE("version: first version", PTSCOPE_VERSION_SIZE_VER0, 0, 0, PLACE_START, 0),
 	VERSION_CASE("version: newer caller", KSIZE + 8, 0, 0, PLACE_START, 0),
 	VERSION_CASE("version: newer caller, tail set", KSIZE + 8, KSIZE + 4, 1,
 		     PLACE_START, -E2BIG),

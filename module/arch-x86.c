@@ -114,6 +114,23 @@ u64 ptscope_arch_hide_raw(u64 raw, u8 kind)
 	}
 }
 
+/* PTSCOPE_FEAT_* of x86's own: none. */
+u64 ptscope_arch_features(void)
+{
+	return 0;
+}
+
+/* What PTSCOPE_IOC_VERSION says of x86-64: no contiguous blocks. */
+void ptscope_arch_version(struct ptscope_version *v)
+{
+	v->arch = PTSCOPE_ARCH_X86_64;
+}
+
+/* The architecture's own bits (PTSCOPE_B_ARCH_MASK) for debugfs: none. */
+void ptscope_arch_show_bits(struct seq_file *m, u64 bits)
+{
+}
+
 /* --- counters' hooks ------------------------------------------------------ */
 
 /*
@@ -208,15 +225,24 @@ struct ptscope_tp_hook *ptscope_arch_tp_hooks(unsigned int *n)
 }
 
 /* Hooks other than tracepoints: x86 needs none. */
-u32 ptscope_arch_counters_attach(void)
+void ptscope_arch_counters_attach(void)
 {
-	return 0;
 }
 
 void ptscope_arch_counters_detach(void)
 {
 }
 
+u32 ptscope_arch_counters_valid(void)
+{
+	return 0;
+}
+
 void ptscope_arch_counters_show(struct seq_file *m)
+{
+}
+
+/* Nothing to read from the CPU at load. */
+void ptscope_arch_init(void)
 {
 }

@@ -134,13 +134,22 @@ static inline unsigned long ptscope_mthp_orders(void)
 
 /*
  * The devmap bit of present entries (ZONE_DEVICE pages) is gone in 7.x,
- * with pte_devmap(): there, no entry has it.
+ * with pte_devmap(): there, no entry has it. x86 reads the bit, arm64 asks
+ * pte_devmap().
  */
 #ifdef _PAGE_DEVMAP
 #define PTSCOPE_PAGE_DEVMAP	_PAGE_DEVMAP
 #else
 #define PTSCOPE_PAGE_DEVMAP	0
 #endif
+static inline bool ptscope_pte_devmap(pte_t pte)
+{
+#ifdef PTSCOPE_HAVE_PTE_DEVMAP
+	return pte_devmap(pte);
+#else
+	return false;
+#endif
+}
 
 /*
  * Software leaves: non-present, non-empty entries (swap, migration, device

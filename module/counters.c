@@ -576,7 +576,7 @@ static void attach_hooks(void)
 		h->attached = true;
 		ptscope_hooks_valid |= h->valid;
 	}
-	ptscope_hooks_valid |= ptscope_arch_counters_attach();
+	ptscope_arch_counters_attach();
 }
 
 /* ------------------------------------------------------------------------
@@ -1009,7 +1009,7 @@ static int watch_snapshot(const struct ptscope_watcher *w, bool dtlb,
 
 	c->pid = w->pid;
 	c->watch_flags = w->flags;
-	c->valid = ptscope_hooks_valid;
+	c->valid = ptscope_hooks_valid | ptscope_arch_counters_valid();
 	if ((w->flags & PTSCOPE_WATCH_FAULT_DETAIL) && ptscope_fault_krp_attached)
 		c->valid |= PTSCOPE_CNT_F_OUTCOME;
 	c->elapsed_ns = ktime_get_ns() - w->start_ns;

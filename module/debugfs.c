@@ -343,7 +343,7 @@ static void *pagetable_start(struct seq_file *m, loff_t *pos)
 		return ERR_PTR(err);
 	if (*pos == 0)
 		seq_printf(m, "# %u-level paging; level, first address, entries, what they map\n",
-			   mm_p4d_folded(it->mm) ? 4 : 5);
+			   ptscope_pgtable_levels());
 	flags = PTSCOPE_WALK_TABLES;
 	if (!ptscope_show_pfn(m->file))
 		flags |= PTSCOPE_WALK_HIDE_PHYS;
@@ -382,6 +382,7 @@ static void show_run(struct seq_file *m, const struct ptscope_run *r)
 	}
 	seq_puts(m, " |");
 	show_names(m, r->bits, bit_names, ARRAY_SIZE(bit_names));
+	ptscope_arch_show_bits(m, r->bits);
 	seq_putc(m, '\n');
 }
 
@@ -623,6 +624,7 @@ static int vtop_show(struct seq_file *m, void *unused)
 			seq_printf(m, " -> pfn %#llx", l->pfn);
 		seq_puts(m, " |");
 		show_names(m, l->bits, bit_names, ARRAY_SIZE(bit_names));
+		ptscope_arch_show_bits(m, l->bits);
 		seq_putc(m, '\n');
 	}
 out:

@@ -30,16 +30,11 @@ MODULE_PARM_DESC(allow_unprivileged,
 
 static struct dentry *ptscope_debugfs_dir;
 
-unsigned int ptscope_pgtable_levels(void)
-{
-	return pgtable_l5_enabled() ? 5 : 4;
-}
-
 u64 ptscope_features(void)
 {
-	u64 features = 0;
+	u64 features = ptscope_arch_features();
 
-	if (pgtable_l5_enabled())
+	if (ptscope_pgtable_levels() == 5)
 		features |= PTSCOPE_FEAT_5LEVEL;
 	return features;
 }
@@ -96,19 +91,26 @@ efault:
 static long ptscope_ioctl_version(void __user *uarg)
 {
 	struct ptscope_version v;
+	unsigned int level;
 	long usize;
 
-	usize = ptscope_args_in(&v, sizeof(v), sizeof(v), uarg);
+	usize = ptscope_args_in(&v, sizeof(v), PTSCOPE_VERSION_SIZE_VER0, uarg);
 	if (usize < 0)
 		return usize;
 	if (v.flags || memchr_inv(v.reserved, 0, sizeof(v.reserved)))
 		return -EINVAL;
 
+	/* Out fields start from zero whatever the caller passed in. */
+	memset(&v, 0, sizeof(v));
+	v.size = usize;
 	v.abi_major = PTSCOPE_ABI_MAJOR;
 	v.abi_minor = PTSCOPE_ABI_MINOR;
 	v.features = ptscope_features();
 	v.page_size = PAGE_SIZE;
 	v.pgtable_levels = ptscope_pgtable_levels();
+	for (level = PTSCOPE_LEVEL_PTE; level <= PTSCOPE_LEVEL_PGD; level++)
+		v.level_shift[level] = ptscope_level_shift(level);
+	ptscope_arch_version(&v);
 	return ptscope_args_out(uarg, &v, sizeof(v), usize);
 }
 
@@ -187,6 +189,8 @@ static int __init ptscope_init(void)
 {
 	int err;
 
+	ptscope_arch_init();
+	ptscope_levels_init();
 	err = ptscope_target_init();
 	if (err)
 		return err;

@@ -21,7 +21,6 @@ struct vm_area_struct;
 
 /* main.c */
 u64 ptscope_features(void);
-unsigned int ptscope_pgtable_levels(void);
 
 /* debugfs.c */
 struct dentry *ptscope_debugfs_init(void);
@@ -95,6 +94,10 @@ struct ptscope_walker {
 /* Entries a walk looks at per hold of mmap_lock: 8 PTE tables. */
 #define PTSCOPE_WALK_BUDGET	(8 * PTRS_PER_PTE)
 
+void ptscope_levels_init(void);
+unsigned int ptscope_pgtable_levels(void);
+unsigned int ptscope_level_shift(unsigned int level);
+unsigned int ptscope_level_below(unsigned int level);
 void ptscope_decode_pte(pte_t pte, bool large, struct ptscope_entry *e);
 int ptscope_walk_range(struct ptscope_walker *w, unsigned long start,
 		       unsigned long end);
@@ -188,6 +191,9 @@ long ptscope_args_out(void __user *uarg, const void *karg, size_t ksize, size_t 
 void ptscope_arch_decode_leaf(pte_t pte, u64 desc, bool large, struct ptscope_entry *e);
 void ptscope_arch_decode_table(u64 raw, struct ptscope_entry *e);
 u64 ptscope_arch_hide_raw(u64 raw, u8 kind);
+u64 ptscope_arch_features(void);
+void ptscope_arch_version(struct ptscope_version *v);
+void ptscope_arch_show_bits(struct seq_file *m, u64 bits);
 
 /* A tracepoint the counters attach to at load, found by name. */
 struct ptscope_tp_hook {
@@ -199,9 +205,11 @@ struct ptscope_tp_hook {
 };
 
 struct ptscope_tp_hook *ptscope_arch_tp_hooks(unsigned int *n);
-u32 ptscope_arch_counters_attach(void);
+void ptscope_arch_counters_attach(void);
 void ptscope_arch_counters_detach(void);
+u32 ptscope_arch_counters_valid(void);
 void ptscope_arch_counters_show(struct seq_file *m);
+void ptscope_arch_init(void);
 
 /* counters.c: TLB flush and page-fault counters */
 void ptscope_count_tlb(struct mm_struct *mm, unsigned int i, bool full,

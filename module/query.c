@@ -322,11 +322,12 @@ static void count_page(u64 *cnt, const struct ptscope_entry *e, u64 pages)
 		cnt[PTSCOPE_CNT_EXCLUSIVE] += pages;
 }
 
+/* The counter of the tables below a table entry, by their level. */
 static const u8 table_counter[] = {
-	[PTSCOPE_LEVEL_PMD] = PTSCOPE_CNT_PTE_TABLES,
-	[PTSCOPE_LEVEL_PUD] = PTSCOPE_CNT_PMD_TABLES,
-	[PTSCOPE_LEVEL_P4D] = PTSCOPE_CNT_PUD_TABLES,
-	[PTSCOPE_LEVEL_PGD] = PTSCOPE_CNT_P4D_TABLES,
+	[PTSCOPE_LEVEL_PTE] = PTSCOPE_CNT_PTE_TABLES,
+	[PTSCOPE_LEVEL_PMD] = PTSCOPE_CNT_PMD_TABLES,
+	[PTSCOPE_LEVEL_PUD] = PTSCOPE_CNT_PUD_TABLES,
+	[PTSCOPE_LEVEL_P4D] = PTSCOPE_CNT_P4D_TABLES,
 };
 
 static int count_entry(struct ptscope_walker *w, const struct ptscope_entry *e)
@@ -337,10 +338,7 @@ static int count_entry(struct ptscope_walker *w, const struct ptscope_entry *e)
 	switch (e->kind) {
 	case PTSCOPE_KIND_TABLE:
 		/* With 4-level paging the top entries point to PUD tables. */
-		if (e->level == PTSCOPE_LEVEL_PGD && mm_p4d_folded(w->mm))
-			cnt[PTSCOPE_CNT_PUD_TABLES]++;
-		else
-			cnt[table_counter[e->level]]++;
+		cnt[table_counter[ptscope_level_below(e->level)]]++;
 		return 0;
 	case PTSCOPE_KIND_PAGE:
 		count_page(cnt, e, pages);
@@ -516,33 +514,13 @@ static const struct ptscope_walk_ops path_ops = {
 	.entry = collect_level,
 };
 
-/* The level below @level, and the bytes one of its entries maps. */
-static void level_below(struct mm_struct *mm, u8 level, u8 *below, u8 *shift)
-{
-	static const u8 shifts[] = {
-		[PTSCOPE_LEVEL_PTE] = PAGE_SHIFT,
-		[PTSCOPE_LEVEL_PMD] = PMD_SHIFT,
-		[PTSCOPE_LEVEL_PUD] = PUD_SHIFT,
-		[PTSCOPE_LEVEL_P4D] = P4D_SHIFT,
-	};
-
-	*below = level - 1;
-	if (level == PTSCOPE_LEVEL_PGD && mm_p4d_folded(mm))
-		*below = PTSCOPE_LEVEL_PUD;
-	*shift = shifts[*below];
-}
-
 /* Where the path stops at a table whose entry for the address is empty. */
 static void vtop_empty_level(struct ptscope_walker *w, struct vtop_collector *c)
 {
 	struct ptscope_entry none = { };
 
-	if (c->v->nlevels) {
-		level_below(w->mm, c->last.level, &none.level, &none.shift);
-	} else {
-		none.level = PTSCOPE_LEVEL_PGD;
-		none.shift = PGDIR_SHIFT;
-	}
+	none.level = c->v->nlevels ? ptscope_level_below(c->last.level) : PTSCOPE_LEVEL_PGD;
+	none.shift = ptscope_level_shift(none.level);
 	collect_level(w, &none);
 }
 

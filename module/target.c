@@ -299,7 +299,7 @@ int ptscope_ctx_select(struct ptscope_ctx *ctx, pid_t nr, struct ptscope_target 
 		put_pid(pid);
 		return PTR_ERR(mm);
 	}
-	out->pgtable_levels = mm_p4d_folded(mm) ? 4 : 5;
+	out->pgtable_levels = ptscope_pgtable_levels();
 	out->task_size = mm->task_size;
 	mmput(mm);
 

@@ -247,6 +247,78 @@ static void decode_page(struct vm_area_struct *vma, struct ptscope_entry *e)
 	e->folio_order = folio_order(folio);
 }
 
+/* --- levels ------------------------------------------------------------- */
+
+/*
+ * Folded levels. A kernel may configure fewer than the walk's five levels
+ * (pgd, p4d, pud, pmd, pte): at build time (asm-generic/pgtable-nop4d.h and
+ * its kin) or at boot (x86 without LA57, arm64 without 52-bit virtual
+ * addresses: arm64.nolva, or a CPU without LPA2). A folded level's table is
+ * the level above's, and the walk reads its entries once per level of the
+ * chain, with the real checks (pXd_none(), pXd_bad(), pXd_offset()) at the
+ * lowest. They are reported once, there, named after the highest level of
+ * the chain: the top table's entries are always PGD entries.
+ *
+ * walk_level[L]: what the loop of level L reports its entries as, 0 where
+ * the loop below reads the same entries; walk_shift[L]: log2 of the bytes
+ * an entry of reported level L maps, 0 for a level that does not exist.
+ * Set once at load: folding is the same for every mm.
+ */
+static u8 walk_level[PTSCOPE_LEVEL_PGD + 1];
+static u8 walk_shift[PTSCOPE_LEVEL_PGD + 1];
+
+/**
+ * ptscope_levels_init - learn how the running kernel folds its levels
+ */
+void ptscope_levels_init(void)
+{
+	const bool folded[PTSCOPE_LEVEL_PGD + 1] = {
+		[PTSCOPE_LEVEL_PMD] = mm_pmd_folded(NULL),
+		[PTSCOPE_LEVEL_PUD] = mm_pud_folded(NULL),
+		[PTSCOPE_LEVEL_P4D] = mm_p4d_folded(NULL),
+	};
+	const u8 shift[PTSCOPE_LEVEL_PGD + 1] = {
+		[PTSCOPE_LEVEL_PTE] = PAGE_SHIFT, [PTSCOPE_LEVEL_PMD] = PMD_SHIFT,
+		[PTSCOPE_LEVEL_PUD] = PUD_SHIFT, [PTSCOPE_LEVEL_P4D] = P4D_SHIFT,
+		[PTSCOPE_LEVEL_PGD] = PGDIR_SHIFT,
+	};
+	u8 level, top = PTSCOPE_LEVEL_PGD;
+
+	memset(walk_shift, 0, sizeof(walk_shift));
+	for (level = PTSCOPE_LEVEL_PGD; level >= PTSCOPE_LEVEL_PTE; level--) {
+		if (level < PTSCOPE_LEVEL_PGD && !folded[level])
+			top = level;
+		walk_level[level] = level > PTSCOPE_LEVEL_PTE && folded[level - 1] ? 0 : top;
+		if (walk_level[level])
+			walk_shift[top] = shift[level];
+	}
+}
+
+/* Levels in use: 3 to 5. */
+unsigned int ptscope_pgtable_levels(void)
+{
+	unsigned int level, n = 0;
+
+	for (level = PTSCOPE_LEVEL_PTE; level <= PTSCOPE_LEVEL_PGD; level++)
+		n += !!walk_shift[level];
+	return n;
+}
+
+/* log2 of the bytes an entry of @level maps; 0 for a folded level. */
+unsigned int ptscope_level_shift(unsigned int level)
+{
+	return level <= PTSCOPE_LEVEL_PGD ? walk_shift[level] : 0;
+}
+
+/* The level of the tables @level's table entries point to; 0 below PTEs. */
+unsigned int ptscope_level_below(unsigned int level)
+{
+	while (level > PTSCOPE_LEVEL_PTE && level <= PTSCOPE_LEVEL_PGD)
+		if (walk_shift[--level])
+			return level;
+	return 0;
+}
+
 /* --- the walk ----------------------------------------------------------- */
 
 /*
@@ -292,7 +364,8 @@ static int report_table(struct ptscope_walker *w, unsigned long addr,
 {
 	struct ptscope_entry e __uninitialized;
 
-	if (!w->tables)
+	/* level 0: folded, the loop below reports the entry */
+	if (!w->tables || !level)
 		return 0;
 	entry_init(&e, addr, level, shift);
 	/* Several VMAs under one table: report it with the first. */
@@ -540,8 +613,8 @@ static int walk_pmd_leaf(struct ptscope_walker *w, pmd_t *pmdp,
 		pmd = ptscope_pmdp_get_lockless(pmdp);
 		if (!pmd_leaf(pmd) && pmd_present(pmd))
 			return -EAGAIN;
-		decode_leaf(w, &e, addr, PTSCOPE_LEVEL_PMD, PMD_SHIFT, __pte(pmd_val(pmd)),
-			    pmd_val(pmd));
+		decode_leaf(w, &e, addr, walk_level[PTSCOPE_LEVEL_PMD], PMD_SHIFT,
+			    __pte(pmd_val(pmd)), pmd_val(pmd));
 		if (w->batch == PTSCOPE_BATCH_ALIKE && e.kind == PTSCOPE_KIND_PAGE) {
 			*more = batch_pmds(&e, pmdp + 1, e.addr, end);
 			e.nr += *more;
@@ -553,8 +626,8 @@ static int walk_pmd_leaf(struct ptscope_walker *w, pmd_t *pmdp,
 			spin_unlock(ptl);
 			return -EAGAIN;
 		}
-		decode_leaf(w, &e, addr, PTSCOPE_LEVEL_PMD, PMD_SHIFT, __pte(pmd_val(pmd)),
-			    pmd_val(pmd));
+		decode_leaf(w, &e, addr, walk_level[PTSCOPE_LEVEL_PMD], PMD_SHIFT,
+			    __pte(pmd_val(pmd)), pmd_val(pmd));
 		spin_unlock(ptl);
 	}
 	if (e.kind == PTSCOPE_KIND_NONE)
@@ -589,9 +662,10 @@ again:
 				next = pmd_addr_end(next, end);
 			}
 		} else if (pmd_bad(pmd)) {
-			ret = report_bad(w, addr, PTSCOPE_LEVEL_PMD, PMD_SHIFT, pmd_val(pmd));
+			ret = report_bad(w, addr, walk_level[PTSCOPE_LEVEL_PMD], PMD_SHIFT,
+					 pmd_val(pmd));
 		} else {
-			ret = report_table(w, addr, PTSCOPE_LEVEL_PMD, PMD_SHIFT,
+			ret = report_table(w, addr, walk_level[PTSCOPE_LEVEL_PMD], PMD_SHIFT,
 					   pmd_val(pmd)) ?:
 			      walk_pte_range(w, pmdp, addr, next);
 		}
@@ -626,8 +700,8 @@ static int walk_pud_leaf(struct ptscope_walker *w, pud_t *pudp,
 		spin_unlock(ptl);
 		return -EAGAIN;
 	}
-	decode_leaf(w, &e, addr, PTSCOPE_LEVEL_PUD, PUD_SHIFT, __pte(pud_val(pud)),
-		    pud_val(pud));
+	decode_leaf(w, &e, addr, walk_level[PTSCOPE_LEVEL_PUD] ?: PTSCOPE_LEVEL_PUD, PUD_SHIFT,
+		    __pte(pud_val(pud)), pud_val(pud));
 	spin_unlock(ptl);
 	if (e.kind == PTSCOPE_KIND_NONE)
 		return 0;
@@ -637,6 +711,7 @@ static int walk_pud_leaf(struct ptscope_walker *w, pud_t *pudp,
 static int walk_pud_range(struct ptscope_walker *w, p4d_t *p4dp, p4d_t p4d,
 			  unsigned long addr, unsigned long end)
 {
+	enum ptscope_level level = walk_level[PTSCOPE_LEVEL_PUD];
 	pud_t *pudp = pud_offset_lockless(p4dp, p4d, addr);
 	unsigned long next;
 	int ret;
@@ -653,9 +728,10 @@ again:
 		else if (pud_leaf(pud) || !pud_present(pud))
 			ret = walk_pud_leaf(w, pudp, addr);
 		else if (pud_bad(pud))
-			ret = report_bad(w, addr, PTSCOPE_LEVEL_PUD, PUD_SHIFT, pud_val(pud));
+			ret = report_bad(w, addr, level ?: PTSCOPE_LEVEL_PUD, PUD_SHIFT,
+					 pud_val(pud));
 		else
-			ret = report_table(w, addr, PTSCOPE_LEVEL_PUD, PUD_SHIFT,
+			ret = report_table(w, addr, level, PUD_SHIFT,
 					   pud_val(pud)) ?:
 			      walk_pmd_range(w, pudp, pud, addr, next);
 		if (ret == -EAGAIN)
@@ -669,13 +745,12 @@ again:
 
 /*
  * With 4-level paging the p4d level is folded into the pgd: its entries
- * are the top table's, and are reported as PGD entries.
+ * are the top table's, and are reported as PGD entries (see walk_level).
  */
 static int walk_p4d_range(struct ptscope_walker *w, pgd_t *pgdp, pgd_t pgd,
 			  unsigned long addr, unsigned long end)
 {
-	enum ptscope_level level = mm_p4d_folded(w->mm) ? PTSCOPE_LEVEL_PGD :
-							  PTSCOPE_LEVEL_P4D;
+	enum ptscope_level level = walk_level[PTSCOPE_LEVEL_P4D];
 	p4d_t *p4dp = p4d_offset_lockless(pgdp, pgd, addr);
 	unsigned long next;
 	int ret;
@@ -688,7 +763,8 @@ static int walk_p4d_range(struct ptscope_walker *w, pgd_t *pgdp, pgd_t pgd,
 		if (p4d_none(p4d))
 			ret = 0;
 		else if (p4d_bad(p4d))
-			ret = report_bad(w, addr, level, P4D_SHIFT, p4d_val(p4d));
+			ret = report_bad(w, addr, level ?: PTSCOPE_LEVEL_P4D, P4D_SHIFT,
+					 p4d_val(p4d));
 		else
 			ret = report_table(w, addr, level, P4D_SHIFT,
 					   p4d_val(p4d)) ?:
@@ -703,7 +779,6 @@ static int walk_p4d_range(struct ptscope_walker *w, pgd_t *pgdp, pgd_t pgd,
 static int walk_pgd_range(struct ptscope_walker *w, unsigned long addr,
 			  unsigned long end)
 {
-	bool folded = mm_p4d_folded(w->mm);
 	pgd_t *pgdp = pgd_offset(w->mm, addr);
 	unsigned long next;
 	int ret;
@@ -718,9 +793,8 @@ static int walk_pgd_range(struct ptscope_walker *w, unsigned long addr,
 		else if (pgd_bad(pgd))
 			ret = report_bad(w, addr, PTSCOPE_LEVEL_PGD, PGDIR_SHIFT, pgd_val(pgd));
 		else
-			ret = (folded ? 0 :
-			       report_table(w, addr, PTSCOPE_LEVEL_PGD, PGDIR_SHIFT,
-					    pgd_val(pgd))) ?:
+			ret = report_table(w, addr, walk_level[PTSCOPE_LEVEL_PGD], PGDIR_SHIFT,
+					   pgd_val(pgd)) ?:
 			      walk_p4d_range(w, pgdp, pgd, addr, next);
 		ret = ret ?: walk_pause(w, next);
 		if (ret)

@@ -20,14 +20,27 @@
 #include <linux/types.h>
 
 #define PTSCOPE_ABI_MAJOR	1
-/* Minor 1: huge pages (PTSCOPE_IOC_HUGE_*); 2: PTSCOPE_WALK_NO_PAGE. */
-#define PTSCOPE_ABI_MINOR	2
+/*
+ * Minor 1: huge pages (PTSCOPE_IOC_HUGE_*); 2: PTSCOPE_WALK_NO_PAGE;
+ * 3: architectures (struct ptscope_version.arch and what follows it, the
+ * architecture's own bits PTSCOPE_B_ARCH_MASK, PTSCOPE_CNT_F_FAULT_TOTAL).
+ */
+#define PTSCOPE_ABI_MINOR	3
 
 /* Not in Documentation/userspace-api/ioctl/ioctl-number.rst as of 6.12. */
 #define PTSCOPE_IOC_MAGIC	0xB9
 
 /* Feature bits reported by PTSCOPE_IOC_VERSION. */
 #define PTSCOPE_FEAT_5LEVEL	(1ULL << 0)	/* the running kernel uses 5-level paging */
+/* arm64 with LPA2: bits 8-9 of every descriptor are address bits 50-51 (ABI 1.3) */
+#define PTSCOPE_FEAT_ARM64_LPA2	(1ULL << 1)
+
+/* struct ptscope_version.arch: whose page tables the module reads */
+enum ptscope_arch {
+	PTSCOPE_ARCH_UNKNOWN = 0,	/* a module before ABI 1.3: x86-64 */
+	PTSCOPE_ARCH_X86_64,
+	PTSCOPE_ARCH_ARM64,
+};
 
 /**
  * struct ptscope_version - ABI version and features of the loaded module
@@ -38,8 +51,25 @@
  * @abi_minor: out: PTSCOPE_ABI_MINOR of the module; minors only add
  * @features:  out: PTSCOPE_FEAT_* bits
  * @page_size: out: PAGE_SIZE of the running kernel
- * @pgtable_levels: out: page-table levels in use (4 or 5)
+ * @pgtable_levels: out: page-table levels in use (3 to 5)
  * @reserved:  in: must be 0
+ * @arch:      out (ABI 1.3): enum ptscope_arch; what the bits of
+ *             PTSCOPE_B_ARCH_MASK mean
+ * @reserved1: out: 0
+ * @level_shift: out (ABI 1.3): by enum ptscope_level, log2 of the bytes one
+ *             entry of that level maps (x86-64: 12, 21, 30, 39, 48; arm64
+ *             with 16 KiB pages: 14, 25, 36, 47); 0 for a level the kernel
+ *             folds away (with 4 levels, P4D: the top table's entries are
+ *             PGD entries)
+ * @cont_shift: out (ABI 1.3): by level, log2 of the bytes a contiguous
+ *             block of entries maps (arm64's contiguous bit: 64 KiB of PTEs
+ *             and 32 MiB of PMDs with 4 KiB pages, 2 MiB and 1 GiB with
+ *             16 KiB); 0 where there is none
+ * @reserved2: out: 0
+ *
+ * The fields after @reserved are new in ABI 1.3: a caller with an older
+ * (smaller) struct gets the first part only, and a module older than 1.3
+ * leaves them as the caller set them (0).
  */
 struct ptscope_version {
 	__u32 size;
@@ -50,7 +80,16 @@ struct ptscope_version {
 	__u32 page_size;
 	__u32 pgtable_levels;
 	__u64 reserved[4];
+	/* ABI 1.3 */
+	__u32 arch;
+	__u32 reserved1;
+	__u32 level_shift[6];
+	__u32 cont_shift[6];
+	__u64 reserved2[2];
 };
+
+/* sizeof(struct ptscope_version) before ABI 1.3: the smallest accepted */
+#define PTSCOPE_VERSION_SIZE_VER0	64
 
 #define PTSCOPE_IOC_VERSION	_IOWR(PTSCOPE_IOC_MAGIC, 0x00, struct ptscope_version)
 
@@ -74,7 +113,7 @@ struct ptscope_version {
  * @flags:    in: must be 0
  * @pid:      in: process id in the caller's pid namespace; 0, negative or
  *            gone: -ESRCH; a kernel thread (no mm): -EINVAL
- * @pgtable_levels: out: page-table levels of the target (4 or 5)
+ * @pgtable_levels: out: page-table levels of the target (3 to 5)
  * @task_size: out: the top of the target's user address space
  * @reserved: in: must be 0
  */
@@ -137,6 +176,57 @@ enum ptscope_kind {
 #define PTSCOPE_B_MIGRATION_WRITE	(1ULL << 17)
 #define PTSCOPE_B_MIGRATION_EXCL	(1ULL << 18)
 #define PTSCOPE_B_SWP_EXCLUSIVE	(1ULL << 19)	/* swap entry of an exclusive anon page */
+
+/*
+ * Bits 0-31 mean the same on every architecture (PWT, PCD, PAT and GLOBAL
+ * are x86's and set on x86 only); bits 32-63 are the architecture's own
+ * terms for the entry (ABI 1.3), as struct ptscope_version.arch says: none
+ * on x86-64, whose own terms are bits 0-31.
+ */
+#define PTSCOPE_B_ARCH_MASK	0xffffffff00000000ULL
+
+/*
+ * arm64 (PTSCOPE_ARCH_ARM64), from the descriptor as the MMU reads it (the
+ * raw entry), in the Arm ARM's names. A leaf (page or block):
+ */
+#define PTSCOPE_B_ARM64_VALID	(1ULL << 32)	/* valid: the MMU uses it (clear: PROT_NONE) */
+#define PTSCOPE_B_ARM64_AF	(1ULL << 33)	/* Access Flag of this descriptor */
+#define PTSCOPE_B_ARM64_NG	(1ULL << 34)	/* not global: TLB entries tagged by ASID */
+#define PTSCOPE_B_ARM64_AP_RO	(1ULL << 35)	/* AP[2]: read-only (DBM may lift it) */
+#define PTSCOPE_B_ARM64_AP_EL0	(1ULL << 36)	/* AP[1]: EL0 (user) data access */
+#define PTSCOPE_B_ARM64_PXN	(1ULL << 37)	/* privileged execute-never */
+#define PTSCOPE_B_ARM64_UXN	(1ULL << 38)	/* unprivileged (user) execute-never */
+#define PTSCOPE_B_ARM64_DBM	(1ULL << 39)	/* Dirty Bit Modifier: the kernel's writable */
+#define PTSCOPE_B_ARM64_GP	(1ULL << 40)	/* Guarded Page (BTI) */
+#define PTSCOPE_B_ARM64_CONT	(1ULL << 41)	/* Contiguous hint: part of an aligned block */
+#define PTSCOPE_B_ARM64_SW_DIRTY (1ULL << 42)	/* the kernel's software dirty bit (PTE_DIRTY) */
+#define PTSCOPE_B_ARM64_SH_TCR	(1ULL << 43)	/* LPA2: shareability from TCR, not the entry */
+#define PTSCOPE_B_ARM64_SH_SHIFT	44	/* SH[1:0]: 0 non-, 2 outer, 3 inner shareable */
+#define PTSCOPE_B_ARM64_SH_MASK	(3ULL << PTSCOPE_B_ARM64_SH_SHIFT)
+#define PTSCOPE_B_ARM64_ATTR_SHIFT	46	/* AttrIndx[2:0]: MAIR_EL1 attribute number */
+#define PTSCOPE_B_ARM64_ATTR_MASK	(7ULL << PTSCOPE_B_ARM64_ATTR_SHIFT)
+#define PTSCOPE_B_ARM64_MT_SHIFT	49	/* enum ptscope_arm64_memtype */
+#define PTSCOPE_B_ARM64_MT_MASK	(7ULL << PTSCOPE_B_ARM64_MT_SHIFT)
+/* A table entry's hierarchical attributes, limiting every entry below it: */
+#define PTSCOPE_B_ARM64_PXN_TABLE	(1ULL << 52)
+#define PTSCOPE_B_ARM64_UXN_TABLE	(1ULL << 53)
+#define PTSCOPE_B_ARM64_AP_TABLE_NO_EL0	(1ULL << 54)	/* APTable[0] */
+#define PTSCOPE_B_ARM64_AP_TABLE_RO	(1ULL << 55)	/* APTable[1] */
+/* A leaf: the MAIR_EL1 attribute byte that AttrIndx selects. */
+#define PTSCOPE_B_ARM64_MAIR_SHIFT	56
+#define PTSCOPE_B_ARM64_MAIR_MASK	(0xffULL << PTSCOPE_B_ARM64_MAIR_SHIFT)
+
+/* PTSCOPE_B_ARM64_MT_MASK: the memory type, from the MAIR_EL1 attribute */
+enum ptscope_arm64_memtype {
+	PTSCOPE_ARM64_MT_NONE = 0,	/* not a leaf */
+	PTSCOPE_ARM64_MT_NORMAL,	/* Normal, write-back (the kernel's MT_NORMAL) */
+	PTSCOPE_ARM64_MT_NORMAL_TAGGED,	/* Normal, write-back, MTE tags (MT_NORMAL_TAGGED) */
+	PTSCOPE_ARM64_MT_NORMAL_NC,	/* Normal, non-cacheable (MT_NORMAL_NC) */
+	PTSCOPE_ARM64_MT_NORMAL_OTHER,	/* Normal, other cacheability (write-through...) */
+	PTSCOPE_ARM64_MT_DEVICE_NGNRNE,	/* Device-nGnRnE (MT_DEVICE_nGnRnE) */
+	PTSCOPE_ARM64_MT_DEVICE_NGNRE,	/* Device-nGnRE (MT_DEVICE_nGnRE) */
+	PTSCOPE_ARM64_MT_DEVICE_OTHER,	/* Device-nGRE or Device-GRE */
+};
 
 /* What the mapped page is (struct ptscope_run.page), when cheap and safe to tell. */
 #define PTSCOPE_PAGE_ANON	(1U << 0)
@@ -453,7 +543,7 @@ struct ptscope_vtop {
  * counter: faults[] for "faults", tlb[] for "tlb", vmas[] for "top";
  * show only what @valid says is counted; UNWATCH (or close) at the end.
  *
- * Where the numbers come from (x86):
+ * Where the numbers come from (x86-64):
  *  - TLB flushes: the tlb:tlb_flush tracepoint, charged to the address space
  *    of the task running on the CPU that flushes: for a task switch the one
  *    switched to (from sched:sched_switch); for a remote shootdown the one
@@ -484,6 +574,19 @@ struct ptscope_vtop {
  *    module cannot: neither is exported); it is made, and read, only for a
  *    caller that perf_event_open() lets through at every paranoid level:
  *    CAP_PERFMON or CAP_SYS_ADMIN. For others PTSCOPE_CNT_F_DTLB is clear.
+ *
+ * Where they come from on arm64, which has neither tracepoint:
+ *  - TLB flushes: not counted (PTSCOPE_CNT_F_TLB clear). arm64 flushes with
+ *    broadcast TLBI instructions inlined at every call site (tlbflush.h):
+ *    no IPI, no tracepoint and no function to probe.
+ *  - PTSCOPE_FLT_TOTAL alone (PTSCOPE_CNT_F_FAULT_TOTAL, not
+ *    PTSCOPE_CNT_F_FAULTS): the kernel's software perf event page-faults,
+ *    which do_page_fault() raises for every translation, access-flag and
+ *    permission fault before it looks for the VMA, counted for user mode
+ *    only, one per exception. The access kind (the ESR) is not passed to
+ *    it, so READ, WRITE and EXEC are not counted.
+ *  - detail (the kretprobe), signals, the kernel's own counts and dTLB: as
+ *    on x86-64.
  */
 
 #define PTSCOPE_WATCH_MAX	64	/* watches in the module, of every file */
@@ -557,9 +660,9 @@ enum ptscope_fault_count {
 	PTSCOPE_FLT_SIGSEGV,		/* SIGSEGV raised for a fault */
 	PTSCOPE_FLT_SIGBUS,		/* SIGBUS raised for a fault */
 	PTSCOPE_FLT_KERNEL_MODE,	/* handle_mm_fault() for a kernel access */
-	PTSCOPE_FLT_PAGE_4K,		/* completed faults by the size of the page */
-	PTSCOPE_FLT_PAGE_2M,		/*   that maps the address afterwards */
-	PTSCOPE_FLT_PAGE_1G,
+	PTSCOPE_FLT_PAGE_4K,		/* completed faults by the level of the leaf */
+	PTSCOPE_FLT_PAGE_2M,		/*   that maps the address afterwards: PTE, */
+	PTSCOPE_FLT_PAGE_1G,		/*   PMD, PUD (sizes: version.level_shift) */
 	PTSCOPE_FLT_KERNEL_MIN,		/* the kernel's min_flt of the process */
 	PTSCOPE_FLT_KERNEL_MAJ,		/* and maj_flt, over the same window */
 	PTSCOPE_FLT_MAX = 32,		/* size of the array; unused slots are 0 */
@@ -593,6 +696,8 @@ enum ptscope_watch_state {
 #define PTSCOPE_CNT_F_SIGNALS	(1U << 3)	/* SIGSEGV, SIGBUS */
 #define PTSCOPE_CNT_F_DTLB	(1U << 4)	/* @dtlb_misses: a PMU counts them */
 #define PTSCOPE_CNT_F_KERNEL	(1U << 5)	/* KERNEL_MIN, KERNEL_MAJ (not global) */
+/* TOTAL alone, where the access kinds are not counted (ABI 1.3: arm64) */
+#define PTSCOPE_CNT_F_FAULT_TOTAL (1U << 6)
 
 /**
  * struct ptscope_counters - a snapshot of a watch's counters

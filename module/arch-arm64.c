@@ -1,0 +1,352 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ptscope on arm64: everything that reads arm64's own descriptor formats or
+ * hooks only arm64 has, behind the interface of ptscope.h ("arch-*.c").
+ *
+ *  - Entries: VMSAv8-64 stage 1 descriptors, of 4 KiB or 16 KiB granules,
+ *    with the kernel's software bits (pgtable-prot.h). A page (level 3) and
+ *    a block (PMD or PUD leaf) share the layout of their attributes; the
+ *    kernel reads a block as a PTE (pmd_pte()), and so does the walker. A
+ *    present entry without the valid bit is the kernel's present-invalid
+ *    state (PROT_NONE, or a PMD being split), where bit 11 (nG) marks it.
+ *    Where the kernel folds a contiguous block's access and dirty bits into
+ *    each entry (contpte, arch-arm64.h), the generic bits are the kernel's
+ *    view and PTSCOPE_B_ARM64_* the descriptor's own.
+ *  - The memory type is MAIR_EL1's attribute that AttrIndx selects, read
+ *    from the register at load: the kernel programs it once, at boot, on
+ *    every CPU alike (MT_NORMAL... in asm/memory.h, MAIR_EL1_SET in proc.S).
+ *  - Counters: arm64 has no tracepoint on a fault exception and flushes TLBs
+ *    with broadcast TLBI instructions inlined where they are needed, so no
+ *    TLB flush is counted. Fault exceptions are counted from the software
+ *    perf event that do_page_fault() raises for each (PERF_COUNT_SW_PAGE_
+ *    FAULTS), with one CPU-bound kernel counter per online CPU whose overflow
+ *    handler runs for every event (a period of 1 is never throttled) in the
+ *    faulting task's context, preemption off; it cannot tell the access
+ *    kind (see the uapi header).
+ *
+ * Locking: the per-CPU counters are created and released by CPU hotplug
+ * callbacks (serialised by the hotplug lock); the handler only counts.
+ */
+#include <linux/bitfield.h>
+#include <linux/cpuhotplug.h>
+#include <linux/mm.h>
+#include <linux/perf_event.h>
+#include <linux/percpu.h>
+#include <linux/pgtable.h>
+#include <linux/ptrace.h>
+#include <linux/sched.h>
+#include <linux/seq_file.h>
+#include <linux/swapops.h>
+#include <asm/cpufeature.h>
+#include <asm/sysreg.h>
+
+#include "ptscope.h"
+
+/* --- entries ------------------------------------------------------------ */
+
+/* MAIR_EL1, read at load (see the top of this file). */
+static u64 ptscope_mair;
+
+/* The memory type of a MAIR attribute byte (Arm ARM, MAIR_EL1.Attr<n>). */
+static u64 mair_memtype(u8 attr)
+{
+	if (!(attr & 0xf0))
+		switch (attr) {
+		case 0x00:	return PTSCOPE_ARM64_MT_DEVICE_NGNRNE;
+		case 0x04:	return PTSCOPE_ARM64_MT_DEVICE_NGNRE;
+		default:	return PTSCOPE_ARM64_MT_DEVICE_OTHER;
+		}
+	switch (attr) {
+	case 0xff:	return PTSCOPE_ARM64_MT_NORMAL;
+	case 0xf0:	return PTSCOPE_ARM64_MT_NORMAL_TAGGED;
+	case 0x44:	return PTSCOPE_ARM64_MT_NORMAL_NC;
+	default:	return PTSCOPE_ARM64_MT_NORMAL_OTHER;
+	}
+}
+
+/* A leaf descriptor's own attributes, as PTSCOPE_B_ARM64_*. */
+static u64 leaf_arch_bits(u64 desc)
+{
+	u64 idx = FIELD_GET(PTE_ATTRINDX_MASK, desc);
+	u8 attr = ptscope_mair >> (idx * 8);
+	u64 bits = 0;
+
+	if (desc & PTE_VALID) {
+		bits |= PTSCOPE_B_ARM64_VALID;
+		/* Without the valid bit, nG is the kernel's present-invalid mark. */
+		if (desc & PTE_NG)
+			bits |= PTSCOPE_B_ARM64_NG;
+	}
+	if (desc & PTE_AF)
+		bits |= PTSCOPE_B_ARM64_AF;
+	if (desc & PTE_RDONLY)
+		bits |= PTSCOPE_B_ARM64_AP_RO;
+	if (desc & PTE_USER)
+		bits |= PTSCOPE_B_ARM64_AP_EL0;
+	if (desc & PTE_PXN)
+		bits |= PTSCOPE_B_ARM64_PXN;
+	if (desc & PTE_UXN)
+		bits |= PTSCOPE_B_ARM64_UXN;
+	if (desc & PTE_DBM)
+		bits |= PTSCOPE_B_ARM64_DBM;
+	if (desc & PTE_GP)
+		bits |= PTSCOPE_B_ARM64_GP;
+	if (desc & PTE_CONT)
+		bits |= PTSCOPE_B_ARM64_CONT;
+	if (desc & PTE_DIRTY)
+		bits |= PTSCOPE_B_ARM64_SW_DIRTY;
+	/* With LPA2 bits 8-9 are address bits; TCR_EL1.SH says for all. */
+	if (lpa2_is_enabled())
+		bits |= PTSCOPE_B_ARM64_SH_TCR;
+	else
+		bits |= FIELD_PREP(PTSCOPE_B_ARM64_SH_MASK, FIELD_GET(PTE_SHARED, desc));
+	bits |= FIELD_PREP(PTSCOPE_B_ARM64_ATTR_MASK, idx);
+	bits |= FIELD_PREP(PTSCOPE_B_ARM64_MT_MASK, mair_memtype(attr));
+	bits |= FIELD_PREP(PTSCOPE_B_ARM64_MAIR_MASK, attr);
+	return bits;
+}
+
+/**
+ * ptscope_arch_decode_leaf - the bits, frame and key of a present leaf
+ * @pte:   the leaf as the kernel sees it; a PMD or PUD leaf read as a PTE
+ * @desc:  its descriptor, as the MMU reads it
+ * @large: a PMD or PUD leaf (a block): the same layout on arm64
+ * @e:     bits, pfn and pkey filled in
+ */
+void ptscope_arch_decode_leaf(pte_t pte, u64 desc, bool large, struct ptscope_entry *e)
+{
+	u64 bits = PTSCOPE_B_LEAF;
+
+	if (pte_write(pte))
+		bits |= PTSCOPE_B_WRITE;
+	/* EL0 may read or write it (AP[1]), or execute it (UXN clear). */
+	if (pte_user(pte) || pte_user_exec(pte))
+		bits |= PTSCOPE_B_USER;
+	if (pte_young(pte))
+		bits |= PTSCOPE_B_ACCESSED;
+	if (pte_dirty(pte))
+		bits |= PTSCOPE_B_DIRTY;
+	if (!pte_user_exec(pte))
+		bits |= PTSCOPE_B_NX;
+	if (pte_soft_dirty(pte))
+		bits |= PTSCOPE_B_SOFT_DIRTY;
+	if (pte_special(pte))
+		bits |= PTSCOPE_B_SPECIAL;
+	if (ptscope_pte_devmap(pte))
+		bits |= PTSCOPE_B_DEVMAP;
+	/* PROT_NONE: present-invalid, and neither EL0 access nor execute. */
+	if (!pte_valid(pte) && !pte_user(pte) && !pte_user_exec(pte))
+		bits |= PTSCOPE_B_PROTNONE;
+	e->bits = bits | leaf_arch_bits(desc);
+	e->pfn = pte_pfn(pte);
+	/* FEAT_S1POE: the permission overlay index, arm64's protection key. */
+	if (system_supports_poe())
+		e->pkey = FIELD_GET(PTE_PO_IDX_MASK, desc);
+}
+
+/**
+ * ptscope_arch_decode_table - the bits and next table of a table descriptor
+ * @raw: the entry, of any level above the PTEs
+ * @e:   bits and pfn filled in
+ *
+ * Its hierarchical attributes limit everything below it: the generic bits
+ * say what they leave allowed, as x86's do of its table entries.
+ */
+void ptscope_arch_decode_table(u64 raw, struct ptscope_entry *e)
+{
+	u64 bits = PTSCOPE_B_PRESENT;
+
+	if (raw & PTE_VALID)
+		bits |= PTSCOPE_B_ARM64_VALID;
+	if (raw & PMD_TABLE_PXN)
+		bits |= PTSCOPE_B_ARM64_PXN_TABLE;
+	if (raw & PMD_TABLE_UXN)
+		bits |= PTSCOPE_B_ARM64_UXN_TABLE | PTSCOPE_B_NX;
+	if (raw & BIT_ULL(61))
+		bits |= PTSCOPE_B_ARM64_AP_TABLE_NO_EL0;
+	else
+		bits |= PTSCOPE_B_USER;
+	if (raw & BIT_ULL(62))
+		bits |= PTSCOPE_B_ARM64_AP_TABLE_RO;
+	else
+		bits |= PTSCOPE_B_WRITE;
+	e->bits = bits;
+	e->pfn = pte_pfn(__pte(raw));
+}
+
+/**
+ * ptscope_arch_hide_raw - the raw entry a reader without CAP_SYS_ADMIN sees
+ * @raw:  the entry
+ * @kind: enum ptscope_kind
+ *
+ * A present entry without its output address; a non-present one keeps only
+ * the flag bits below the swap type (exclusive, uffd-wp): the type, offset
+ * and a migration entry's PFN live above __SWP_TYPE_SHIFT.
+ */
+u64 ptscope_arch_hide_raw(u64 raw, u8 kind)
+{
+	switch (kind) {
+	case PTSCOPE_KIND_PAGE:
+	case PTSCOPE_KIND_TABLE:
+	case PTSCOPE_KIND_BAD:
+		return raw & ~PTSCOPE_ARCH_PTE_FRAME_MASK;
+	default:
+		return raw & GENMASK_ULL(__SWP_TYPE_SHIFT - 1, 0);
+	}
+}
+
+/* PTSCOPE_FEAT_* of arm64's: LPA2's descriptor layout. */
+u64 ptscope_arch_features(void)
+{
+	return lpa2_is_enabled() ? PTSCOPE_FEAT_ARM64_LPA2 : 0;
+}
+
+/* What PTSCOPE_IOC_VERSION says of arm64: the contiguous blocks' sizes. */
+void ptscope_arch_version(struct ptscope_version *v)
+{
+	v->arch = PTSCOPE_ARCH_ARM64;
+	v->cont_shift[PTSCOPE_LEVEL_PTE] = CONT_PTE_SHIFT;
+	v->cont_shift[PTSCOPE_LEVEL_PMD] = CONT_PMD_SHIFT;
+}
+
+static const char *const arm64_bit_names[] = {
+	[32] = "valid", [33] = "af", [34] = "ng", [35] = "ap-ro", [36] = "ap-el0",
+	[37] = "pxn", [38] = "uxn", [39] = "dbm", [40] = "gp", [41] = "cont",
+	[42] = "sw-dirty", [43] = "sh-tcr",
+	[52] = "pxn-table", [53] = "uxn-table", [54] = "ap-table-no-el0",
+	[55] = "ap-table-ro",
+};
+
+static const char *const arm64_memtypes[] = {
+	[PTSCOPE_ARM64_MT_NORMAL] = "normal",
+	[PTSCOPE_ARM64_MT_NORMAL_TAGGED] = "normal-tagged",
+	[PTSCOPE_ARM64_MT_NORMAL_NC] = "normal-nc",
+	[PTSCOPE_ARM64_MT_NORMAL_OTHER] = "normal-other",
+	[PTSCOPE_ARM64_MT_DEVICE_NGNRNE] = "device-ngnrne",
+	[PTSCOPE_ARM64_MT_DEVICE_NGNRE] = "device-ngnre",
+	[PTSCOPE_ARM64_MT_DEVICE_OTHER] = "device-other",
+};
+
+/* The architecture's own bits (PTSCOPE_B_ARCH_MASK), for debugfs. */
+void ptscope_arch_show_bits(struct seq_file *m, u64 bits)
+{
+	unsigned int i, mt = FIELD_GET(PTSCOPE_B_ARM64_MT_MASK, bits);
+
+	for (i = 32; i < ARRAY_SIZE(arm64_bit_names); i++)
+		if ((bits & BIT_ULL(i)) && arm64_bit_names[i])
+			seq_printf(m, " %s", arm64_bit_names[i]);
+	if (!(bits & PTSCOPE_B_ARM64_SH_TCR) && mt)
+		seq_printf(m, " sh=%llu", FIELD_GET(PTSCOPE_B_ARM64_SH_MASK, bits));
+	if (mt)
+		seq_printf(m, " attr=%llu(%s, mair %#llx)",
+			   FIELD_GET(PTSCOPE_B_ARM64_ATTR_MASK, bits), arm64_memtypes[mt],
+			   FIELD_GET(PTSCOPE_B_ARM64_MAIR_MASK, bits));
+}
+
+/* --- counters' hooks ------------------------------------------------------ */
+
+/* No tracepoint of arm64's own (see the top of this file). */
+struct ptscope_tp_hook *ptscope_arch_tp_hooks(unsigned int *n)
+{
+	*n = 0;
+	return NULL;
+}
+
+static struct perf_event_attr fault_attr = {
+	.type		= PERF_TYPE_SOFTWARE,
+	.size		= sizeof(struct perf_event_attr),
+	.config		= PERF_COUNT_SW_PAGE_FAULTS,
+	.sample_period	= 1,
+	.pinned		= 1,
+	.exclude_kernel	= 1,
+	.exclude_hv	= 1,
+};
+
+static DEFINE_PER_CPU(struct perf_event *, fault_event);
+static int fault_cpuhp = -1;		/* the hotplug state, once set up */
+static unsigned int fault_cpus_missing;	/* online CPUs without a counter */
+
+/* A user-mode fault exception, in the faulting task's context. */
+static void fault_overflow(struct perf_event *event, struct perf_sample_data *data,
+			   struct pt_regs *regs)
+{
+	if (regs && user_mode(regs))
+		ptscope_count_fault(current->mm, -1);
+}
+
+/*
+ * A CPU coming online gets its counter. A failure leaves the CPU
+ * uncounted, and the count unsupported (never a lower count that looks
+ * whole), rather than keep the CPU from coming online.
+ */
+static int fault_cpu_online(unsigned int cpu)
+{
+	struct perf_event *event;
+
+	event = perf_event_create_kernel_counter(&fault_attr, cpu, NULL, fault_overflow, NULL);
+	if (IS_ERR(event)) {
+		pr_warn_once("no page-fault counter on CPU %u: %ld\n", cpu, PTR_ERR(event));
+		fault_cpus_missing++;
+		return 0;
+	}
+	per_cpu(fault_event, cpu) = event;
+	return 0;
+}
+
+static int fault_cpu_offline(unsigned int cpu)
+{
+	struct perf_event *event = per_cpu(fault_event, cpu);
+
+	if (!event) {
+		fault_cpus_missing--;
+		return 0;
+	}
+	per_cpu(fault_event, cpu) = NULL;
+	perf_event_release_kernel(event);
+	return 0;
+}
+
+/* Create the fault counters on every online CPU, and on those to come. */
+void ptscope_arch_counters_attach(void)
+{
+	int state;
+
+	state = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "ptscope:faults",
+				  fault_cpu_online, fault_cpu_offline);
+	if (state < 0) {
+		pr_warn_once("cannot count page faults: %d\n", state);
+		return;
+	}
+	fault_cpuhp = state;
+}
+
+/*
+ * Release them. The handler may still run on another CPU: the caller's
+ * grace period (counters.c) waits for it, as for the tracepoints.
+ */
+void ptscope_arch_counters_detach(void)
+{
+	if (fault_cpuhp < 0)
+		return;
+	cpuhp_remove_state(fault_cpuhp);
+	fault_cpuhp = -1;
+}
+
+/* What the counters get from here: PTSCOPE_CNT_F_*. */
+u32 ptscope_arch_counters_valid(void)
+{
+	return fault_cpuhp >= 0 && !READ_ONCE(fault_cpus_missing) ?
+	       PTSCOPE_CNT_F_FAULT_TOTAL : 0;
+}
+
+void ptscope_arch_counters_show(struct seq_file *m)
+{
+	if (fault_cpuhp >= 0)
+		seq_puts(m, " perf:page-faults");
+}
+
+/* Read what decoding needs from the CPU, at load. */
+void ptscope_arch_init(void)
+{
+	ptscope_mair = read_sysreg(mair_el1);
+}

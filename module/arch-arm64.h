@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ptscope on arm64: the inline half of arch-arm64.c, for the walker's inner
+ * loops. Kbuild force-includes the header of the architecture it builds for.
+ */
+#ifndef _PTSCOPE_ARCH_ARM64_H
+#define _PTSCOPE_ARCH_ARM64_H
+
+#include <linux/pgtable.h>
+
+/*
+ * The output-address bits of a descriptor, of every level: with LPA2 (52-bit
+ * physical addresses with 4 or 16 KiB pages) bits 8-9 are address bits 50-51
+ * where they otherwise are the shareability field, as __pte_to_phys() reads
+ * them. A block's low address bits are zero (RES0).
+ */
+#ifdef PTE_ADDR_HIGH
+#define PTSCOPE_ARCH_PTE_FRAME_MASK	(PTE_ADDR_LOW | (PTE_ADDR_HIGH & ~PTE_MAYBE_SHARED))
+#else
+#define PTSCOPE_ARCH_PTE_FRAME_MASK	PTE_ADDR_LOW
+#endif
+#define PTSCOPE_ARCH_PMD_FRAME_MASK	PTSCOPE_ARCH_PTE_FRAME_MASK
+
+/*
+ * ptscope_arch_ptep_get - read a PTE: the kernel's view of it, and the
+ * descriptor as the MMU reads it from memory
+ *
+ * Since 6.9 (CONFIG_ARM64_CONTPTE) the kernel maps an aligned part of a
+ * large folio with the contiguous bit (CONT_PTES entries), and the MMU may
+ * set the access flag or clear the read-only bit (DBM: dirty) in any one
+ * of them: ptep_get() folds the young and dirty bits of the whole block
+ * into each entry, __ptep_get() reads the one descriptor. The walker
+ * decodes the kernel's view (what pagemap, smaps and reclaim see) and
+ * reports the descriptor's own bits as PTSCOPE_B_ARM64_*.
+ */
+static __always_inline pte_t ptscope_arch_ptep_get(pte_t *ptep, u64 *desc)
+{
+	pte_t pte = __ptep_get(ptep);
+
+	*desc = pte_val(pte);
+	return pte_valid_cont(pte) ? ptep_get(ptep) : pte;
+}
+
+/* A contiguous block's entries may be seen other than they are (above). */
+#define PTSCOPE_ARCH_VIEW_DIFFERS	1
+
+#endif /* _PTSCOPE_ARCH_ARM64_H */
