@@ -68,6 +68,7 @@ struct snap {
 	char taken[32];		/* UTC, ISO 8601 */
 	unsigned int page_size;
 	unsigned int levels;
+	unsigned int arch;	/* enum ptscope_arch: whose entries */
 	uint64_t task_size;
 	unsigned int have;	/* SNAP_* */
 	uint64_t walk_start, walk_end;	/* range the runs cover */
@@ -78,6 +79,7 @@ struct snap {
 };
 
 /* dev.c: /dev/ptscope */
+extern struct ptscope_version dev_version;	/* the loaded module's, from dev_open() */
 int dev_open(void);
 int dev_target(int fd, int pid, struct ptscope_target *t);
 int dev_vmas(int fd, uint64_t start, uint64_t end, unsigned int flags,
@@ -202,6 +204,10 @@ void cell_size(struct libscols_line *ln, size_t i, uint64_t bytes);
 char *size_human(char *buf, size_t len, uint64_t bytes);
 void table_print(struct libscols_table *tb);
 const char *enum_name(const char *const *names, size_t n, unsigned int v);
+void entry_arch_set(unsigned int arch);
+unsigned int entry_arch(void);
+const char *arch_name(unsigned int arch);
+extern const char *const arm64_memtype_names[8];
 char *bits_letters(char *buf, uint64_t bits);
 char *bits_names(char *buf, size_t len, uint64_t bits);
 char *page_names(char *buf, size_t len, unsigned int page);

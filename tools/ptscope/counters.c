@@ -79,7 +79,8 @@ static const struct {
 	const char *name, *help;
 	unsigned int valid;	/* PTSCOPE_CNT_F_* it needs */
 } fault_rows[] = {
-	[PTSCOPE_FLT_TOTAL]	= { "total", "user-mode page-fault exceptions", PTSCOPE_CNT_F_FAULTS },
+	[PTSCOPE_FLT_TOTAL]	= { "total", "user-mode page-fault exceptions",
+				    PTSCOPE_CNT_F_FAULTS | PTSCOPE_CNT_F_FAULT_TOTAL },
 	[PTSCOPE_FLT_READ]	= { "read", "... on a read", PTSCOPE_CNT_F_FAULTS },
 	[PTSCOPE_FLT_WRITE]	= { "write", "... on a write", PTSCOPE_CNT_F_FAULTS },
 	[PTSCOPE_FLT_EXEC]	= { "exec", "... on an instruction fetch", PTSCOPE_CNT_F_FAULTS },
@@ -92,9 +93,12 @@ static const struct {
 	[PTSCOPE_FLT_SIGBUS]	= { "sigbus", "SIGBUS raised for a fault", PTSCOPE_CNT_F_SIGNALS },
 	[PTSCOPE_FLT_KERNEL_MODE] = { "kernel_mode", "faults on user memory in a system call",
 				      PTSCOPE_CNT_F_OUTCOME },
-	[PTSCOPE_FLT_PAGE_4K]	= { "page_4k", "completed, mapping a 4K page", PTSCOPE_CNT_F_OUTCOME },
-	[PTSCOPE_FLT_PAGE_2M]	= { "page_2m", "completed, mapping a 2M page", PTSCOPE_CNT_F_OUTCOME },
-	[PTSCOPE_FLT_PAGE_1G]	= { "page_1g", "completed, mapping a 1G page", PTSCOPE_CNT_F_OUTCOME },
+	[PTSCOPE_FLT_PAGE_4K]	= { "page_4k", "completed, mapped by a PTE (a 4K page on x86-64)",
+				    PTSCOPE_CNT_F_OUTCOME },
+	[PTSCOPE_FLT_PAGE_2M]	= { "page_2m", "completed, mapped by a PMD leaf (2M on x86-64)",
+				    PTSCOPE_CNT_F_OUTCOME },
+	[PTSCOPE_FLT_PAGE_1G]	= { "page_1g", "completed, mapped by a PUD leaf (1G on x86-64)",
+				    PTSCOPE_CNT_F_OUTCOME },
 	[PTSCOPE_FLT_KERNEL_MIN] = { "kernel_min", "the kernel's min_flt of the process",
 				     PTSCOPE_CNT_F_KERNEL },
 	[PTSCOPE_FLT_KERNEL_MAJ] = { "kernel_maj", "the kernel's maj_flt of the process",
@@ -189,6 +193,37 @@ static void cell_rate(struct libscols_line *ln, size_t i, double r)
 	cell(ln, i, "%.1f", r);
 }
 
+/*
+ * A counter the loaded module cannot count on this kernel (not in valid):
+ * shown as such, never as a 0 that looks measured. Its numbers are n/a
+ * (null in JSON), its help says why, in the words of the module's arch.
+ */
+static void cell_unsupported(struct libscols_line *ln, size_t i)
+{
+	if (!opt.json)
+		cell(ln, i, "n/a");
+}
+
+static const char *unsupported_why(unsigned int flag)
+{
+	int arm64 = dev_version.arch == PTSCOPE_ARCH_ARM64;
+
+	if (flag == PTSCOPE_CNT_F_TLB)
+		return arm64 ? "unsupported: arm64 flushes TLBs with inline broadcast TLBI "
+			       "instructions, with no hook to count them" :
+			       "unsupported: this kernel has no tlb:tlb_flush tracepoint";
+	return arm64 ? "unsupported: arm64's fault hook (the perf page-faults event) does "
+		       "not tell the access kind" :
+		       "unsupported: this kernel has no exceptions:page_fault_user tracepoint";
+}
+
+/* The exception counters are shown when unsupported; the others when asked for. */
+static int fault_row_shown(size_t r, const struct ptscope_counters *b)
+{
+	return fault_rows[r].name && ((b->valid & fault_rows[r].valid) ||
+				      (fault_rows[r].valid & PTSCOPE_CNT_F_FAULTS));
+}
+
 static void faults_table(const struct ptscope_counters *a, const struct ptscope_counters *b,
 			 double secs)
 {
@@ -196,18 +231,28 @@ static void faults_table(const struct ptscope_counters *a, const struct ptscope_
 	size_t r, i;
 
 	for (r = 0; r < ARRAY_SIZE(fault_rows); r++) {
+		int ok = b->valid & fault_rows[r].valid;
 		struct libscols_line *ln;
 
-		if (!fault_rows[r].name || !(b->valid & fault_rows[r].valid))
+		if (!fault_row_shown(r, b))
 			continue;
 		ln = scols_table_new_line(tb, NULL);
 		for (i = 0; i < faults_view.nsel; i++) {
-			switch (faults_view.sel[i]) {
+			int col = faults_view.sel[i];
+
+			if (!ok && col != FCOL_COUNTER && col != FCOL_HELP) {
+				cell_unsupported(ln, i);
+				continue;
+			}
+			switch (col) {
 			case FCOL_COUNTER: cell(ln, i, "%s", fault_rows[r].name); break;
 			case FCOL_TOTAL: cell_u64(ln, i, b->faults[r]); break;
 			case FCOL_DELTA: cell_u64(ln, i, b->faults[r] - a->faults[r]); break;
 			case FCOL_RATE: cell_rate(ln, i, rate(b->faults[r], a->faults[r], secs)); break;
-			case FCOL_HELP: cell(ln, i, "%s", fault_rows[r].help); break;
+			case FCOL_HELP:
+				cell(ln, i, "%s", ok ? fault_rows[r].help :
+					 unsupported_why(PTSCOPE_CNT_F_FAULTS));
+				break;
 			}
 		}
 	}
@@ -235,12 +280,21 @@ static void tlb_table(const struct ptscope_counters *a, const struct ptscope_cou
 	struct libscols_table *tb = view_table(&tlb_view);
 	size_t r, i;
 
-	for (r = 0; r < ARRAY_SIZE(tlb_rows) && (b->valid & PTSCOPE_CNT_F_TLB); r++) {
+	for (r = 0; r < ARRAY_SIZE(tlb_rows); r++) {
 		struct libscols_line *ln = scols_table_new_line(tb, NULL);
 		const struct ptscope_tlb_count *t = &b->tlb[r];
 
 		for (i = 0; i < tlb_view.nsel; i++) {
-			switch (tlb_view.sel[i]) {
+			int col = tlb_view.sel[i];
+
+			if (!(b->valid & PTSCOPE_CNT_F_TLB) && col != TCOL_REASON) {
+				if (col == TCOL_HELP)
+					cell(ln, i, "%s", unsupported_why(PTSCOPE_CNT_F_TLB));
+				else
+					cell_unsupported(ln, i);
+				continue;
+			}
+			switch (col) {
 			case TCOL_REASON: cell(ln, i, "%s", tlb_rows[r].name); break;
 			case TCOL_EVENTS: cell_u64(ln, i, t->events); break;
 			case TCOL_FULL: cell_u64(ln, i, t->full); break;

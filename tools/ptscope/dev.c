@@ -19,6 +19,7 @@
 
 static int target_pid;
 int dev_quiet;
+struct ptscope_version dev_version;
 
 /* dev_open - open the device and check its ABI; a fd, or -EXIT_* */
 int dev_open(void)
@@ -53,6 +54,11 @@ int dev_open(void)
 		close(fd);
 		return -EXIT_NODEV;
 	}
+	/* Before ABI 1.3 the module ran on x86-64 only and did not say so. */
+	if (v.arch == PTSCOPE_ARCH_UNKNOWN)
+		v.arch = PTSCOPE_ARCH_X86_64;
+	dev_version = v;
+	entry_arch_set(v.arch);
 	return fd;
 }
 

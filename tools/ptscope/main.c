@@ -292,9 +292,24 @@ static const char *module_version(char *buf, size_t len)
 	return buf;
 }
 
+/* "PGD 512G, PUD 1G, PMD 2M, PTE 4K" from shifts by level (0: none) */
+static void level_sizes(char *buf, size_t len, const __u32 *shift)
+{
+	size_t off = 0;
+	int level;
+	char size[16];
+
+	buf[0] = '\0';
+	for (level = PTSCOPE_LEVEL_PGD; level >= PTSCOPE_LEVEL_PTE && off < len; level--)
+		if (shift[level] && shift[level] < 64)
+			off += snprintf(buf + off, len - off, "%s%s %s", off ? ", " : "",
+					level_names[level],
+					size_human(size, sizeof(size), 1ULL << shift[level]));
+}
+
 int cmd_version(void)
 {
-	char modver[64];
+	char modver[64], sizes[128], conts[128];
 	static const struct colinfo cols[] = {
 		{ "KEY", 0, 0, SCOLS_JSON_STRING, "" },
 		{ "VALUE", 0, 0, SCOLS_JSON_STRING, "" },
@@ -315,6 +330,10 @@ int cmd_version(void)
 		return EXIT_FAIL;
 	}
 	close(fd);
+	if (ver.arch == PTSCOPE_ARCH_UNKNOWN)	/* a module before ABI 1.3: x86-64 */
+		ver.arch = PTSCOPE_ARCH_X86_64;
+	level_sizes(sizes, sizeof(sizes), ver.level_shift);
+	level_sizes(conts, sizeof(conts), ver.cont_shift);
 	view_columns(&v, NULL);
 	tb = view_table(&v);
 #define KV(k, ...) do { ln = scols_table_new_line(tb, NULL); \
@@ -326,6 +345,9 @@ int cmd_version(void)
 	KV("features", "0x%llx", (unsigned long long)ver.features);
 	KV("page_size", "%u", ver.page_size);
 	KV("pgtable_levels", "%u", ver.pgtable_levels);
+	KV("arch", "%s", arch_name(ver.arch));
+	KV("level_sizes", "%s", sizes[0] ? sizes : "?");	/* before ABI 1.3: unknown */
+	KV("contiguous", "%s", conts[0] ? conts : "none");
 #undef KV
 	table_print(tb);
 	return EXIT_OK;

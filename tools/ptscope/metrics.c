@@ -63,7 +63,6 @@ struct sample {
 	double watch_start;	/* Unix time */
 	int have_huge;
 	struct ptscope_huge_system huge;
-	unsigned int page_shift;	/* of the PMD and PUD levels: 12 + 9 * n */
 	struct group *groups;
 	size_t ngroups;
 	double duration;
@@ -116,7 +115,7 @@ static void group_add(struct group *g, const struct snap *s)
 	/*
 	 * Each TABLE entry (deduplicated by snap_sort_runs) is one table below
 	 * it: a PMD entry's is a PTE table, ... With 4 levels the PGD's entries
-	 * point to PUD tables (P4D is folded).
+	 * point to PUD tables (P4D is folded), with 3 to PMD tables.
 	 */
 	for (i = 0; i < s->nruns; i++) {
 		const struct ptscope_run *r = &s->runs[i];
@@ -125,8 +124,9 @@ static void group_add(struct group *g, const struct snap *s)
 		if (r->kind != PTSCOPE_KIND_TABLE || r->level < PTSCOPE_LEVEL_PMD)
 			continue;
 		below = r->level - PTSCOPE_LEVEL_PMD;	/* PT_PTE for a PMD entry */
-		if (r->level == PTSCOPE_LEVEL_PGD && s->levels == 4)
-			below = PT_PUD;
+		/* the top table's entries: 5 levels P4D, 4 PUD, 3 PMD tables */
+		if (r->level == PTSCOPE_LEVEL_PGD)
+			below = s->levels - 2;
 		if (below <= PT_P4D)
 			g->pt[below] += r->count * s->page_size;
 	}
@@ -251,10 +251,21 @@ static void group_line(FILE *f, const char *metric, const struct group *g, const
 
 static void workload_metrics(FILE *f, const struct sample *m)
 {
-	static const uint64_t sizes[RSS_KINDS] = { 1ULL << 12, 1ULL << 21, 1ULL << 30 };
+	static const unsigned int x86[RSS_KINDS] = { 12, 21, 30 };
+	static const unsigned int level[RSS_KINDS] = {
+		PTSCOPE_LEVEL_PTE, PTSCOPE_LEVEL_PMD, PTSCOPE_LEVEL_PUD,
+	};
+	uint64_t sizes[RSS_KINDS];
 	char extra[64], val[32];
 	size_t i, j;
 
+	/*
+	 * The sizes of a PTE's, PMD's and PUD's page: the module's (x86-64's
+	 * before ABI 1.3); none for a folded level (arm64 with 3 levels: PUD).
+	 */
+	for (j = 0; j < RSS_KINDS; j++)
+		sizes[j] = m->ver.abi_minor < 3 ? 1ULL << x86[j] :
+			   m->ver.level_shift[level[j]] ? 1ULL << m->ver.level_shift[level[j]] : 0;
 	header(f, "ptscope_workload_processes", "gauge",
 	       "Processes in the group (comm or cgroup; the smaller groups summed as other).");
 	for (i = 0; i < m->ngroups; i++) {
@@ -265,6 +276,8 @@ static void workload_metrics(FILE *f, const struct sample *m)
 	       "Resident memory of the group by the size of the page that maps it.");
 	for (i = 0; i < m->ngroups; i++)
 		for (j = 0; j < RSS_KINDS; j++) {
+			if (!sizes[j])
+				continue;
 			snprintf(extra, sizeof(extra), ",page_size_bytes=\"%llu\"",
 				 (unsigned long long)sizes[j]);
 			snprintf(val, sizeof(val), "%llu", (unsigned long long)m->groups[i].rss[j]);

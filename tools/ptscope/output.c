@@ -76,15 +76,44 @@ const char *enum_name(const char *const *names, size_t n, unsigned int v)
 	return v < n && names[v] ? names[v] : "?";
 }
 
-/* Seven letters, one per bit a learner meets first: pwuadgx. */
+/*
+ * Whose entries the views decode (PTSCOPE_B_ARCH_MASK): the module's, or
+ * the snapshot file's, never the host's this tool was built on.
+ */
+static unsigned int cur_arch = PTSCOPE_ARCH_X86_64;
+
+void entry_arch_set(unsigned int arch)
+{
+	cur_arch = arch;
+}
+
+unsigned int entry_arch(void)
+{
+	return cur_arch;
+}
+
+const char *arch_name(unsigned int arch)
+{
+	return arch == PTSCOPE_ARCH_ARM64 ? "arm64" : "x86-64";
+}
+
+/*
+ * Seven letters, one per bit a learner meets first: pwuadgx. g: global,
+ * on arm64 a valid entry without nG (not tagged with the ASID).
+ */
 char *bits_letters(char *buf, uint64_t bits)
 {
+	int global = bits & PTSCOPE_B_GLOBAL;
+
+	if (cur_arch == PTSCOPE_ARCH_ARM64)
+		global = (bits & PTSCOPE_B_ARM64_VALID) && (bits & PTSCOPE_B_LEAF) &&
+			 !(bits & PTSCOPE_B_ARM64_NG);
 	buf[0] = bits & PTSCOPE_B_PRESENT ? 'p' : '-';
 	buf[1] = bits & PTSCOPE_B_WRITE ? 'w' : '-';
 	buf[2] = bits & PTSCOPE_B_USER ? 'u' : '-';
 	buf[3] = bits & PTSCOPE_B_ACCESSED ? 'a' : '-';
 	buf[4] = bits & PTSCOPE_B_DIRTY ? 'd' : '-';
-	buf[5] = bits & PTSCOPE_B_GLOBAL ? 'g' : '-';
+	buf[5] = global ? 'g' : '-';
 	buf[6] = (bits & PTSCOPE_B_PRESENT) && !(bits & PTSCOPE_B_NX) ? 'x' : '-';
 	buf[7] = '\0';
 	return buf;
@@ -101,9 +130,54 @@ static char *flag_names(char *buf, size_t len, uint64_t v, const char *const *na
 	return buf;
 }
 
+/* arm64's own bits (PTSCOPE_B_ARM64_*), in the Arm ARM's words. */
+static const char *const arm64_bit_names[64] = {
+	[32] = "valid", [33] = "af", [34] = "ng", [35] = "ap-ro", [36] = "ap-el0",
+	[37] = "pxn", [38] = "uxn", [39] = "dbm", [40] = "gp", [41] = "cont",
+	[42] = "sw-dirty", [43] = "sh-tcr", [52] = "pxn-table", [53] = "uxn-table",
+	[54] = "ap-table-no-el0", [55] = "ap-table-ro",
+};
+
+const char *const arm64_memtype_names[8] = {
+	[PTSCOPE_ARM64_MT_NORMAL] = "normal", [PTSCOPE_ARM64_MT_NORMAL_TAGGED] = "normal-tagged",
+	[PTSCOPE_ARM64_MT_NORMAL_NC] = "normal-nc", [PTSCOPE_ARM64_MT_NORMAL_OTHER] = "normal-other",
+	[PTSCOPE_ARM64_MT_DEVICE_NGNRNE] = "device-nGnRnE",
+	[PTSCOPE_ARM64_MT_DEVICE_NGNRE] = "device-nGnRE",
+	[PTSCOPE_ARM64_MT_DEVICE_OTHER] = "device-other",
+};
+
+static const char *const sh_names[4] = { "non-shareable", "sh-reserved", "outer", "inner" };
+
+/*
+ * Every decoded bit by name; on arm64 the descriptor's own after them, and
+ * a leaf's shareability and memory type: "sh=inner,attr0=normal(0xff)".
+ */
 char *bits_names(char *buf, size_t len, uint64_t bits)
 {
-	return flag_names(buf, len, bits, bit_names, ARRAY_SIZE(bit_names));
+	unsigned int mt = (bits & PTSCOPE_B_ARM64_MT_MASK) >> PTSCOPE_B_ARM64_MT_SHIFT;
+	size_t i, off;
+
+	flag_names(buf, len, bits, bit_names, ARRAY_SIZE(bit_names));
+	if (cur_arch != PTSCOPE_ARCH_ARM64)
+		return buf;
+	off = strlen(buf);
+	for (i = 32; i < 64 && off < len; i++)
+		if ((bits & (1ULL << i)) && arm64_bit_names[i])
+			off += snprintf(buf + off, len - off, "%s%s", off ? "," : "",
+					arm64_bit_names[i]);
+	if (!mt || off >= len)
+		return buf;
+	if (!(bits & PTSCOPE_B_ARM64_SH_TCR))
+		off += snprintf(buf + off, len - off, ",sh=%s",
+				sh_names[(bits & PTSCOPE_B_ARM64_SH_MASK) >> PTSCOPE_B_ARM64_SH_SHIFT]);
+	if (off < len)
+		snprintf(buf + off, len - off, ",attr%llu=%s(0x%02llx)",
+			 (unsigned long long)((bits & PTSCOPE_B_ARM64_ATTR_MASK) >>
+					      PTSCOPE_B_ARM64_ATTR_SHIFT),
+			 enum_name(arm64_memtype_names, 8, mt),
+			 (unsigned long long)((bits & PTSCOPE_B_ARM64_MAIR_MASK) >>
+					      PTSCOPE_B_ARM64_MAIR_SHIFT));
+	return buf;
 }
 
 char *page_names(char *buf, size_t len, unsigned int page)

@@ -98,7 +98,9 @@ int snap_live(struct snap *s, int pid, unsigned int what, uint64_t start, uint64
 	if (err)
 		goto out;
 	s->pid = pid;
-	s->page_size = sysconf(_SC_PAGESIZE);
+	/* The module's word, not the host's this tool was built on. */
+	s->page_size = dev_version.page_size;
+	s->arch = dev_version.arch;
 	s->levels = t.pgtable_levels;
 	s->task_size = t.task_size;
 	strftime(s->taken, sizeof(s->taken), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));

@@ -9,6 +9,7 @@
  *	pid 1234
  *	comm cat
  *	taken 2026-11-25T10:00:00Z
+ *	arch arm64		(absent: x86-64)
  *	page_size 4096
  *	levels 5
  *	task_size 0xff00000000000
@@ -133,6 +134,9 @@ int snapfile_write(const struct snap *s, const char *path)
 	}
 	fprintf(out, "ptscope-snapshot %d\n", SNAPFILE_VERSION);
 	fprintf(out, "pid %d\ncomm %s\ntaken %s\n", s->pid, s->comm, s->taken);
+	/* x86-64, the default, is left out: the files of every ptscope read alike. */
+	if (s->arch && s->arch != PTSCOPE_ARCH_X86_64)
+		fprintf(out, "arch %s\n", arch_name(s->arch));
 	fprintf(out, "page_size %u\nlevels %u\ntask_size 0x%llx\n", s->page_size, s->levels,
 		(unsigned long long)s->task_size);
 	if (s->have & SNAP_RUNS)
@@ -226,6 +230,15 @@ static int parse_header(struct snap *s, const char *key, char *val)
 	}
 	if (!strcmp(key, "taken")) {
 		snprintf(s->taken, sizeof(s->taken), "%s", val);
+		return 0;
+	}
+	if (!strcmp(key, "arch")) {
+		if (!strcmp(val, arch_name(PTSCOPE_ARCH_ARM64)))
+			s->arch = PTSCOPE_ARCH_ARM64;
+		else if (!strcmp(val, arch_name(PTSCOPE_ARCH_X86_64)))
+			s->arch = PTSCOPE_ARCH_X86_64;
+		else
+			return -1;
 		return 0;
 	}
 	if (!strcmp(key, "walk")) {
@@ -351,6 +364,10 @@ int snapfile_read(struct snap *s, const char *path)
 		goto bad_noline;
 	if (snap_check(s, &why))
 		goto bad_noline;
+	/* Files of ptscope before 0.2 have no arch: they were x86-64's. */
+	if (!s->arch)
+		s->arch = PTSCOPE_ARCH_X86_64;
+	entry_arch_set(s->arch);
 	snap_sort_runs(s);
 	return 0;
 bad:

@@ -48,8 +48,32 @@ static const char *const result_names[] = {
 	[PTSCOPE_VTOP_NO_ACCESS] = "no-access",
 };
 
-/* x86-64: PFN bits 12-51 of an entry. */
-#define ENTRY_PFN_MASK	(((1ULL << 52) - 1) & ~0xfffULL)
+/*
+ * The frame bits of an entry: x86-64 bits 12-51; arm64 bits PAGE_SHIFT-49
+ * (with LPA2 also 8-9, holding bits 50-51: only in PTEs of 52-bit kernels'
+ * large physical addresses, not rebuilt here).
+ */
+static uint64_t entry_pfn_mask(unsigned int page_shift)
+{
+	if (entry_arch() == PTSCOPE_ARCH_ARM64)
+		return ((1ULL << 50) - 1) & ~((1ULL << page_shift) - 1);
+	return ((1ULL << 52) - 1) & ~0xfffULL;
+}
+
+/* Each table holds PAGE_SIZE / 8 entries: an index of page_shift - 3 bits. */
+static unsigned int index_bits(unsigned int page_shift)
+{
+	return page_shift - 3;
+}
+
+/* The level of the tables a @level entry points to, with @levels in use. */
+static unsigned int level_below(unsigned int level, unsigned int levels)
+{
+	/* the top table's entries: 5 levels P4D, 4 PUD, 3 PMD */
+	if (level == PTSCOPE_LEVEL_PGD)
+		return PTSCOPE_LEVEL_PTE + levels - 2;
+	return level - 1;
+}
 
 /* The entry of a run that covers @addr: the first one with its PFN moved. */
 static void vtop_level_from_run(struct ptscope_vtop_level *l, const struct ptscope_run *r,
@@ -61,13 +85,13 @@ static void vtop_level_from_run(struct ptscope_vtop_level *l, const struct ptsco
 	l->kind = r->kind;
 	l->shift = r->shift;
 	l->bits = r->bits;
-	l->index = (addr >> r->shift) & 511;
+	l->index = (addr >> r->shift) & ((1U << index_bits(page_shift)) - 1);
 	l->entry = r->entry;
 	if (r->kind == PTSCOPE_KIND_TABLE) {
 		l->pfn = r->table_pa >> page_shift;
 	} else if (r->kind == PTSCOPE_KIND_PAGE && r->pfn) {
 		l->pfn = r->pfn + (i << (r->shift - page_shift));
-		l->entry = (r->entry & ~ENTRY_PFN_MASK) | (l->pfn << page_shift);
+		l->entry = (r->entry & ~entry_pfn_mask(page_shift)) | (l->pfn << page_shift);
 	}
 }
 
@@ -102,12 +126,10 @@ static void vtop_from_snap(struct ptscope_vtop *v, const struct snap *s, uint64_
 	    v->levels[v->nlevels - 1].level > PTSCOPE_LEVEL_PTE) {
 		struct ptscope_vtop_level *l = &v->levels[v->nlevels];
 
-		l->level = v->levels[v->nlevels - 1].level - 1;
-		l->shift = v->levels[v->nlevels - 1].shift - 9;
-		if (l->level == PTSCOPE_LEVEL_P4D && s->levels < 5)
-			l->level--;	/* folded: a 4-level PGD entry points to a PUD table */
+		l->level = level_below(v->levels[v->nlevels - 1].level, s->levels);
+		l->shift = v->levels[v->nlevels - 1].shift - index_bits(page_shift);
 		l->kind = PTSCOPE_KIND_NONE;
-		l->index = (addr >> l->shift) & 511;
+		l->index = (addr >> l->shift) & ((1U << index_bits(page_shift)) - 1);
 		l->table_pa = table_pa;
 		v->nlevels++;
 	}
@@ -142,28 +164,67 @@ static void vtop_from_snap(struct ptscope_vtop *v, const struct snap *s, uint64_
 		v->result = PTSCOPE_VTOP_NO_ACCESS;
 }
 
-static const char *next_level_name(unsigned int level, unsigned int levels)
+/*
+ * The bytes a contiguous block of @level entries maps (arm64's contiguous
+ * bit): the module's word, or for a snapshot file Debian's arm64 kernels'
+ * (CONT_PTE_SHIFT, CONT_PMD_SHIFT: 64K and 32M with 4 KiB pages, 2M and 1G
+ * with 16 KiB).
+ */
+static uint64_t cont_bytes(unsigned int level, unsigned int page_size)
 {
-	if (level == PTSCOPE_LEVEL_PGD && levels < 5)
-		level--;	/* the P4D level is folded into the PGD */
-	return enum_name(level_names, LEVELS, level - 1);
+	int page_shift = __builtin_ctz(page_size), bits = page_shift - 3;
+
+	if (level > PTSCOPE_LEVEL_PMD)
+		return 0;
+	if (dev_version.arch == PTSCOPE_ARCH_ARM64 && dev_version.page_size == page_size)
+		return dev_version.cont_shift[level] ? 1ULL << dev_version.cont_shift[level] : 0;
+	if (page_shift == 12)
+		return level == PTSCOPE_LEVEL_PTE ? 64 << 10 : 32 << 20;
+	return level == PTSCOPE_LEVEL_PTE ? 1ULL << (page_shift + 7) :
+	       1ULL << (page_shift + bits + 5);
+}
+
+/* What arm64's own bits of a leaf add to its meaning, after ", ". */
+static void arm64_meaning(char *buf, size_t len, const struct ptscope_vtop_level *l,
+			  unsigned int page_size)
+{
+	unsigned int mt = (l->bits & PTSCOPE_B_ARM64_MT_MASK) >> PTSCOPE_B_ARM64_MT_SHIFT;
+	size_t off = strlen(buf);
+	char size[16];
+
+	if (!(l->bits & PTSCOPE_B_ARM64_VALID) && off < len)
+		off += snprintf(buf + off, len - off, "; present to the kernel but invalid to the "
+				"MMU (PROT_NONE or NUMA hinting): an access faults");
+	if ((l->bits & PTSCOPE_B_ARM64_CONT) && off < len) {
+		size_human(size, sizeof(size), cont_bytes(l->level, page_size));
+		off += snprintf(buf + off, len - off, "; contiguous hint: part of an aligned %s "
+				"block the MMU may cache as one TLB entry", size);
+	}
+	if (mt && mt != PTSCOPE_ARM64_MT_NORMAL && off < len)
+		snprintf(buf + off, len - off, "; memory type %s (MAIR attribute %llu)",
+			 enum_name(arm64_memtype_names, 8, mt),
+			 (unsigned long long)((l->bits & PTSCOPE_B_ARM64_ATTR_MASK) >>
+					      PTSCOPE_B_ARM64_ATTR_SHIFT));
 }
 
 static void meaning(char *buf, size_t len, const struct ptscope_vtop_level *l,
-		    unsigned int levels)
+		    unsigned int levels, unsigned int page_size)
 {
 	char size[16];
 
 	size_human(size, sizeof(size), 1ULL << l->shift);
 	switch (l->kind) {
 	case PTSCOPE_KIND_TABLE:
-		snprintf(buf, len, "points to a %s table (each entry below covers %s / 512)",
-			 next_level_name(l->level, levels), size);
+		snprintf(buf, len, "points to a %s table (each entry below covers %s / %u)",
+			 enum_name(level_names, LEVELS, level_below(l->level, levels)), size,
+			 page_size / 8);
 		break;
 	case PTSCOPE_KIND_PAGE:
 		snprintf(buf, len, "maps a %s page%s%s", size,
 			 l->level > PTSCOPE_LEVEL_PTE ? " directly (a huge page: no lower table)" : "",
 			 l->pfn ? "" : "; its frame is hidden (needs CAP_SYS_ADMIN)");
+		if (entry_arch() == PTSCOPE_ARCH_ARM64)
+			arm64_meaning(buf, len, l, page_size);
 		break;
 	case PTSCOPE_KIND_SWAP:
 		snprintf(buf, len, "not present: the %s page is in swap", size);
@@ -218,7 +279,10 @@ static void level_row(struct libscols_table *tb, const struct ptscope_vtop_level
 		switch (vtop_view.sel[i]) {
 		case COL_STEP: cell(ln, i, "%s", enum_name(level_names, LEVELS, l->level)); break;
 		case COL_INDEX: cell_u64(ln, i, l->index); break;
-		case COL_ADDR_BITS: cell(ln, i, "%u-%u", l->shift + 8, l->shift); break;
+		case COL_ADDR_BITS:
+			cell(ln, i, "%u-%u", l->shift + index_bits(__builtin_ctz(page_size)) - 1,
+			     l->shift);
+			break;
 		case COL_TABLE:
 			if (l->table_pa)
 				cell_hex(ln, i, l->table_pa);
@@ -232,17 +296,19 @@ static void level_row(struct libscols_table *tb, const struct ptscope_vtop_level
 		case COL_FLAGS: cell(ln, i, "%s", bits_letters(buf, l->bits)); break;
 		case COL_BITS: cell(ln, i, "%s", bits_names(buf, sizeof(buf), l->bits)); break;
 		case COL_COVERS: cell_size(ln, i, 1ULL << l->shift); break;
-		case COL_MEANING: meaning(buf, sizeof(buf), l, levels);
+		case COL_MEANING: meaning(buf, sizeof(buf), l, levels, page_size);
 			cell(ln, i, "%s", buf);
 			break;
 		}
 	}
 }
 
-static void result_row(struct libscols_table *tb, const struct ptscope_vtop *v)
+static void result_row(struct libscols_table *tb, const struct ptscope_vtop *v,
+		       unsigned int page_size)
 {
 	struct libscols_line *ln = scols_table_new_line(tb, NULL);
-	unsigned int shift = v->nlevels ? v->levels[v->nlevels - 1].shift : 12;
+	unsigned int shift = v->nlevels ? v->levels[v->nlevels - 1].shift :
+					  (unsigned int)__builtin_ctz(page_size);
 	char buf[512];
 	size_t i;
 
@@ -286,7 +352,8 @@ static void vtop_intro(const struct ptscope_vtop *v, const struct snap *s)
 		       (unsigned long long)v->vma_end);
 	else
 		printf("in no VMA\n");
-	printf("The CPU cuts it into table indexes, 9 bits each, and a page offset:\n ");
+	printf("The CPU cuts it into table indexes, %u bits each, and a page offset:\n ",
+	       index_bits(__builtin_ctz(s->page_size)));
 	for (i = 0; i < v->nlevels; i++)
 		printf(" %s[%u] ", enum_name(level_names, LEVELS, v->levels[i].level),
 		       v->levels[i].index);
@@ -334,7 +401,7 @@ int cmd_vtop(void)
 	tb = view_table(&vtop_view);
 	for (i = 0; i < v.nlevels && i < ARRAY_SIZE(v.levels); i++)
 		level_row(tb, &v.levels[i], s.levels, s.page_size);
-	result_row(tb, &v);
+	result_row(tb, &v, s.page_size);
 	table_print(tb);
 	snap_free(&s);
 	return EXIT_OK;
