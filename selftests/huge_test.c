@@ -19,9 +19,13 @@
 #define MAP_HUGE_SHIFT 26
 #endif
 #define MAP_HUGE_1GB	(30 << MAP_HUGE_SHIFT)
-#define MB (1UL << 20)
+#define PMD pmd_size()		/* 2 MiB with 4 KiB pages, 32 MiB with 16 KiB */
+#define PMD_KB ((long)(pmd_size() / 1024))
+#define PMD_ORDER ((int)__builtin_ctzl(PMD_PAGES))	/* 9 with 4 KiB pages, 11 with 16 KiB */
+/* A PUD leaf: 1 GiB with 4 KiB pages; with 16 KiB, 1 GiB pages are PMD blocks */
+#define PUD_BYTES (1UL << ptscope_version_info()->level_shift[PTSCOPE_LEVEL_PUD])
 #define GB (1UL << 30)
-#define PMD_PAGES 512
+#define PMD_PAGES (pmd_size() / PAGE)	/* 512 with 4 KiB pages, 2048 with 16 KiB */
 #define THP_SYSFS "/sys/kernel/mm/transparent_hugepage"
 #define HUGETLB_SYSFS "/sys/kernel/mm/hugepages"
 
@@ -190,20 +194,20 @@ static int act_thp(struct target_shared *sh, int cmd)
 
 	switch (cmd) {
 	case 0:
-		p = map_aligned(4 * MB, 2 * MB);
-		if (p == MAP_FAILED || madvise(p, 4 * MB, MADV_HUGEPAGE))
+		p = map_aligned(2 * PMD, PMD);
+		if (p == MAP_FAILED || madvise(p, 2 * PMD, MADV_HUGEPAGE))
 			return -1;
 		sh->addr[0] = (uintptr_t)p;
 		return 0;
 	case 1:
-		memset(p, 1, 4 * MB);
+		memset(p, 1, 2 * PMD);
 		return 0;
 	case 2:
-		return mprotect(p, MB, PROT_READ) ? -errno : 0;
+		return mprotect(p, PMD / 2, PROT_READ) ? -errno : 0;
 	case 3:
-		if (mprotect(p, MB, PROT_READ | PROT_WRITE))
+		if (mprotect(p, PMD / 2, PROT_READ | PROT_WRITE))
 			return -errno;
-		return madvise(p, 4 * MB, MADV_COLLAPSE) ? -errno : 0;
+		return madvise(p, 2 * PMD, MADV_COLLAPSE) ? -errno : 0;
 	}
 	return 0;
 }
@@ -215,10 +219,10 @@ static int act_nohuge(struct target_shared *sh, int cmd)
 
 	if (cmd)
 		return 0;
-	p = map_aligned(4 * MB, 2 * MB);
-	if (p == MAP_FAILED || madvise(p, 4 * MB, MADV_NOHUGEPAGE))
+	p = map_aligned(2 * PMD, PMD);
+	if (p == MAP_FAILED || madvise(p, 2 * PMD, MADV_NOHUGEPAGE))
 		return -1;
-	memset(p, 1, 4 * MB);
+	memset(p, 1, 2 * PMD);
 	sh->addr[0] = (uintptr_t)p;
 	return 0;
 }
@@ -232,16 +236,16 @@ static int act_kinds(struct target_shared *sh, int cmd)
 		return 0;
 	if (sh->arg && prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0))
 		return -1;
-	madv = map_aligned(4 * MB, 2 * MB);
-	plain = map_aligned(4 * MB, 2 * MB);
-	no = map_aligned(4 * MB, 2 * MB);
+	madv = map_aligned(2 * PMD, PMD);
+	plain = map_aligned(2 * PMD, PMD);
+	no = map_aligned(2 * PMD, PMD);
 	small = mmap(NULL, 64 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (madv == MAP_FAILED || plain == MAP_FAILED || no == MAP_FAILED || small == MAP_FAILED)
 		return -1;
-	if (madvise(madv, 4 * MB, MADV_HUGEPAGE) || madvise(no, 4 * MB, MADV_NOHUGEPAGE))
+	if (madvise(madv, 2 * PMD, MADV_HUGEPAGE) || madvise(no, 2 * PMD, MADV_NOHUGEPAGE))
 		return -1;
 	/* Keep them from merging into one VMA. */
-	if (mprotect(plain, 4 * MB, PROT_READ))
+	if (mprotect(plain, 2 * PMD, PROT_READ))
 		return -1;
 	sh->addr[0] = (uintptr_t)madv;
 	sh->addr[1] = (uintptr_t)plain;
@@ -253,7 +257,7 @@ static int act_kinds(struct target_shared *sh, int cmd)
 /* hugetlb: one page of 2 MiB, or of 1 GiB with arg 1, touched. */
 static int act_hugetlb(struct target_shared *sh, int cmd)
 {
-	size_t len = sh->arg ? GB : 2 * MB;
+	size_t len = sh->arg ? GB : PMD;
 	char *p;
 
 	if (cmd)
@@ -285,13 +289,13 @@ static void expect_vma_consistent(struct __test_metadata *_metadata, int fd, pid
 
 	ASSERT_EQ(0, huge_vma_at(fd, addr, v));
 	EXPECT_EQ(pagemap_present(pid, v->start, v->end), (long)v->mapped);
-	EXPECT_EQ(smaps_field(pid, v->start, "AnonHugePages"), (long)v->thp_pmd * 2048);
+	EXPECT_EQ(smaps_field(pid, v->start, "AnonHugePages"), (long)v->thp_pmd * PMD_KB);
 	hugetlb_kb = smaps_field(pid, v->start, "Private_Hugetlb") +
 		     smaps_field(pid, v->start, "Shared_Hugetlb");
-	EXPECT_EQ(hugetlb_kb, (long)(v->hugetlb_pmd * 2048 + v->hugetlb_pud * 1024 * 1024));
+	EXPECT_EQ(hugetlb_kb, (long)(v->hugetlb_pmd * PMD_KB + v->hugetlb_pud * (PUD_BYTES / 1024)));
 	EXPECT_EQ((long)v->huge_mapped,
-		  (long)(v->thp_pmd + v->hugetlb_pmd) * PMD_PAGES + (long)v->hugetlb_pud * (GB / PAGE));
-	/* Every entry maps one page, a PMD leaf 512, a PUD leaf 262144. */
+		  (long)(v->thp_pmd + v->hugetlb_pmd) * PMD_PAGES + (long)v->hugetlb_pud * (PUD_BYTES / PAGE));
+	/* Every entry maps one page, a PMD leaf 512 (4 KiB pages), a PUD leaf 262144. */
 	EXPECT_EQ(v->mapped - v->huge_mapped, v->leaves - v->thp_pmd - v->hugetlb_pmd - v->hugetlb_pud);
 	for (i = 1; i < PTSCOPE_HUGE_ORDERS; i++) {
 		pte_large += v->pte_large[i];
@@ -515,12 +519,12 @@ TEST_F(huge, thp_two_pmd_leaves)
 	EXPECT_EQ(0, v.thp_why);
 	EXPECT_EQ(1, smaps_field(self->t.pid, a, "THPeligible"));
 	EXPECT_EQ(2, v.thp_pmd);
-	EXPECT_EQ(2, count_leaves(self->fd, a, a + 4 * MB, PTSCOPE_LEVEL_PMD));
-	EXPECT_EQ(1024, v.mapped);
-	EXPECT_EQ(1024, v.huge_mapped);
+	EXPECT_EQ(2, count_leaves(self->fd, a, a + 2 * PMD, PTSCOPE_LEVEL_PMD));
+	EXPECT_EQ(2 * PMD_PAGES, v.mapped);
+	EXPECT_EQ(2 * PMD_PAGES, v.huge_mapped);
 	EXPECT_EQ(2, v.leaves);			/* TLB reach: 2 entries for 1024 pages */
-	EXPECT_EQ(2, kpageflag_pages(self->t.pid, a, a + 4 * MB, KPF_COMPOUND_HEAD));
-	EXPECT_EQ(1024, kpageflag_pages(self->t.pid, a, a + 4 * MB, KPF_THP));
+	EXPECT_EQ(2, kpageflag_pages(self->t.pid, a, a + 2 * PMD, KPF_COMPOUND_HEAD));
+	EXPECT_EQ(2 * PMD_PAGES, kpageflag_pages(self->t.pid, a, a + 2 * PMD, KPF_THP));
 	/* Both faults were counted, by the module as by vmstat. */
 	EXPECT_LE(2, (long long)(m1 - m0));
 	EXPECT_LE(2, s1 - s0);
@@ -540,11 +544,11 @@ TEST_F(huge, nohugepage_ptes_only)
 	EXPECT_EQ(0, smaps_field(self->t.pid, a, "THPeligible"));
 	EXPECT_TRUE(smaps_vmflag(self->t.pid, a, "nh"));
 	EXPECT_EQ(0, v.thp_pmd);
-	EXPECT_EQ(1024, v.mapped);
-	EXPECT_EQ(1024, v.leaves);		/* TLB reach: one entry per page */
+	EXPECT_EQ(2 * PMD_PAGES, v.mapped);
+	EXPECT_EQ(2 * PMD_PAGES, v.leaves);	/* TLB reach: one entry per page */
 	EXPECT_EQ(0, v.huge_mapped);
-	EXPECT_EQ(0, count_leaves(self->fd, a, a + 4 * MB, PTSCOPE_LEVEL_PMD));
-	EXPECT_EQ(0, kpageflag_pages(self->t.pid, a, a + 4 * MB, KPF_THP));
+	EXPECT_EQ(0, count_leaves(self->fd, a, a + 2 * PMD, PTSCOPE_LEVEL_PMD));
+	EXPECT_EQ(0, kpageflag_pages(self->t.pid, a, a + 2 * PMD, KPF_THP));
 }
 
 /* mprotect of half a THP: the PMD is split, the folio PTE-mapped in two VMAs. */
@@ -557,29 +561,29 @@ TEST_F(huge, mprotect_splits_pmd)
 	ASSERT_EQ(0, start_target(self, act_thp, 0));
 	a = self->t.sh->addr[0];
 	ASSERT_EQ(0, target_do(&self->t, 1));
-	if (smaps_field(self->t.pid, a, "AnonHugePages") != 4096)
+	if (smaps_field(self->t.pid, a, "AnonHugePages") != 2 * PMD_KB)
 		SKIP(return, "no two THPs were allocated (memory fragmented?)");
 	read_event(PTSCOPE_THP_SPLIT_PMD, &m0, &s0);
 	ASSERT_EQ(0, target_do(&self->t, 2));
 	read_event(PTSCOPE_THP_SPLIT_PMD, &m1, &s1);
 	expect_vma_consistent(_metadata, self->fd, self->t.pid, a, &lo);
-	expect_vma_consistent(_metadata, self->fd, self->t.pid, a + MB, &hi);
-	EXPECT_EQ(a + MB, lo.end);
-	EXPECT_EQ(a + MB, hi.start);
+	expect_vma_consistent(_metadata, self->fd, self->t.pid, a + PMD / 2, &hi);
+	EXPECT_EQ(a + PMD / 2, lo.end);
+	EXPECT_EQ(a + PMD / 2, hi.start);
 	/* The first 2 MiB are PTEs now; the second THP stays PMD-mapped. */
 	EXPECT_EQ(0, lo.thp_pmd);
 	EXPECT_EQ(1, hi.thp_pmd);
-	EXPECT_EQ(1, count_leaves(self->fd, a, a + 4 * MB, PTSCOPE_LEVEL_PMD));
-	EXPECT_EQ(512, count_leaves(self->fd, a, a + 2 * MB, PTSCOPE_LEVEL_PTE));
-	EXPECT_EQ(256, lo.leaves);
-	EXPECT_EQ(256 + 1, hi.leaves);
-	/* Until the deferred split runs, the folio is still of order 9. */
-	if (kpageflag_pages(self->t.pid, a, a + 2 * MB, KPF_THP) == 512) {
-		EXPECT_EQ(256, lo.pte_large[9]);
-		EXPECT_EQ(256, hi.pte_large[9]);
-		EXPECT_EQ(1, lo.pte_folios[9]);
-		EXPECT_EQ(1, hi.pte_folios[9]);
-		EXPECT_EQ(1, kpageflag_pages(self->t.pid, a, a + 2 * MB, KPF_COMPOUND_HEAD));
+	EXPECT_EQ(1, count_leaves(self->fd, a, a + 2 * PMD, PTSCOPE_LEVEL_PMD));
+	EXPECT_EQ(PMD_PAGES, count_leaves(self->fd, a, a + PMD, PTSCOPE_LEVEL_PTE));
+	EXPECT_EQ(PMD_PAGES / 2, lo.leaves);
+	EXPECT_EQ(PMD_PAGES / 2 + 1, hi.leaves);
+	/* Until the deferred split runs, the folio is still of PMD order (9). */
+	if (kpageflag_pages(self->t.pid, a, a + PMD, KPF_THP) == (long)PMD_PAGES) {
+		EXPECT_EQ(PMD_PAGES / 2, lo.pte_large[PMD_ORDER]);
+		EXPECT_EQ(PMD_PAGES / 2, hi.pte_large[PMD_ORDER]);
+		EXPECT_EQ(1, lo.pte_folios[PMD_ORDER]);
+		EXPECT_EQ(1, hi.pte_folios[PMD_ORDER]);
+		EXPECT_EQ(1, kpageflag_pages(self->t.pid, a, a + PMD, KPF_COMPOUND_HEAD));
 	}
 	EXPECT_LE(1, (long long)(m1 - m0));
 	EXPECT_LE(1, s1 - s0);
@@ -596,10 +600,10 @@ TEST_F(huge, collapse_makes_pmd_again)
 	ASSERT_EQ(0, start_target(self, act_thp, 0));
 	a = self->t.sh->addr[0];
 	ASSERT_EQ(0, target_do(&self->t, 1));
-	if (smaps_field(self->t.pid, a, "AnonHugePages") != 4096)
+	if (smaps_field(self->t.pid, a, "AnonHugePages") != 2 * PMD_KB)
 		SKIP(return, "no two THPs were allocated (memory fragmented?)");
 	ASSERT_EQ(0, target_do(&self->t, 2));
-	ASSERT_EQ(1, count_leaves(self->fd, a, a + 4 * MB, PTSCOPE_LEVEL_PMD));
+	ASSERT_EQ(1, count_leaves(self->fd, a, a + 2 * PMD, PTSCOPE_LEVEL_PMD));
 	read_event(PTSCOPE_THP_COLLAPSE_ALLOC, &m0, &s0);
 	ret = target_do(&self->t, 3);
 	read_event(PTSCOPE_THP_COLLAPSE_ALLOC, &m1, &s1);
@@ -608,12 +612,12 @@ TEST_F(huge, collapse_makes_pmd_again)
 	ASSERT_EQ(0, ret);
 	expect_vma_consistent(_metadata, self->fd, self->t.pid, a, &v);
 	EXPECT_EQ(a, v.start);
-	EXPECT_EQ(a + 4 * MB, v.end);
+	EXPECT_EQ(a + 2 * PMD, v.end);
 	EXPECT_EQ(2, v.thp_pmd);
 	EXPECT_EQ(2, v.leaves);
-	EXPECT_EQ(0, v.pte_large[9]);
-	EXPECT_EQ(2, count_leaves(self->fd, a, a + 4 * MB, PTSCOPE_LEVEL_PMD));
-	EXPECT_EQ(2, kpageflag_pages(self->t.pid, a, a + 4 * MB, KPF_COMPOUND_HEAD));
+	EXPECT_EQ(0, v.pte_large[PMD_ORDER]);
+	EXPECT_EQ(2, count_leaves(self->fd, a, a + 2 * PMD, PTSCOPE_LEVEL_PMD));
+	EXPECT_EQ(2, kpageflag_pages(self->t.pid, a, a + 2 * PMD, KPF_COMPOUND_HEAD));
 	EXPECT_LE(1, (long long)(m1 - m0));
 	EXPECT_LE(1, s1 - s0);
 }
@@ -760,17 +764,17 @@ static void expect_hugetlb_leaf(struct __test_metadata *_metadata, int fd, pid_t
 	}
 }
 
-/* MAP_HUGETLB 2 MiB from the pool run-guest presets: a hugetlb PMD leaf. */
+/* MAP_HUGETLB of the PMD size (2 MiB with 4 KiB pages) from the pool run-guest presets. */
 TEST_F(huge, hugetlb_2m_pmd_leaf)
 {
-	long free_before = pool_sysfs(2 * MB, "free_hugepages");
+	long free_before = pool_sysfs(PMD, "free_hugepages");
 	int ret;
 
 	if (free_before < 1)
-		SKIP(return, "no free 2 MiB hugetlb page (run-guest presets 4)");
+		SKIP(return, "no free PMD-sized hugetlb page (run-guest presets 4)");
 	ret = start_target(self, act_hugetlb, 0);
 	ASSERT_EQ(0, ret);
-	expect_hugetlb_leaf(_metadata, self->fd, self->t.pid, self->t.sh->addr[0], 2 * MB,
+	expect_hugetlb_leaf(_metadata, self->fd, self->t.pid, self->t.sh->addr[0], PMD,
 			    PTSCOPE_LEVEL_PMD, free_before);
 }
 
@@ -783,6 +787,9 @@ TEST_F(huge, hugetlb_1g_pud_leaf)
 {
 	long free_before = pool_sysfs(GB, "free_hugepages");
 
+	if (PUD_BYTES != GB)
+		SKIP(return, "a PUD leaf maps %lu GiB with %lu KiB pages: 1 GiB pages are PMD blocks",
+		     PUD_BYTES >> 30, PAGE_KB);
 	if (free_before < 1) {
 		ASSERT_EQ(NULL, getenv("PTSCOPE_REQUIRE_1G"))
 			TH_LOG("PTSCOPE_REQUIRE_1G is set but there is no free 1 GiB page");
@@ -793,30 +800,32 @@ TEST_F(huge, hugetlb_1g_pud_leaf)
 			    PTSCOPE_LEVEL_PUD, free_before);
 }
 
-/* 1 MiB of anonymous memory, touched (for mTHP). */
-static int act_touch_1m(struct target_shared *sh, int cmd)
+/* Sixteen order-4 folios' worth: 1 MiB with 4 KiB pages, 4 MiB with 16 KiB. */
+#define MTHP_REGION	(256 * PAGE)
+
+/* MTHP_REGION of anonymous memory, touched (for mTHP). */
+static int act_touch_mthp(struct target_shared *sh, int cmd)
 {
 	char *p;
 
 	if (cmd)
 		return 0;
-	p = map_aligned(MB, 2 * MB);
+	p = map_aligned(MTHP_REGION, PMD);
 	if (p == MAP_FAILED)
 		return -1;
-	memset(p, 1, MB);
+	memset(p, 1, MTHP_REGION);
 	sh->addr[0] = (uintptr_t)p;
 	return 0;
 }
 
-#define MTHP_64K THP_SYSFS "/hugepages-64kB"
-
 /*
- * mTHP: with 64 KiB THP "always" (and 2 MiB "never"), 1 MiB touched is
- * PTE-mapped folios of order 4, as kpageflags and the per-size stats say.
+ * mTHP: with order-4 THP "always" (64 KiB with 4 KiB pages) and PMD-sized
+ * "never", MTHP_REGION touched is PTE-mapped folios of order 4, as
+ * kpageflags and the per-size stats say.
  */
 TEST_F(huge, mthp_pte_mapped_folios)
 {
-	char saved64[16], saved2m[16];
+	char saved64[16], saved2m[16], order4[128], pmd[128], stat[160];
 	struct ptscope_huge_system s;
 	struct ptscope_huge_vma v;
 	long alloc0, alloc1, heads;
@@ -827,30 +836,34 @@ TEST_F(huge, mthp_pte_mapped_folios)
 	if (!(s.mthp_orders & (1 << 4)))
 		SKIP(return, "no per-size THP on this kernel (mthp_orders %#llx)",
 		     (unsigned long long)s.mthp_orders);
-	sysfs_choice(MTHP_64K "/enabled", saved64, sizeof(saved64));
-	sysfs_choice(THP_SYSFS "/hugepages-2048kB/enabled", saved2m, sizeof(saved2m));
+	snprintf(order4, sizeof(order4), THP_SYSFS "/hugepages-%lukB/enabled", 16 * PAGE_KB);
+	snprintf(pmd, sizeof(pmd), THP_SYSFS "/hugepages-%ldkB/enabled", PMD_KB);
+	snprintf(stat, sizeof(stat), THP_SYSFS "/hugepages-%lukB/stats/anon_fault_alloc",
+		 16 * PAGE_KB);
+	sysfs_choice(order4, saved64, sizeof(saved64));
+	sysfs_choice(pmd, saved2m, sizeof(saved2m));
 	ASSERT_NE(0, saved64[0]);
 	ASSERT_NE(0, saved2m[0]);
-	alloc0 = sysfs_long(MTHP_64K "/stats/anon_fault_alloc");
-	ASSERT_EQ(0, sysfs_write(MTHP_64K "/enabled", "always"));
-	ASSERT_EQ(0, sysfs_write(THP_SYSFS "/hugepages-2048kB/enabled", "never"));
-	ret = start_target(self, act_touch_1m, 0);
-	EXPECT_EQ(0, sysfs_write(MTHP_64K "/enabled", saved64));
-	EXPECT_EQ(0, sysfs_write(THP_SYSFS "/hugepages-2048kB/enabled", saved2m));
+	alloc0 = sysfs_long(stat);
+	ASSERT_EQ(0, sysfs_write(order4, "always"));
+	ASSERT_EQ(0, sysfs_write(pmd, "never"));
+	ret = start_target(self, act_touch_mthp, 0);
+	EXPECT_EQ(0, sysfs_write(order4, saved64));
+	EXPECT_EQ(0, sysfs_write(pmd, saved2m));
 	ASSERT_EQ(0, ret);
-	alloc1 = sysfs_long(MTHP_64K "/stats/anon_fault_alloc");
+	alloc1 = sysfs_long(stat);
 	a = self->t.sh->addr[0];
 
 	expect_vma_consistent(_metadata, self->fd, self->t.pid, a, &v);
-	heads = kpageflag_pages(self->t.pid, a, a + MB, KPF_COMPOUND_HEAD);
+	heads = kpageflag_pages(self->t.pid, a, a + MTHP_REGION, KPF_COMPOUND_HEAD);
 	if (!heads)
-		SKIP(return, "no 64 KiB folio was allocated (memory fragmented?)");
+		SKIP(return, "no order-4 folio was allocated (memory fragmented?)");
 	EXPECT_EQ(0, v.thp_pmd);
 	EXPECT_EQ(heads, (long)v.pte_folios[4]);
 	EXPECT_EQ(heads * 16, (long)v.pte_large[4]);
-	EXPECT_EQ(heads * 16, kpageflag_pages(self->t.pid, a, a + MB, KPF_THP));
+	EXPECT_EQ(heads * 16, kpageflag_pages(self->t.pid, a, a + MTHP_REGION, KPF_THP));
 	EXPECT_LE(heads, alloc1 - alloc0);
-	/* TLB reach on x86: one entry per 4 KiB page, large folio or not. */
+	/* leaves counts entries: one per page, large folio or not (arm64: cont too) */
 	EXPECT_EQ(v.mapped, v.leaves);
 }
 
@@ -945,23 +958,40 @@ struct share_race {
 	volatile long rounds;		/* of the unsharer */
 };
 
-/* The first GiB of @fd, shared, at a PUD-aligned address. */
-static char *map_gib_aligned(int fd, char *at)
+/*
+ * The level whose entries point to PMD tables: PUD, or the PGD where the
+ * PUD level is folded (arm64, 16 KiB pages, 47-bit VA: 3 levels); what one
+ * of its entries spans, 1 GiB with 4 KiB pages, is what a shared mapping
+ * must cover, aligned, for its PMD table to be shared (want_pmd_share()).
+ */
+static unsigned int pmd_parent_level(void)
+{
+	unsigned int level = PTSCOPE_LEVEL_PUD;
+
+	while (level < PTSCOPE_LEVEL_PGD && !ptscope_version_info()->level_shift[level])
+		level++;
+	return level;
+}
+
+#define SHARE_BYTES (1UL << ptscope_version_info()->level_shift[pmd_parent_level()])
+
+/* The first SHARE_BYTES of @fd, shared, at an aligned address. */
+static char *map_share_aligned(int fd, char *at)
 {
 	char *r = at;
 
 	if (!r) {
-		r = mmap(NULL, 2 * GB, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		r = mmap(NULL, 2 * SHARE_BYTES, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		if (r == MAP_FAILED)
 			return r;
-		r = (char *)(((uintptr_t)r + GB - 1) & ~(GB - 1));
+		r = (char *)(((uintptr_t)r + SHARE_BYTES - 1) & ~(SHARE_BYTES - 1));
 	}
-	return mmap(r, GB, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED | MAP_NORESERVE, fd, 0);
+	return mmap(r, SHARE_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED | MAP_NORESERVE, fd, 0);
 }
 
 static void unsharer(struct share_race *r, int fd)
 {
-	char *p = map_gib_aligned(fd, NULL);
+	char *p = map_share_aligned(fd, NULL);
 
 	if (p == MAP_FAILED)
 		_exit(2);
@@ -972,12 +1002,12 @@ static void unsharer(struct share_race *r, int fd)
 		usleep(1000);
 	while (!r->stop) {
 		if (r->rounds % 2) {
-			if (ftruncate(fd, 2 * MB) || ftruncate(fd, GB))
+			if (ftruncate(fd, PMD) || ftruncate(fd, SHARE_BYTES))
 				_exit(4);
-		} else if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 2 * MB)) {
+		} else if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, PMD)) {
 			_exit(3);
 		}
-		if (munmap(p, GB) || map_gib_aligned(fd, p) != p)
+		if (munmap(p, SHARE_BYTES) || map_share_aligned(fd, p) != p)
 			_exit(5);
 		p[0] = 1;
 		r->rounds++;
@@ -990,7 +1020,7 @@ static void unsharer(struct share_race *r, int fd)
 
 static void walked(struct share_race *r, int fd)
 {
-	volatile char *p = map_gib_aligned(fd, NULL);
+	volatile char *p = map_share_aligned(fd, NULL);
 
 	if (p == (void *)MAP_FAILED)
 		_exit(2);
@@ -1018,9 +1048,9 @@ static uint64_t pmd_table_of(int fd, uint64_t addr)
 	uint64_t pa = 0;
 	long n, i;
 
-	n = ptscope_walk_all(fd, addr, addr + GB, PTSCOPE_WALK_TABLES, &runs);
+	n = ptscope_walk_all(fd, addr, addr + SHARE_BYTES, PTSCOPE_WALK_TABLES, &runs);
 	for (i = 0; i < n; i++)
-		if (runs[i].kind == PTSCOPE_KIND_TABLE && runs[i].level == PTSCOPE_LEVEL_PUD &&
+		if (runs[i].kind == PTSCOPE_KIND_TABLE && runs[i].level == pmd_parent_level() &&
 		    runs[i].start == addr)
 			pa = runs[i].table_pa;
 	if (n >= 0)
@@ -1050,12 +1080,12 @@ TEST_F_TIMEOUT(huge, hugetlb_shared_pmd_unshare_race, 120)
 	time_t until;
 	long n;
 
-	if (pool_sysfs(2 * MB, "free_hugepages") < 1)
-		SKIP(return, "no free 2 MiB hugetlb page (run-guest presets 4)");
+	if (pool_sysfs(PMD, "free_hugepages") < 1)
+		SKIP(return, "no free PMD-sized hugetlb page (run-guest presets 4)");
 	hfd = memfd_create("ptscope-share", MFD_HUGETLB);
 	if (hfd < 0)
 		SKIP(return, "no hugetlbfs memfd: %s", strerror(errno));
-	ASSERT_EQ(0, ftruncate(hfd, GB));
+	ASSERT_EQ(0, ftruncate(hfd, SHARE_BYTES));
 	r = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, r);
 	memset(r, 0, sizeof(*r));
@@ -1088,12 +1118,12 @@ TEST_F_TIMEOUT(huge, hugetlb_shared_pmd_unshare_race, 120)
 	until = time(NULL) + seconds;
 	while (time(NULL) < until) {
 		runs = NULL;
-		n = ptscope_walk_all(fb, b, b + GB, PTSCOPE_WALK_TABLES, &runs);
+		n = ptscope_walk_all(fb, b, b + SHARE_BYTES, PTSCOPE_WALK_TABLES, &runs);
 		ASSERT_LE(0, n) TH_LOG("walk: %s", strerror(-n));
 		for (i = 0; i < n; i++) {
 			bad += runs[i].kind == PTSCOPE_KIND_BAD;
 			shared_seen += runs[i].kind == PTSCOPE_KIND_TABLE &&
-				       runs[i].level == PTSCOPE_LEVEL_PUD &&
+				       runs[i].level == pmd_parent_level() &&
 				       runs[i].table_pa == pa;
 		}
 		free(runs);
@@ -1111,12 +1141,12 @@ TEST_F_TIMEOUT(huge, hugetlb_shared_pmd_unshare_race, 120)
 	EXPECT_EQ(2, r->ready[1]);
 
 	/* Once still: the walk equals pagemap, one 2 MiB leaf at the start. */
-	n = ptscope_walk_all(fb, b, b + GB, 0, &runs);
+	n = ptscope_walk_all(fb, b, b + SHARE_BYTES, 0, &runs);
 	ASSERT_EQ(1, n);
 	EXPECT_EQ(PTSCOPE_LEVEL_PMD, runs[0].level);
 	EXPECT_TRUE(runs[0].page & PTSCOPE_PAGE_HUGETLB);
 	EXPECT_EQ(pagemap_entry(pid[1], b) & PM_PFN_MASK, runs[0].pfn);
-	EXPECT_EQ(pagemap_present(pid[1], b, b + GB), PMD_PAGES);
+	EXPECT_EQ(pagemap_present(pid[1], b, b + SHARE_BYTES), PMD_PAGES);
 	free(runs);
 	ASSERT_EQ(0, huge_vma_at(fb, b, &hv));
 	EXPECT_EQ(PMD_PAGES, hv.mapped);

@@ -256,7 +256,7 @@ static void pool_manager(uint64_t seed)
 
 struct uffd_page {
 	char *page;		/* registered, one page */
-	char src[PAGE];		/* what a missing page is filled with */
+	char src[PAGE_MAX];	/* what a missing page is filled with */
 	bool wp;		/* write-protect mode, else missing */
 };
 

@@ -30,7 +30,7 @@
 
 #include "ptscope_util.h"
 
-#define HUGE		(2UL << 20)
+#define HUGE		pmd_size()	/* 2 MiB with 4 KiB pages, 32 MiB with 16 KiB */
 #define STANDING	(16UL << 20)
 
 enum op { OP_WALK, OP_WALK_TABLES, OP_VMAS, OP_HUGE_VMAS, OP_VTOP, OP_COUNTERS, OP_DEBUGFS,

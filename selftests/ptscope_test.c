@@ -9,9 +9,11 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,19 +23,44 @@
 
 #define NOBODY 65534
 
-/* The number of page-table levels, as mmap() shows them: only 5-level
- * paging hands out an address above the 47-bit boundary when asked to. */
+/*
+ * The number of page-table levels, as mmap() and the stack show them: only
+ * a kernel with the largest virtual address space (x86-64 5-level paging:
+ * 57 bits; arm64 52-bit VA) hands out an address above 48 bits when asked
+ * to; below, the stack sits under the top of the user half (47 bits on
+ * x86-64 and arm64 16 KiB pages, 48 on arm64 4 KiB). Each level resolves
+ * PAGE_SHIFT - 3 bits above the page offset.
+ */
 static unsigned int levels_from_mmap(void)
 {
 	void *hint = (void *)(1UL << 50);
-	void *p = mmap(hint, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	unsigned int levels;
+	void *p = mmap(hint, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	unsigned int shift = __builtin_ctzl(PAGE), va;
+	struct utsname u;
+	int stack;
 
-	if (p == MAP_FAILED)
+	if (p == MAP_FAILED || uname(&u))
 		return 0;
-	levels = (uintptr_t)p >= (1UL << 47) ? 5 : 4;
-	munmap(p, 4096);
-	return levels;
+	if ((uintptr_t)p >= (1UL << 48))
+		va = strcmp(u.machine, "x86_64") ? 52 : 57;
+	else
+		va = 64 - __builtin_clzl((uintptr_t)&stack);
+	munmap(p, PAGE);
+	return (va - shift + (shift - 3) - 1) / (shift - 3);	/* rounded up */
+}
+
+/* The architecture the module says it reads, as uname names it. */
+static uint32_t arch_from_uname(void)
+{
+	struct utsname u;
+
+	if (uname(&u))
+		return PTSCOPE_ARCH_UNKNOWN;
+	if (!strcmp(u.machine, "x86_64"))
+		return PTSCOPE_ARCH_X86_64;
+	if (!strcmp(u.machine, "aarch64"))
+		return PTSCOPE_ARCH_ARM64;
+	return PTSCOPE_ARCH_UNKNOWN;
 }
 
 /* open_as - open PTSCOPE_DEV as @uid in a child; returns 0 or the errno */
@@ -89,6 +116,41 @@ TEST_F(dev, version)
 	EXPECT_EQ(sizeof(self->v), self->v.size);
 }
 
+/*
+ * ABI 1.3: the architecture, as uname says; each level's span, the page
+ * size's and the THP's (hpage_pmd_size) at the bottom, each level PAGE_SHIFT
+ * - 3 bits above the one below, a zero for each folded level; contiguous
+ * blocks on arm64 only, larger than one entry.
+ */
+TEST_F(dev, version_arch_levels)
+{
+	unsigned int level, n = 0, shift = __builtin_ctzl(PAGE), below = 0;
+
+	ASSERT_EQ(0, ioctl(self->fd, PTSCOPE_IOC_VERSION, &self->v));
+	EXPECT_EQ(arch_from_uname(), self->v.arch);
+	EXPECT_EQ(shift, self->v.level_shift[PTSCOPE_LEVEL_PTE]);
+	EXPECT_EQ(pmd_size(), 1UL << self->v.level_shift[PTSCOPE_LEVEL_PMD]);
+	for (level = PTSCOPE_LEVEL_PTE; level <= PTSCOPE_LEVEL_PGD; level++) {
+		if (!self->v.level_shift[level])
+			continue;
+		if (below)
+			EXPECT_EQ(below + shift - 3, self->v.level_shift[level]);
+		below = self->v.level_shift[level];
+		n++;
+	}
+	EXPECT_NE(0, self->v.level_shift[PTSCOPE_LEVEL_PGD]);
+	EXPECT_EQ(self->v.pgtable_levels, n);
+	for (level = PTSCOPE_LEVEL_PTE; level <= PTSCOPE_LEVEL_PMD; level++) {
+		uint32_t cont = self->v.cont_shift[level];
+
+		if (self->v.arch == PTSCOPE_ARCH_ARM64)
+			EXPECT_LT(self->v.level_shift[level], cont);
+		if (self->v.arch != PTSCOPE_ARCH_ARM64)
+			EXPECT_EQ(0, cont);
+	}
+	EXPECT_EQ(0, self->v.reserved1 | self->v.reserved2[0] | self->v.reserved2[1]);
+}
+
 /* Unknown commands: another number on our magic, and another magic. */
 TEST_F(dev, unknown_ioctl_enotty)
 {
@@ -107,10 +169,26 @@ TEST_F(dev, size_too_small_einval)
 	self->v.size = 0;
 	EXPECT_EQ(-1, ioctl(self->fd, PTSCOPE_IOC_VERSION, &self->v));
 	EXPECT_EQ(EINVAL, errno);
-	self->v.size = sizeof(self->v) - 8;
+	self->v.size = PTSCOPE_VERSION_SIZE_VER0 - 8;
 	EXPECT_EQ(-1, ioctl(self->fd, PTSCOPE_IOC_VERSION, &self->v));
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(0, self->v.abi_major) TH_LOG("a failed call wrote its result");
+}
+
+/*
+ * A caller of ABI 1.2 or older (struct ptscope_version of 64 bytes) gets
+ * its fields, and nothing is written past its size.
+ */
+TEST_F(dev, size_first_version)
+{
+	memset(&self->v, 0xa5, sizeof(self->v));
+	memset(&self->v, 0, PTSCOPE_VERSION_SIZE_VER0);
+	self->v.size = PTSCOPE_VERSION_SIZE_VER0;
+	ASSERT_EQ(0, ioctl(self->fd, PTSCOPE_IOC_VERSION, &self->v));
+	EXPECT_EQ(PTSCOPE_ABI_MAJOR, self->v.abi_major);
+	EXPECT_EQ(PAGE, self->v.page_size);
+	EXPECT_EQ(PTSCOPE_VERSION_SIZE_VER0, self->v.size);
+	EXPECT_EQ(0xa5a5a5a5, self->v.arch) TH_LOG("the module wrote past the caller's size");
 }
 
 /* A larger struct from a newer caller: zero tail accepted, else -E2BIG. */

@@ -33,7 +33,19 @@
 
 #define PTSCOPE_DEV	"/dev/ptscope"
 #define PTSCOPE_DEBUGFS	"/sys/kernel/debug/ptscope"
-#define PAGE		4096UL
+/* The kernel's page size: 4 KiB on x86-64, 4 or 16 KiB on arm64 (a constant no more). */
+static inline unsigned long ptscope_page_size(void)
+{
+	static unsigned long size;
+
+	if (!size)
+		size = sysconf(_SC_PAGESIZE);
+	return size;
+}
+
+#define PAGE		ptscope_page_size()
+#define PAGE_MAX	(64UL << 10)	/* the largest page size: arm64's 64 KiB */
+#define PAGE_KB		(PAGE / 1024)	/* smaps and status count in kB */
 
 /* debugfs_value - the rest of the line "KEY value" in a debugfs file, or NULL */
 static inline char *debugfs_value(const char *file, const char *key, char *buf, size_t len)
@@ -108,6 +120,75 @@ static inline void *map_aligned(size_t len, size_t align)
 }
 
 /* --- the device ------------------------------------------------------- */
+
+/*
+ * ptscope_version_info - what the loaded module says of itself and of the
+ * kernel's page tables, read once (ABI 1.3 fields 0 from an older module,
+ * which ran on x86-64 only); all 0 without the device.
+ */
+static inline const struct ptscope_version *ptscope_version_info(void)
+{
+	static struct ptscope_version v;
+	int fd;
+
+	if (v.size)
+		return &v;
+	v.size = sizeof(v);
+	fd = open(PTSCOPE_DEV, O_RDWR);
+	if (fd < 0 || ioctl(fd, PTSCOPE_IOC_VERSION, &v))
+		memset(&v, 0, sizeof(v));
+	if (fd >= 0)
+		close(fd);
+	if (v.abi_major && v.arch == PTSCOPE_ARCH_UNKNOWN)
+		v.arch = PTSCOPE_ARCH_X86_64;
+	return &v;
+}
+
+static inline int ptscope_arch_is(enum ptscope_arch arch)
+{
+	return ptscope_version_info()->arch == (uint32_t)arch;
+}
+
+/*
+ * entry_addr_mask - the bits of a raw present or table entry that hold a
+ * physical address: x86-64 bits 12-51; arm64 bits PAGE_SHIFT-49, and 8-9
+ * with LPA2 (PTSCOPE_FEAT_ARM64_LPA2), as the Arm ARM lays descriptors out
+ */
+static inline uint64_t entry_addr_mask(void)
+{
+	const struct ptscope_version *v = ptscope_version_info();
+	uint64_t m;
+
+	if (v->arch != PTSCOPE_ARCH_ARM64)
+		return 0x000ffffffffff000ULL;
+	m = ((1ULL << 50) - 1) & ~(uint64_t)(PAGE - 1);
+	return v->features & PTSCOPE_FEAT_ARM64_LPA2 ? m | 0x300 : m;
+}
+
+/*
+ * swap_flag_mask - the bits of a raw non-present entry below its swap
+ * type and offset (what a hidden reader may see): x86-64 below bit 9
+ * (SWP_OFFSET_FIRST_BIT), arm64 below bit 6 (__SWP_TYPE_SHIFT)
+ */
+static inline uint64_t swap_flag_mask(void)
+{
+	return ptscope_arch_is(PTSCOPE_ARCH_ARM64) ? 0x3f : 0x1ff;
+}
+
+/* The size of a PMD leaf (a THP): the kernel's own hpage_pmd_size. */
+static inline unsigned long pmd_size(void)
+{
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", "r");
+	unsigned long size = 0;
+
+	if (f) {
+		if (fscanf(f, "%lu", &size) != 1)
+			size = 0;
+		fclose(f);
+	}
+	return size ? size : 1UL << ptscope_version_info()->level_shift[PTSCOPE_LEVEL_PMD];
+}
+
 
 /* ptscope_open_target - open the device with @pid selected; -errno on failure */
 static inline int ptscope_open_target(pid_t pid, struct ptscope_target *out)
@@ -258,7 +339,7 @@ static inline struct page_view page_view_of(const struct ptscope_run *runs, long
 
 		if (r->kind == PTSCOPE_KIND_TABLE || addr < r->start || addr >= r->start + span)
 			continue;
-		idx = (addr - r->start) >> 12;		/* base pages into the run */
+		idx = (addr - r->start) / PAGE;		/* base pages into the run */
 		pv.kind = r->kind;
 		pv.level = r->level;
 		pv.bits = r->bits;

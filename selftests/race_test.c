@@ -28,8 +28,8 @@
 #include <uapi/ptscope.h>
 #include "ptscope_util.h"
 
-#define HUGE		(2UL << 20)
-#define REGION		(8UL << 20)
+#define HUGE		pmd_size()	/* 2 MiB with 4 KiB pages, 32 MiB with 16 KiB */
+#define REGION		(4 * HUGE)	/* 8 MiB with 4 KiB pages */
 #define KHUGEPAGED	"/sys/kernel/mm/transparent_hugepage/khugepaged/"
 
 static unsigned int race_seconds(void)
@@ -466,8 +466,8 @@ static void expect_final_state(struct __test_metadata *_metadata, pid_t pid)
 		EXPECT_EQ(0, bad) TH_LOG("VMA %#llx-%#llx: %s", (unsigned long long)maps[i][0],
 					 (unsigned long long)maps[i][1],
 					 bad < 0 ? strerror(-bad) : why);
-		EXPECT_EQ(rss, (long)(c[PTSCOPE_CNT_RSS_PTE] + c[PTSCOPE_CNT_RSS_PMD] +
-				      c[PTSCOPE_CNT_RSS_PUD]) * 4)
+		EXPECT_EQ(rss, (long)((c[PTSCOPE_CNT_RSS_PTE] + c[PTSCOPE_CNT_RSS_PMD] +
+				       c[PTSCOPE_CNT_RSS_PUD]) * PAGE_KB))
 			TH_LOG("VMA %#llx: smaps Rss", (unsigned long long)maps[i][0]);
 	}
 	free(vmas);
