@@ -621,14 +621,21 @@ static int check_range(struct mm_struct *mm, u64 start, u64 end)
 	return 0;
 }
 
-/* The user's array of @count records of @size bytes, or NULL. */
+/*
+ * The user's array of @count records of @size bytes, or NULL. It must lie
+ * in the caller's address space: arm64's access_ok() allows up to the
+ * largest user address the kernel supports (52 bits), not the task's own
+ * top (48 or 47 bits with arm64.nolva).
+ */
 static void __user *user_array(u64 ptr, u32 count, u32 size)
 {
+	unsigned long top = current->mm ? current->mm->task_size : 0;
 	size_t bytes;
 
 	if (check_mul_overflow((size_t)count, (size_t)size, &bytes))
 		return NULL;
-	if (!ptr || !access_ok(u64_to_user_ptr(ptr), bytes))
+	if (!ptr || bytes > top || ptr > top - bytes ||
+	    !access_ok(u64_to_user_ptr(ptr), bytes))
 		return NULL;
 	return u64_to_user_ptr(ptr);
 }
