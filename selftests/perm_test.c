@@ -165,7 +165,7 @@ TEST(capabilities_dropped_between_queries)
 
 		if (!pfn || fd < 0 || target_errno(fd, parent))
 			_exit(10);
-		if (ptscope_vtop(fd, (uintptr_t)page, &v) || v.phys >> 12 != pfn)
+		if (ptscope_vtop(fd, (uintptr_t)page, &v) || v.phys / PAGE != pfn)
 			_exit(11);
 		if (set_effective(CAP_SYS_PTRACE, 0))
 			_exit(12);
@@ -173,7 +173,7 @@ TEST(capabilities_dropped_between_queries)
 			_exit(13);	/* the remembered answer was another cred's */
 		if (set_effective(CAP_SYS_PTRACE, 1))
 			_exit(14);
-		if (ptscope_vtop(fd, (uintptr_t)page, &v) || v.phys >> 12 != pfn)
+		if (ptscope_vtop(fd, (uintptr_t)page, &v) || v.phys / PAGE != pfn)
 			_exit(15);
 		if (set_effective(CAP_SYS_ADMIN, 0))
 			_exit(16);
@@ -182,7 +182,7 @@ TEST(capabilities_dropped_between_queries)
 			_exit(17);	/* hidden now: no frame, no table address */
 		if (set_effective(CAP_SYS_ADMIN, 1))
 			_exit(18);
-		if (ptscope_vtop(fd, (uintptr_t)page, &v) || v.phys >> 12 != pfn)
+		if (ptscope_vtop(fd, (uintptr_t)page, &v) || v.phys / PAGE != pfn)
 			_exit(19);
 		_exit(0);
 	}

@@ -235,20 +235,20 @@ TEST_F(dev, reserved_nonzero_einval)
 /* NULL, unmapped and read-only arguments are -EFAULT. */
 TEST_F(dev, bad_pointer_efault)
 {
-	void *unmapped = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *unmapped = mmap(NULL, PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	struct ptscope_version *ro;
 
 	ASSERT_NE(MAP_FAILED, unmapped);
-	ASSERT_EQ(0, munmap(unmapped, 4096));
+	ASSERT_EQ(0, munmap(unmapped, PAGE));
 	EXPECT_EQ(-1, ioctl(self->fd, PTSCOPE_IOC_VERSION, NULL));
 	EXPECT_EQ(EFAULT, errno);
 	EXPECT_EQ(-1, ioctl(self->fd, PTSCOPE_IOC_VERSION, unmapped));
 	EXPECT_EQ(EFAULT, errno);
 
-	ro = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ro = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, ro);
 	ro->size = sizeof(*ro);
-	ASSERT_EQ(0, mprotect(ro, 4096, PROT_READ));
+	ASSERT_EQ(0, mprotect(ro, PAGE, PROT_READ));
 	EXPECT_EQ(-1, ioctl(self->fd, PTSCOPE_IOC_VERSION, ro));
 	EXPECT_EQ(EFAULT, errno);
 	munmap(ro, 4096);
