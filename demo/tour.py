@@ -28,7 +28,8 @@ import tempfile
 import threading
 import time
 
-PAGE = 4096
+PAGE = os.sysconf("SC_PAGE_SIZE")     # 4 KiB on x86-64, 4 or 16 KiB on arm64
+PAGE_SHIFT = PAGE.bit_length() - 1
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROGS = os.path.join(HERE, "progs")
 DEBUGFS = "/sys/kernel/debug/ptscope"
@@ -431,10 +432,11 @@ class Watch:
         for view, live in self.views.items():
             body, lines = live.sample()
             for w in body:
+                # n/a: a counter the module cannot count on this kernel (None)
                 if view == "faults":
-                    out[f"fault.{w[0]}"] = int(w[1])
+                    out[f"fault.{w[0]}"] = None if w[1] == "n/a" else int(w[1])
                 elif view == "tlb":
-                    out[f"tlb.{w[0]}"] = (int(w[1]), int(w[2]), int(w[3]))
+                    out[f"tlb.{w[0]}"] = None if w[1] == "n/a" else (int(w[1]), int(w[2]), int(w[3]))
                 else:
                     out["vmas"].append((int(w[0], 16), int(w[1], 16), int(w[2]), int(w[3])))
             if view == "top":
@@ -622,13 +624,13 @@ def ch_lazy(r, t, ctx):
         t.run(["maps", str(p.pid)], grep=[a])
         t.run(["walk", str(p.pid), f"{addr:#x}-{addr + 64 * PAGE:#x}"])
         t.run(["diff", "/tmp/lazy-before.snap", str(p.pid)], grep=[a, "CHANGE"])
-        t.picture(p.pid, "lazy.py after 64 writes: 256 KiB resident at the start of the VMA")
+        t.picture(p.pid, f"lazy.py after 64 writes: {kib(64 * PAGE)} resident at the start of the VMA")
         row = t.vma(p.pid, addr)
         sm = smaps_vma(p.pid, addr)
         pm = pagemap_range(p.pid, addr, addr + size)
         present = [i for i, e in enumerate(pm) if e[0]]
         r.claim(row["rss"] == 64 * PAGE == sm["Rss"] * 1024 and present == list(range(64)),
-                "lazy: 64 writes made exactly the first 64 pages resident (256 KiB)",
+                f"lazy: 64 writes made exactly the first 64 pages resident ({kib(64 * PAGE)})",
                 f"ptscope rss {row['rss']}, smaps Rss {sm['Rss']} kB, pagemap present pages {len(present)}")
         with open(f"/proc/{p.pid}/status") as f:
             st = {l.split(":")[0]: l.split()[1] for l in f if l.startswith(("VmSize", "VmRSS"))}
@@ -654,11 +656,12 @@ def ch_lazy(r, t, ctx):
 
 @chapter("translation", "One translation: from a virtual address to RAM")
 def ch_translation(r, t, ctx):
+    bits = PAGE_SHIFT - 3       # a table is one page of 8-byte entries
     r.para("A small C program has a global variable `answer` and prints its address. That "
-           "address is virtual: to find the byte the CPU cuts it into one 9-bit index per "
-           "page-table level plus a 12-bit offset, reads one entry per level, each pointing to "
-           "the next table, and ends at a physical frame. ptscope vtop does the same walk in the "
-           "kernel's tables and shows every step.")
+           f"address is virtual: to find the byte the CPU cuts it into one {bits}-bit index per "
+           f"page-table level plus a {PAGE_SHIFT}-bit offset ({kib(PAGE)} pages), reads one "
+           "entry per level, each pointing to the next table, and ends at a physical frame. "
+           "ptscope vtop does the same walk in the kernel's tables and shows every step.")
     with Program(r, prog("translate")) as p:
         addr = p.until("ready")["addr"]
         t.run(["vtop", str(p.pid), hex(addr)])
@@ -667,10 +670,12 @@ def ch_translation(r, t, ctx):
         page = rows[-1]
         expect = ctx["levels"]
         r.claim(len(levels) == expect, f"translation: the walk has {expect} levels, as the CPU's paging mode",
-                f"ptscope levels {len(levels)}; la57 in cpuinfo and no5lvl on the command line give {expect}")
-        shifts = {"PGD": 48 if expect == 5 else 39, "P4D": 39, "PUD": 30, "PMD": 21, "PTE": 12}
-        idx_ok = all(x["index"] == (addr >> shifts[x["step"]]) & 511 for x in levels)
-        r.claim(idx_ok, "translation: each index is 9 bits of the address",
+                f"ptscope levels {len(levels)}; {ctx['levels_why']} give {expect}")
+        # Bottom up, each level resolves `bits` more bits of the address.
+        names = level_names(expect)
+        shifts = {n: PAGE_SHIFT + bits * i for i, n in enumerate(reversed(names))}
+        idx_ok = all(x["index"] == (addr >> shifts[x["step"]]) & ((1 << bits) - 1) for x in levels)
+        r.claim(idx_ok, f"translation: each index is {bits} bits of the address",
                 "indexes " + " ".join(f"{x['step']}[{x['index']}]" for x in levels))
         chain_ok = all(int(levels[i + 1]["table"], 16) == int(levels[i]["next"], 16)
                        for i in range(len(levels) - 1))
@@ -685,13 +690,37 @@ def ch_translation(r, t, ctx):
         r.claim("w" in pte["flags"] and "d" in pte["flags"] and "u" in pte["flags"],
                 "translation: the PTE is present, user, writable and dirty (answer was written)",
                 f"flags {pte['flags']}")
+        if ctx["arch"] == "arm64":
+            r.para("On arm64 each entry is a VMSAv8-64 descriptor, and ptscope names its bits "
+                   "in the architecture's words (the BITS column): valid (the MMU may use it), "
+                   "af (the Access Flag: the page was used since the kernel last cleared it), ng "
+                   "(not global: its TLB entries are tagged with the process's ASID, so a task "
+                   "switch needs no flush), ap-el0 (user access) and ap-ro (read-only), uxn and "
+                   "pxn (no execution by user or kernel), and dbm (Dirty Bit Modifier). A "
+                   "writable page starts read-only with DBM set; the first write makes the MMU "
+                   "clear the read-only bit itself, without a fault: that is how the hardware "
+                   "says 'dirty'. attr0 names the MAIR_EL1 attribute the entry selects: normal "
+                   "(write-back cacheable) memory here, a device's registers elsewhere. cont, "
+                   "the contiguous hint, marks an aligned block of entries that map one "
+                   "physical block and may share a single TLB entry.")
+            t.run(["vtop", "-o", "step,entry,bits", str(p.pid), hex(addr)])
         r.para("Reading five (or four) tables for every memory access would be far too slow, so "
                "the CPU keeps recent translations in the TLB, the translation lookaside buffer. A "
                "hit costs nothing; only a miss walks these tables. When the kernel changes an "
                "entry it must flush the stale TLB copy, on every CPU that may hold it. The "
                "program now makes its page read-only and writable again (mprotect): the kernel "
                "rewrites the PTE and flushes.")
-        if has_view("counters"):
+        if ctx["arch"] == "arm64":
+            r.para("arm64 flushes with TLBI instructions that the kernel inlines where it "
+                   "changes an entry, and that the hardware broadcasts to every CPU: no "
+                   "interrupt, no function call, no tracepoint. There is nothing for ptscope to "
+                   "count, and ptscope tlb says so (unsupported) rather than show zeros:")
+            p.go()
+            p.until("flushed")
+            t.run(["tlb", str(p.pid), "-c", "1", "-i", "0.5"])
+            r.skip("translation: ptscope counted the TLB flushes of the mprotect calls",
+                   "arm64: TLB flushes are inline broadcast TLBI instructions, with no hook")
+        elif has_view("counters"):
             with Watch(r, p.pid, tlb=True) as w, TlbTrace(p.pid) as tr:
                 p.go()
                 p.until("flushed")
@@ -1015,24 +1044,30 @@ def swap_used():
         return sum(int(l.split()[3]) for l in f.readlines()[1:])
 
 
-@chapter("huge", "Huge pages: 4 KiB versus 2 MiB")
+def mib(n):
+    return f"{n >> 20} MiB" if n >= 1 << 20 else kib(n)
+
+
+@chapter("huge", "Huge pages: base pages versus PMD-sized ones (4 KiB and 2 MiB on x86-64)")
 def ch_huge(r, t, ctx):
-    r.para("x86 can end a walk one level early: a PMD entry can map a whole 2 MiB page instead of "
-           "pointing to a table of 512 PTEs. One program fills two 4 MiB regions; the first asks "
-           "for small pages (MADV_NOHUGEPAGE), the second for transparent huge pages "
-           "(MADV_HUGEPAGE).")
+    pmd = PAGE * (PAGE // 8)    # what one PMD entry spans: a table of PTEs' worth
+    r.para(f"The MMU can end a walk one level early: a PMD entry can map a whole {mib(pmd)} page "
+           f"instead of pointing to a table of {PAGE // 8} PTEs ({kib(PAGE)} pages here). One "
+           f"program fills two {mib(2 * pmd)} regions; the first asks for small pages "
+           "(MADV_NOHUGEPAGE), the second for transparent huge pages (MADV_HUGEPAGE).")
     with Program(r, prog("huge"), "huge") as p:
         v = p.until("touched")
         small, huge, ln = v["small"], v["huge"], v["len"]
         t.run(["maps", "-o", "start,end,perms,size,rss,huge,thp,pt,name", str(p.pid)],
               grep=[f"{small:x}", f"{huge:x}"])
-        r.para("The walk of the first 32 KiB of the small-page region (of 1024 PTEs), then of "
-               "the whole huge-page region:")
+        r.para(f"The walk of the first {kib(8 * PAGE)} of the small-page region (of "
+               f"{ln // PAGE} PTEs), then of the whole huge-page region:")
         t.run(["walk", "-o", "range,level,kind,count,size,flags,page", str(p.pid),
                f"{small:#x}-{small + 8 * PAGE:#x}"])
         t.run(["walk", "-o", "range,level,kind,count,size,flags,page", str(p.pid),
                f"{huge:#x}-{huge + ln:#x}"])
-        t.picture(p.pid, "huge: the same 4 MiB as 1024 small pages, then as two huge pages (outlined)")
+        t.picture(p.pid, f"huge: the same {mib(ln)} as {ln // PAGE} small pages, then as two huge "
+                         "pages (outlined)")
         ls = walk_leaves(t, p.pid, small, small + ln)
         lh = walk_leaves(t, p.pid, huge, huge + ln)
         n_small = sum(x["count"] for x in ls if x["level"] == "PTE" and x["kind"] == "page")
@@ -1045,16 +1080,25 @@ def ch_huge(r, t, ctx):
         if sh["AnonHugePages"] == 0 and n_huge == 0:
             r.skip("huge: the second region takes 2 PMD leaves", "no huge page could be allocated")
         else:
-            r.claim(n_huge == ln >> 21 and sh["AnonHugePages"] * 1024 == ln and
+            r.claim(n_huge == ln // pmd and sh["AnonHugePages"] * 1024 == ln and
                     kpage("/proc/kpageflags", pfn) >> KPF_THP & 1,
-                    f"huge: the second region takes {ln >> 21} PMD leaves, no PTE table",
+                    f"huge: the second region takes {ln // pmd} PMD leaves, no PTE table",
                     f"ptscope {n_huge} PMD pages; smaps AnonHugePages {sh['AnonHugePages']} kB; "
                     "kpageflags THP set")
         r.para(f"TLB reach: a TLB entry caches one translation, whatever the page size. "
-               f"Covering these 4 MiB takes {ln // PAGE} entries with 4 KiB pages but {ln >> 21} "
-               "with 2 MiB pages; with, say, 1536 entries a TLB reaches 6 MiB of 4 KiB pages but "
-               "3 GiB of huge pages. The cost: memory is handed out 2 MiB at a time, and may be "
-               "wasted.")
+               f"Covering these {mib(ln)} takes {ln // PAGE} entries with {kib(PAGE)} pages but "
+               f"{ln // pmd} with {mib(pmd)} pages; with, say, 1536 entries a TLB reaches "
+               f"{mib(1536 * PAGE)} of small pages but {1536 * pmd >> 30} GiB of huge pages. The "
+               f"cost: memory is handed out {mib(pmd)} at a time, and may be wasted.")
+        if ctx["arch"] == "arm64":
+            r.para("arm64 has a step between the two: the contiguous hint (cont in the BITS "
+                   "column). An aligned run of PTEs (16 of 4 KiB pages, 64 KiB) mapping one "
+                   "physical block may be cached as one TLB entry. Since Linux 6.9 the kernel "
+                   "sets it by itself where a large folio allows (contpte), and then folds the "
+                   "block's access and dirty bits into what it reports of each entry; ptscope "
+                   "shows the kernel's view in the generic bits and each descriptor's own af "
+                   "and dbm beside them. It is a hint: the hardware may still use one TLB entry "
+                   "per page.")
         if has_view("huge_vmas"):
             r.para("ptscope huge counts, per VMA, the leaf entries (the TLB entries the mapping "
                    "needs), the memory they map, what one entry reaches, and why a VMA cannot "
@@ -1069,10 +1113,10 @@ def ch_huge(r, t, ctx):
                     f"ptscope {hs and hs['leaves']} leaves for {hs and hs['mapped']} bytes, why "
                     f"{hs and hs['why']}; pagemap present {present_s}")
             if n_huge:
-                r.claim(hh is not None and hh["leaves"] == ln >> 21 and
+                r.claim(hh is not None and hh["leaves"] == ln // pmd and
                         hh["huge"] == hh["mapped"] == sh["AnonHugePages"] * 1024,
-                        f"huge: ptscope counts {ln >> 21} TLB entries for the huge-page region, "
-                        f"{ln // PAGE // (ln >> 21)} times the reach",
+                        f"huge: ptscope counts {ln // pmd} TLB entries for the huge-page region, "
+                        f"{ln // PAGE // (ln // pmd)} times the reach",
                         f"ptscope {hh and hh['leaves']} leaves for {hh and hh['mapped']} bytes, "
                         f"{hh and hh['huge']} of them huge, reach {hh and hh['reach']}; "
                         f"smaps AnonHugePages {sh['AnonHugePages']} kB")
@@ -1243,14 +1287,46 @@ def ch_overcommit(r, t, ctx):
 
 # -------------------------------------------------------------- main
 
+def expected_levels():
+    """The paging levels, from what the CPU and kernel say, not ptscope: on
+    x86-64 la57 without no5lvl is 5 levels; on arm64 the virtual address
+    bits mmap() reaches (52 when asked above 48 bits, else the stack's 48 or
+    47) over PAGE_SHIFT - 3 bits a level. (levels, how it was found)"""
+    if os.uname().machine != "aarch64":
+        five = "la57" in read("/proc/cpuinfo").split() and "no5lvl" not in read("/proc/cmdline").split()
+        return (5 if five else 4), "la57 in cpuinfo and no5lvl on the command line"
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mmap.restype = ctypes.c_void_p
+    libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
+                          ctypes.c_int, ctypes.c_long]
+    p = libc.mmap(1 << 50, PAGE, 1, 0x22, -1, 0)        # PROT_READ, MAP_PRIVATE|ANONYMOUS
+    if p and p >= 1 << 48:
+        va = 52
+    else:
+        stack = [int(line.split("-")[0], 16) for line in read("/proc/self/maps").split("\n")
+                 if "[stack]" in line][0]
+        va = stack.bit_length()
+    return -(-(va - PAGE_SHIFT) // (PAGE_SHIFT - 3)), f"{va}-bit addresses from mmap() and {kib(PAGE)} pages"
+
+
+def level_names(levels):
+    """The levels' names, top first: P4D and then PUD fold away."""
+    return {5: ["PGD", "P4D", "PUD", "PMD", "PTE"], 4: ["PGD", "PUD", "PMD", "PTE"],
+            3: ["PGD", "PMD", "PTE"]}[levels]
+
+
 def setup(ctx):
     """What the chapters need: swap on zram, as selftests/run-guest does."""
     if os.path.exists("/sys/block/zram0/disksize") and "zram0" not in read("/proc/swaps"):
         write("/sys/block/zram0/disksize", "64M")
         subprocess.run(["mkswap", "/dev/zram0"], check=True, capture_output=True)
         subprocess.run(["swapon", "/dev/zram0"], check=True)
-    five = "la57" in read("/proc/cpuinfo").split() and "no5lvl" not in read("/proc/cmdline").split()
-    ctx["levels"] = 5 if five else 4
+    # Whose tables the module reads: its own word (ptscope version).
+    ver = subprocess.run(["ptscope", "version", "-J"], capture_output=True, text=True)
+    keys = {x["key"]: x["value"] for x in json.loads(ver.stdout or '{"version": []}')["version"]}
+    ctx["arch"] = keys.get("arch", "x86-64")
+    ctx["levels"], ctx["levels_why"] = expected_levels()
 
 
 def main():

@@ -12,7 +12,7 @@
 
 int main(void)
 {
-	size_t len = PAGES * PAGE_SIZE_4K;
+	size_t len = PAGES * PAGE_BYTES;
 	pid_t child;
 	char *p;
 	int i;
@@ -22,7 +22,7 @@ int main(void)
 		die("mmap");
 	madvise(p, len, MADV_NOHUGEPAGE);
 	for (i = 0; i < PAGES; i++)
-		snprintf(p + i * PAGE_SIZE_4K, 64, "page %d, from the parent", i);
+		snprintf(p + i * PAGE_BYTES, 64, "page %d, from the parent", i);
 	fflush(stdout);
 	child = fork();
 	if (child < 0)

@@ -11,7 +11,7 @@
 
 int main(void)
 {
-	size_t len = PAGES * PAGE_SIZE_4K;
+	size_t len = PAGES * PAGE_BYTES;
 	long min0, maj0, min1, maj1, sum = 0;
 	unsigned char *p;
 	int i;
@@ -20,12 +20,12 @@ int main(void)
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		die("mmap");
-	madvise(p, len, MADV_NOHUGEPAGE);	/* 4 KiB pages: one fault each */
+	madvise(p, len, MADV_NOHUGEPAGE);	/* base pages: one fault each */
 	step("mapped addr=%p pages=%d", (void *)p, PAGES);
 
 	faults(&min0, &maj0);
 	for (i = 0; i < PAGES; i++)
-		p[i * PAGE_SIZE_4K] = i + 1;	/* first write: a minor fault */
+		p[i * PAGE_BYTES] = i + 1;	/* first write: a minor fault */
 	faults(&min1, &maj1);
 	printf("wrote %d pages: %ld minor, %ld major faults (getrusage)\n",
 	       PAGES, min1 - min0, maj1 - maj0);
@@ -37,7 +37,7 @@ int main(void)
 
 	faults(&min0, &maj0);
 	for (i = 0; i < PAGES; i++)
-		sum += p[i * PAGE_SIZE_4K];	/* swapped out: a major fault */
+		sum += p[i * PAGE_BYTES];	/* swapped out: a major fault */
 	faults(&min1, &maj1);
 	printf("read %d pages back (sum %ld): %ld minor, %ld major faults (getrusage)\n",
 	       PAGES, sum, min1 - min0, maj1 - maj0);

@@ -13,11 +13,11 @@ int main(int argc, char **argv)
 {
 	char *p;
 
-	p = mmap(ADDR, PAGE_SIZE_4K, PROT_READ | PROT_WRITE,
+	p = mmap(ADDR, PAGE_BYTES, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
 	if (p != ADDR)
 		die("mmap at 0x100000000000");
-	snprintf(p, PAGE_SIZE_4K, "%s (pid %d)", argc > 1 ? argv[1] : "hello", getpid());
+	snprintf(p, PAGE_BYTES, "%s (pid %d)", argc > 1 ? argv[1] : "hello", getpid());
 	step("ready addr=%p", (void *)p);
 	printf("pid %d reads at %p: \"%s\"\n", getpid(), (void *)p, p);
 	return 0;

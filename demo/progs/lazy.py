@@ -18,10 +18,12 @@ addr = ctypes.addressof(view)
 del view
 step("reserved", addr=hex(addr), size=len(region))
 
-# touch one byte every 4096 — each touch page-faults exactly one page in
-for offset in range(0, 64 * 4096, 4096):
+# touch one byte every page (4096 bytes, 16384 on some arm64) — each touch
+# page-faults exactly one page in
+PAGE = mmap.PAGESIZE
+for offset in range(0, 64 * PAGE, PAGE):
     region[offset] = 1            # first write to a page = one page fault
 
-print("reserved 1 GB of address space, actually dirtied 64 pages = 256 KB")
+print(f"reserved 1 GB of address space, actually dirtied 64 pages = {64 * PAGE // 1024} KB")
 step("touched", addr=hex(addr))
 region.close()

@@ -12,7 +12,7 @@
 
 int main(void)
 {
-	size_t len = PAGES * PAGE_SIZE_4K;
+	size_t len = PAGES * PAGE_BYTES;
 	char *locked, *plain;
 	int err;
 

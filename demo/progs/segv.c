@@ -36,11 +36,11 @@ int main(int argc, char **argv)
 	volatile char *p;
 	int hole = argc > 1 && !strcmp(argv[1], "hole");
 
-	p = mmap(NULL, PAGE_SIZE_4K, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	p = mmap(NULL, PAGE_BYTES, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		die("mmap");
 	if (hole)
-		munmap((void *)p, PAGE_SIZE_4K);	/* now nothing is mapped there */
+		munmap((void *)p, PAGE_BYTES);	/* now nothing is mapped there */
 	else
 		(void)p[0];				/* a read maps the zero page */
 	sigaction(SIGSEGV, &sa, NULL);

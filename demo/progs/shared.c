@@ -20,13 +20,13 @@ int main(int argc, char **argv)
 	fd = shm_open(argv[1], O_RDWR | (create ? O_CREAT | O_TRUNC : 0), 0600);
 	if (fd < 0)
 		die("shm_open");
-	if (create && ftruncate(fd, PAGE_SIZE_4K))
+	if (create && ftruncate(fd, PAGE_BYTES))
 		die("ftruncate");
-	p = mmap(NULL, PAGE_SIZE_4K, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	p = mmap(NULL, PAGE_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)
 		die("mmap");
 	if (create)
-		snprintf(p, PAGE_SIZE_4K, "written by pid %d", getpid());
+		snprintf(p, PAGE_BYTES, "written by pid %d", getpid());
 	else
 		(void)*(volatile char *)p;	/* map the page: a read is enough */
 	step("ready addr=%p", (void *)p);

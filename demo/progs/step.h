@@ -43,7 +43,7 @@ static inline void faults(long *minor, long *major)
 	*major = ru.ru_majflt;
 }
 
-#define PAGE_SIZE_4K	4096UL
+#define PAGE_BYTES	((size_t)sysconf(_SC_PAGESIZE))	/* 4 KiB, or 16 KiB on arm64 */
 
 static inline void die(const char *what)
 {
@@ -60,7 +60,7 @@ static inline void die(const char *what)
 static inline int page_out(void *p, size_t len)
 {
 	unsigned char vec[1024];
-	size_t i, n = len / PAGE_SIZE_4K;
+	size_t i, n = len / PAGE_BYTES;
 	int tries, left = 1;
 
 	for (tries = 0; tries < 20 && left; tries++) {

@@ -15,7 +15,7 @@ static unsigned char pattern(int page, size_t byte)
 
 int main(void)
 {
-	size_t len = PAGES * PAGE_SIZE_4K, b;
+	size_t len = PAGES * PAGE_BYTES, b;
 	long min0, maj0, min1, maj1;
 	unsigned char *p;
 	int i, bad = 0;
@@ -26,8 +26,8 @@ int main(void)
 		die("mmap");
 	madvise(p, len, MADV_NOHUGEPAGE);
 	for (i = 0; i < PAGES; i++)
-		for (b = 0; b < PAGE_SIZE_4K; b++)
-			p[i * PAGE_SIZE_4K + b] = pattern(i, b);
+		for (b = 0; b < PAGE_BYTES; b++)
+			p[i * PAGE_BYTES + b] = pattern(i, b);
 	step("filled addr=%p pages=%d", (void *)p, PAGES);
 
 	if (page_out(p, len))
@@ -36,8 +36,8 @@ int main(void)
 
 	faults(&min0, &maj0);
 	for (i = 0; i < PAGES; i++)
-		for (b = 0; b < PAGE_SIZE_4K; b++)
-			bad += p[i * PAGE_SIZE_4K + b] != pattern(i, b);
+		for (b = 0; b < PAGE_BYTES; b++)
+			bad += p[i * PAGE_BYTES + b] != pattern(i, b);
 	faults(&min1, &maj1);
 	printf("read back %d pages: %d bytes differ; %ld major faults (getrusage)\n",
 	       PAGES, bad, maj1 - maj0);

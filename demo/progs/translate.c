@@ -12,13 +12,13 @@ int answer = 41;		/* in the program's data section */
 
 int main(void)
 {
-	void *page = (void *)((uintptr_t)&answer & ~(PAGE_SIZE_4K - 1));
+	void *page = (void *)((uintptr_t)&answer & ~(PAGE_BYTES - 1));
 
 	answer++;		/* written once: its page is present and dirty */
 	printf("answer = %d, at virtual address %p\n", answer, (void *)&answer);
 	step("ready addr=%p", (void *)&answer);
-	if (mprotect(page, PAGE_SIZE_4K, PROT_READ) ||
-	    mprotect(page, PAGE_SIZE_4K, PROT_READ | PROT_WRITE))
+	if (mprotect(page, PAGE_BYTES, PROT_READ) ||
+	    mprotect(page, PAGE_BYTES, PROT_READ | PROT_WRITE))
 		die("mprotect");
 	step("flushed");
 	return 0;
