@@ -800,6 +800,54 @@ TEST_F(huge, hugetlb_1g_pud_leaf)
 			    PTSCOPE_LEVEL_PUD, free_before);
 }
 
+/*
+ * expect_cont_honest - arm64's contiguous hint (PTSCOPE_B_ARM64_CONT) in
+ * [start, end): set only on whole aligned blocks of the size VERSION says
+ * (cont_shift), each mapping consecutive frames (pagemap) of one large
+ * folio (kpageflags: a compound head at the block's first frame or before,
+ * THP on every frame), with the generic bits alike across the block (the
+ * kernel's view folds its young and dirty bits). Return: the blocks seen.
+ */
+static long expect_cont_honest(struct __test_metadata *_metadata, int fd, pid_t pid,
+			       uint64_t start, uint64_t end)
+{
+	unsigned int shift = ptscope_version_info()->cont_shift[PTSCOPE_LEVEL_PTE];
+	uint64_t *pm = pagemap_range(pid, start, end), block = 1ULL << shift, a;
+	struct ptscope_run *runs = NULL;
+	long n, i, blocks = 0;
+
+	if (!pm || !shift)
+		return 0;
+	n = ptscope_walk_all(fd, start, end, 0, &runs);
+	for (i = 0; i < n; i++) {
+		const struct ptscope_run *r = &runs[i];
+		uint64_t rend = r->start + (r->count << r->shift);
+
+		if (r->kind != PTSCOPE_KIND_PAGE || !(r->bits & PTSCOPE_B_ARM64_CONT))
+			continue;
+		EXPECT_EQ(PTSCOPE_LEVEL_PTE, r->level);
+		EXPECT_EQ(0, r->start & (block - 1)) TH_LOG("cont run at %#llx",
+							   (unsigned long long)r->start);
+		EXPECT_EQ(0, rend & (block - 1));
+		for (a = r->start; a < rend && a < end; a += PAGE) {
+			uint64_t head = a & ~(block - 1), e, first;
+
+			if (head < start)
+				continue;
+			e = pm[(a - start) / PAGE];
+			first = pm[(head - start) / PAGE];
+			EXPECT_TRUE(e & PM_PRESENT);
+			EXPECT_EQ((first & PM_PFN_MASK) + ((a & (block - 1)) / PAGE), e & PM_PFN_MASK)
+				TH_LOG("%#llx: frames of the block not consecutive", (unsigned long long)a);
+			EXPECT_TRUE(kpageflags(e & PM_PFN_MASK) & (1ULL << KPF_THP));
+		}
+		blocks += (rend - r->start) / block;
+	}
+	free(runs);
+	free(pm);
+	return blocks;
+}
+
 /* Sixteen order-4 folios' worth: 1 MiB with 4 KiB pages, 4 MiB with 16 KiB. */
 #define MTHP_REGION	(256 * PAGE)
 
@@ -865,6 +913,15 @@ TEST_F(huge, mthp_pte_mapped_folios)
 	EXPECT_LE(heads, alloc1 - alloc0);
 	/* leaves counts entries: one per page, large folio or not (arm64: cont too) */
 	EXPECT_EQ(v.mapped, v.leaves);
+	if (ptscope_arch_is(PTSCOPE_ARCH_ARM64)) {
+		long blocks = expect_cont_honest(_metadata, self->fd, self->t.pid, a,
+						 a + MTHP_REGION);
+
+		ksft_print_msg("%ld order-4 folios, %ld contiguous blocks of PTEs\n", heads, blocks);
+		/* with 4 KiB pages an order-4 folio is exactly a 64 KiB block (contpte, 6.9+) */
+		if (PAGE == 4096)
+			EXPECT_LE(1, blocks);
+	}
 }
 
 /* debugfs: huge as the ioctl and vmstat; huge_vmas as the ioctl, VMA by VMA. */
