@@ -268,8 +268,24 @@ static void result_meaning(char *buf, size_t len, const struct ptscope_vtop *v)
 	}
 }
 
+/*
+ * The top bit of the address that indexes @l's table. arm64's top table is
+ * smaller than a page (52-bit addresses: 16 entries of 2^48 with 4 KiB
+ * pages, 32 of 2^47 with 16 KiB): its index ends at the task size's top bit.
+ */
+static unsigned int addr_top_bit(const struct ptscope_vtop_level *l, unsigned int page_size,
+				 uint64_t task_size)
+{
+	unsigned int top = l->shift + index_bits(__builtin_ctz(page_size)) - 1;
+	unsigned int va_top = task_size > 1 ? 63U - (unsigned int)__builtin_clzll(task_size - 1) : top;
+
+	if (entry_arch() == PTSCOPE_ARCH_ARM64 && top > va_top)
+		top = va_top;
+	return top;
+}
+
 static void level_row(struct libscols_table *tb, const struct ptscope_vtop_level *l,
-		      unsigned int levels, unsigned int page_size)
+		      unsigned int levels, unsigned int page_size, uint64_t task_size)
 {
 	struct libscols_line *ln = scols_table_new_line(tb, NULL);
 	char buf[512];
@@ -280,8 +296,7 @@ static void level_row(struct libscols_table *tb, const struct ptscope_vtop_level
 		case COL_STEP: cell(ln, i, "%s", enum_name(level_names, LEVELS, l->level)); break;
 		case COL_INDEX: cell_u64(ln, i, l->index); break;
 		case COL_ADDR_BITS:
-			cell(ln, i, "%u-%u", l->shift + index_bits(__builtin_ctz(page_size)) - 1,
-			     l->shift);
+			cell(ln, i, "%u-%u", addr_top_bit(l, page_size, task_size), l->shift);
 			break;
 		case COL_TABLE:
 			if (l->table_pa)
@@ -400,7 +415,7 @@ int cmd_vtop(void)
 		vtop_intro(&v, &s);
 	tb = view_table(&vtop_view);
 	for (i = 0; i < v.nlevels && i < ARRAY_SIZE(v.levels); i++)
-		level_row(tb, &v.levels[i], s.levels, s.page_size);
+		level_row(tb, &v.levels[i], s.levels, s.page_size, s.task_size);
 	result_row(tb, &v, s.page_size);
 	table_print(tb);
 	snap_free(&s);
