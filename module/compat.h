@@ -309,4 +309,57 @@ static inline bool ptscope_mm_thp_disabled(struct vm_area_struct *vma)
 #endif
 }
 
+/*
+ * Per-VMA read locks (CONFIG_PER_VMA_LOCK, 6.4+), for walking one VMA
+ * without holding mmap_lock: the VMA is looked up and read-locked under
+ * mmap_lock, which is then dropped, as the core's lock_next_vma() falls
+ * back to (7.x). Under mmap_lock for read nobody can write-lock a VMA, so
+ * taking its lock cannot fail but for a reader count at its limit. 7.x has
+ * vma_start_read_locked(), a reference count with a flag a writer sets
+ * while it waits for the readers to leave; 6.12's lock is an rw_semaphore,
+ * taken directly as userfaultfd's uffd_lock_vma() does. Without either,
+ * false: the walker stays under mmap_lock.
+ */
+#if defined(CONFIG_PER_VMA_LOCK) && defined(PTSCOPE_HAVE_VMA_START_READ_LOCKED)
+static inline bool ptscope_vma_read_lock_locked(struct vm_area_struct *vma)
+{
+	return vma_start_read_locked(vma);
+}
+
+static inline bool ptscope_vma_lock_contended(struct vm_area_struct *vma)
+{
+	return refcount_read(&vma->vm_refcnt) & VM_REFCNT_EXCLUDE_READERS_FLAG;
+}
+#elif defined(CONFIG_PER_VMA_LOCK) && defined(PTSCOPE_HAVE_VMA_LOCK_RWSEM)
+static inline bool ptscope_vma_read_lock_locked(struct vm_area_struct *vma)
+{
+	mmap_assert_locked(vma->vm_mm);
+	down_read(&vma->vm_lock->lock);
+	return true;
+}
+
+static inline bool ptscope_vma_lock_contended(struct vm_area_struct *vma)
+{
+	return rwsem_is_contended(&vma->vm_lock->lock);
+}
+#else
+static inline bool ptscope_vma_read_lock_locked(struct vm_area_struct *vma)
+{
+	return false;
+}
+
+static inline bool ptscope_vma_lock_contended(struct vm_area_struct *vma)
+{
+	return false;
+}
+
+#endif
+
+static inline void ptscope_vma_read_unlock(struct vm_area_struct *vma)
+{
+#ifdef CONFIG_PER_VMA_LOCK
+	vma_end_read(vma);
+#endif
+}
+
 #endif /* _PTSCOPE_COMPAT_H */

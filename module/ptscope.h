@@ -78,10 +78,11 @@ struct ptscope_walker {
 	bool tables;			/* report TABLE entries too */
 	u8 batch;			/* enum ptscope_batch */
 	bool no_page;			/* leave e->page, mapcount, folio_order 0 */
-	unsigned int budget;		/* entries per hold of mmap_lock; 0: no bound */
+	unsigned int budget;		/* entries per hold of a lock; 0: no bound */
 	void *private;
 	/* set by the walk */
 	struct vm_area_struct *vma;	/* the VMA being walked */
+	bool vma_locked;		/* under its read lock, not mmap_lock */
 	unsigned long start;		/* where this walk started */
 	unsigned long next;		/* where it stopped */
 	unsigned int work;		/* entries looked at under this hold */
@@ -89,9 +90,9 @@ struct ptscope_walker {
 	unsigned long table_seen[PTSCOPE_LEVEL_PGD + 1];
 };
 
-/* A walk stopped by its budget, or because mmap_lock is wanted (walk.c). */
+/* A walk stopped by its budget, or because its lock is wanted (walk.c). */
 #define PTSCOPE_WALK_PAUSED	2
-/* Entries a walk looks at per hold of mmap_lock: 8 PTE tables. */
+/* Entries a walk looks at per hold of a lock: 8 PTE tables. */
 #define PTSCOPE_WALK_BUDGET	(8 * PTRS_PER_PTE)
 
 void ptscope_levels_init(void);

@@ -29,13 +29,24 @@
  * taking i_mmap_lock_read() around the walk of such a VMA. Lock order, as
  * in mm/rmap.c: mmap_lock, then i_mmap_rwsem, then the page-table locks.
  *
+ * Per-VMA locks: where the kernel has them (compat.h), ptscope_walk_parts()
+ * walks a VMA under its read lock alone, as 7.x's smaps does: it looks the
+ * VMA up and read-locks it under mmap_lock, drops mmap_lock, and walks. A
+ * VMA's read lock keeps what mmap_lock for read kept for the walk: the VMA
+ * cannot change, and the upper-level tables inside it cannot be freed
+ * (munmap, mremap and mprotect write-lock every VMA they change, and the
+ * tables they free lie under no other VMA), while a PTE table is still
+ * taken as above. Shared hugetlb VMAs stay under mmap_lock (with
+ * i_mmap_rwsem, as above).
+ *
  * Bounded holds: a walker with a budget (ptscope_walk_parts() gives one of
  * PTSCOPE_WALK_BUDGET) pauses between two upper-level entries once it has
- * looked at that many entries under this hold of mmap_lock (a PTE table
- * counts its entries, any other entry one), or as soon as someone waits
- * for the lock (mmap_lock_is_contended(), as smaps_rollup does), and
+ * looked at that many entries under this hold of mmap_lock or of the VMA's
+ * lock (a PTE table counts its entries, any other entry one), or as soon
+ * as someone waits for the lock (mmap_lock_is_contended(), as
+ * smaps_rollup does; for a VMA's lock, a writer waiting for it), and
  * returns PTSCOPE_WALK_PAUSED with w->next where to resume; the caller
- * drops mmap_lock, reschedules, retakes it and resumes. One hold looks at
+ * drops the lock, reschedules, retakes it and resumes. One hold looks at
  * PTSCOPE_WALK_BUDGET entries (4,096) plus at most one PTE table, where
  * pagemap_read() holds the lock for one PTE table. Measured under QEMU
  * TCG over a GiB of 4 KiB pages (walk_test mmap_lock_let_go_per_part),
@@ -390,15 +401,20 @@ static int report_bad(struct ptscope_walker *w, unsigned long addr,
 }
 
 /*
- * walk_pause - has this hold of mmap_lock done its share? Called between
+ * walk_pause - has this hold of the lock done its share? Called between
  * two upper-level entries, @next being the address of the second.
  *
  * Return: 0 to go on, or PTSCOPE_WALK_PAUSED with w->next = @next.
  */
 static int walk_pause(struct ptscope_walker *w, unsigned long next)
 {
-	if (!w->budget ||
-	    (w->work < w->budget && !mmap_lock_is_contended(w->mm)))
+	bool wanted;
+
+	if (!w->budget)
+		return 0;
+	wanted = w->vma_locked ? ptscope_vma_lock_contended(w->vma) :
+				 mmap_lock_is_contended(w->mm);
+	if (w->work < w->budget && !wanted)
 		return 0;
 	w->next = next;
 	return PTSCOPE_WALK_PAUSED;
@@ -899,19 +915,59 @@ int ptscope_walk_vma(struct ptscope_walker *w, struct vm_area_struct *vma,
 	return walk_vma(w, vma, start, end);
 }
 
+/*
+ * walk_part - one hold of a walk from @addr: the first VMA there alone,
+ * under its read lock, or where it cannot be locked alone, the VMAs from
+ * @addr under mmap_lock until the budget runs out.
+ *
+ * Return: as ptscope_walk_range(); PTSCOPE_WALK_PAUSED when the walk goes
+ * on at w->next (the end of the VMA walked, or where the budget ran out).
+ */
+static int walk_part(struct ptscope_walker *w, unsigned long addr,
+		     unsigned long end)
+{
+	struct vm_area_struct *vma;
+	unsigned long vma_end;
+	int ret;
+
+	if (mmap_read_lock_killable(w->mm))
+		return -EINTR;
+	vma = find_vma(w->mm, addr);
+	if (vma && vma->vm_start < end && !vma_shared_tables(vma) &&
+	    ptscope_vma_read_lock_locked(vma)) {
+		mmap_read_unlock(w->mm);
+		vma_end = min(end, vma->vm_end);
+		walk_begin(w, addr, end);
+		w->vma_locked = true;
+		ret = walk_vma(w, vma, max(addr, vma->vm_start), vma_end);
+		w->vma_locked = false;
+		ptscope_vma_read_unlock(vma);
+		if (!ret && vma_end < end) {
+			w->next = vma_end;
+			ret = PTSCOPE_WALK_PAUSED;
+		}
+		return ret;
+	}
+	ret = walk_vmas(w, addr, end);
+	mmap_read_unlock(w->mm);
+	return ret;
+}
+
 /**
- * ptscope_walk_parts - ptscope_walk_range() in bounded holds of mmap_lock
+ * ptscope_walk_parts - ptscope_walk_range() in bounded holds of the locks
  * @w:     the walker, as for ptscope_walk_range(); its budget is set here
  * @start: first address, page aligned
  * @end:   end address (exclusive), page aligned
  *
- * Takes mmap_lock for read (killable) and walks until the budget runs out
- * or the lock is wanted, then drops it, reschedules, takes it again and
- * resumes at w->next, from the VMAs there now: a VMA that changed between
- * two holds is walked as it is in the second. The callbacks' state carries
- * over, and a table entry is still reported once.
+ * Walks each VMA under its own read lock where the kernel has per-VMA
+ * locks, else under mmap_lock for read (killable); each hold lasts until
+ * the budget runs out or the lock is wanted, then the lock is dropped, the
+ * walk reschedules, and resumes at w->next from the VMAs there now: a VMA
+ * that changed between two holds is walked as it is in the second. The
+ * callbacks' state carries over, and a table entry is still reported once.
  *
- * Locking: mmap_lock not held; taken and dropped here.
+ * Locking: mmap_lock not held; it and the VMAs' locks are taken and
+ * dropped here.
  *
  * Return: as ptscope_walk_range(), never PTSCOPE_WALK_PAUSED.
  */
@@ -921,17 +977,12 @@ int ptscope_walk_parts(struct ptscope_walker *w, unsigned long start,
 	int ret;
 
 	w->budget = PTSCOPE_WALK_BUDGET;
-	if (mmap_read_lock_killable(w->mm))
-		return -EINTR;
-	ret = ptscope_walk_range(w, start, end);
+	memset(w->table_seen, 0xff, sizeof(w->table_seen));
+	ret = walk_part(w, start, end);
 	while (ret == PTSCOPE_WALK_PAUSED) {
-		mmap_read_unlock(w->mm);
 		cond_resched();
-		if (mmap_read_lock_killable(w->mm))
-			return -EINTR;
-		ret = walk_vmas(w, w->next, end);
+		ret = walk_part(w, w->next, end);
 	}
-	mmap_read_unlock(w->mm);
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(ptscope_walk_parts);
