@@ -40,15 +40,17 @@
  * i_mmap_rwsem, as above).
  *
  * Bounded holds: a walker with a budget (ptscope_walk_parts() gives one of
- * PTSCOPE_WALK_BUDGET) pauses between two upper-level entries once it has
- * looked at that many entries under this hold of mmap_lock or of the VMA's
- * lock (a PTE table counts its entries, any other entry one), or as soon
- * as someone waits for the lock (mmap_lock_is_contended(), as
- * smaps_rollup does; for a VMA's lock, a writer waiting for it), and
- * returns PTSCOPE_WALK_PAUSED with w->next where to resume; the caller
- * drops the lock, reschedules, retakes it and resumes. One hold looks at
- * PTSCOPE_WALK_BUDGET entries (4,096) plus at most one PTE table, where
- * pagemap_read() holds the lock for one PTE table. Measured under QEMU
+ * PTSCOPE_WALK_BUDGET) pauses between two upper-level entries or VMAs once
+ * it has looked at that many entries under this hold of mmap_lock or of
+ * the VMA's lock (a PTE table counts its entries, any other entry one;
+ * after an empty entry the check waits for the next one that is not, or
+ * the end of its table), or as soon as someone waits for the lock
+ * (mmap_lock_is_contended(), as smaps_rollup does; for a VMA's lock, a
+ * writer waiting for it), and returns PTSCOPE_WALK_PAUSED with w->next
+ * where to resume; the caller drops the lock, reschedules, retakes it and
+ * resumes. One hold looks at PTSCOPE_WALK_BUDGET entries (4,096) plus at
+ * most one table, where pagemap_read() holds the lock for one PTE table.
+ * Measured under QEMU
  * TCG over a GiB of 4 KiB pages (walk_test mmap_lock_let_go_per_part),
  * the longest hold was 22 to 61 ms on 6.1 and 6.12, and 14 to 107 ms on
  * the KASAN and lockdep debug kernel, where the whole VMA took 2 s in one
@@ -666,9 +668,10 @@ static int walk_pmd_range(struct ptscope_walker *w, pud_t *pudp, pud_t pud,
 		w->work++;
 again:
 		pmd = ptscope_pmdp_get_lockless(pmdp);
-		if (pmd_none(pmd)) {
-			ret = 0;
-		} else if (pmd_leaf(pmd) || !pmd_present(pmd)) {
+		/* counted, but nothing below to reschedule or pause for */
+		if (pmd_none(pmd))
+			continue;
+		if (pmd_leaf(pmd) || !pmd_present(pmd)) {
 			ret = walk_pmd_leaf(w, pmdp, addr, end, &more);
 			/* leaves reported with this one: step over them */
 			if (!ret && more) {
@@ -740,8 +743,8 @@ static int walk_pud_range(struct ptscope_walker *w, p4d_t *p4dp, p4d_t p4d,
 again:
 		pud = ptscope_pudp_get(pudp);
 		if (pud_none(pud))
-			ret = 0;
-		else if (pud_leaf(pud) || !pud_present(pud))
+			continue;
+		if (pud_leaf(pud) || !pud_present(pud))
 			ret = walk_pud_leaf(w, pudp, addr);
 		else if (pud_bad(pud))
 			ret = report_bad(w, addr, level ?: PTSCOPE_LEVEL_PUD, PUD_SHIFT,
@@ -777,8 +780,8 @@ static int walk_p4d_range(struct ptscope_walker *w, pgd_t *pgdp, pgd_t pgd,
 		next = p4d_addr_end(addr, end);
 		w->work++;
 		if (p4d_none(p4d))
-			ret = 0;
-		else if (p4d_bad(p4d))
+			continue;
+		if (p4d_bad(p4d))
 			ret = report_bad(w, addr, level ?: PTSCOPE_LEVEL_P4D, P4D_SHIFT,
 					 p4d_val(p4d));
 		else
@@ -805,8 +808,8 @@ static int walk_pgd_range(struct ptscope_walker *w, unsigned long addr,
 		next = pgd_addr_end(addr, end);
 		w->work++;
 		if (pgd_none(pgd))
-			ret = 0;
-		else if (pgd_bad(pgd))
+			continue;
+		if (pgd_bad(pgd))
 			ret = report_bad(w, addr, PTSCOPE_LEVEL_PGD, PGDIR_SHIFT, pgd_val(pgd));
 		else
 			ret = report_table(w, addr, walk_level[PTSCOPE_LEVEL_PGD], PGDIR_SHIFT,
@@ -865,7 +868,8 @@ static int walk_vmas(struct ptscope_walker *w, unsigned long start,
 	mmap_assert_locked(w->mm);
 	walk_begin(w, start, end);
 	for_each_vma_range(vmi, vma, end) {
-		ret = walk_vma(w, vma, max(start, vma->vm_start), min(end, vma->vm_end));
+		ret = walk_vma(w, vma, max(start, vma->vm_start), min(end, vma->vm_end)) ?:
+		      walk_pause(w, min(end, vma->vm_end));
 		if (ret)
 			return ret;
 	}
