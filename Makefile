@@ -233,7 +233,7 @@ demo:
 	scripts/demo $(if $(HTML),--html $(HTML)) $(if $(LIVE),--live $(LIVE_PORT))
 
 bench: deps-vm
-	scripts/bench
+	scripts/bench $(if $(ICOUNT),--icount $(ICOUNT))
 
 debug-kernel:
 	scripts/deps kernels debug
