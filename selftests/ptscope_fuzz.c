@@ -80,8 +80,9 @@ enum { C_VERSION, C_TARGET, C_WALK, C_VMAS, C_VTOP, C_WATCH, C_UNWATCH, C_COUNTE
 struct cmd_desc {
 	const char *name;
 	unsigned long cmd;
-	size_t size;		/* sizeof() of the struct, the minimum too (ABI 1.x) */
+	size_t size;		/* sizeof() of the struct */
 	int errnos[10];		/* documented, 0-terminated */
+	size_t min;		/* its first version's size, when it grew since */
 };
 
 #define ARGS_ERRNOS	EFAULT, EINVAL, E2BIG
@@ -89,7 +90,7 @@ struct cmd_desc {
 
 static const struct cmd_desc cmds[C_NCMDS] = {
 	[C_VERSION]	= { "VERSION", PTSCOPE_IOC_VERSION, sizeof(struct ptscope_version),
-			    { ARGS_ERRNOS } },
+			    { ARGS_ERRNOS }, .min = PTSCOPE_VERSION_SIZE_VER0 },
 	[C_TARGET]	= { "TARGET", PTSCOPE_IOC_TARGET, sizeof(struct ptscope_target),
 			    { ARGS_ERRNOS, TARGET_ERRNOS } },
 	[C_WALK]	= { "WALK", PTSCOPE_IOC_WALK, sizeof(struct ptscope_walk),
@@ -724,7 +725,8 @@ struct call {
 };
 
 /* The struct's size field: exact mostly; the odd ones decide the errno. */
-static void pick_size(struct rng *r, struct call *k, char *buf, size_t ksize, size_t room)
+static void pick_size(struct rng *r, struct call *k, char *buf, size_t ksize, size_t kmin,
+		      size_t room)
 {
 	size_t tail;
 
@@ -735,7 +737,13 @@ static void pick_size(struct rng *r, struct call *k, char *buf, size_t ksize, si
 		k->expect = EINVAL;
 		break;
 	case 1:
-		k->usize = 1 + below(r, ksize - 1);
+		/* A caller built for an older version of a struct that grew. */
+		if (kmin < ksize && chance(r, 50)) {
+			k->usize = kmin + 8 * below(r, (ksize - kmin) / 8);
+			k->size_kind = "older version";
+			break;
+		}
+		k->usize = 1 + below(r, kmin - 1);
 		k->size_kind = "short";
 		k->expect = EINVAL;
 		break;
@@ -803,7 +811,7 @@ static void do_ioctl(struct rng *r, struct arena *a, unsigned int f, int fd)
 {
 	char buf[2 * PAGE] __attribute__((aligned(8))), sent[2 * PAGE];
 	struct call k = { .c = below(r, C_NKNOWN + 1) };
-	size_t ksize = cmds[k.c].size, room;
+	size_t ksize = cmds[k.c].size, kmin = cmds[k.c].min ?: ksize, room;
 	char *arg = NULL;
 	int ret, err, i;
 
@@ -811,7 +819,7 @@ static void do_ioctl(struct rng *r, struct arena *a, unsigned int f, int fd)
 	if (k.c == C_UNKNOWN) {
 		k.cmd = pick_unknown(r);
 		k.expect = ENOTTY;
-		ksize = 64;
+		ksize = kmin = 64;
 	} else {
 		k.cmd = cmds[k.c].cmd;
 		fill(r, k.c, buf, a, f);
@@ -824,7 +832,7 @@ static void do_ioctl(struct rng *r, struct arena *a, unsigned int f, int fd)
 	if (k.ptr == P_RO || k.ptr >= P_UFFD_MISSING)
 		room = PAGE;
 	if (k.c != C_UNKNOWN)
-		pick_size(r, &k, buf, ksize, room);
+		pick_size(r, &k, buf, ksize, kmin, room);
 	memcpy(sent, buf, sizeof(sent));
 
 	switch (k.ptr) {
