@@ -176,6 +176,20 @@ TEST_F(dev, size_too_small_einval)
 }
 
 /*
+ * The command numbers of ABI 1.2 still work: a struct that grows keeps its
+ * command (the size is the struct's own first field, not the number's), so
+ * a caller built before ABI 1.3 reaches VERSION with 0xc040b900.
+ */
+TEST_F(dev, version_command_number_stable)
+{
+	EXPECT_EQ(0xc040b900U, (unsigned int)PTSCOPE_IOC_VERSION);
+	memset(&self->v, 0, sizeof(self->v));
+	self->v.size = PTSCOPE_VERSION_SIZE_VER0;
+	ASSERT_EQ(0, ioctl(self->fd, 0xc040b900U, &self->v)) TH_LOG("%s", strerror(errno));
+	EXPECT_EQ(PTSCOPE_ABI_MAJOR, self->v.abi_major);
+}
+
+/*
  * A caller of ABI 1.2 or older (struct ptscope_version of 64 bytes) gets
  * its fields, and nothing is written past its size.
  */

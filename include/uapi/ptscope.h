@@ -91,7 +91,13 @@ struct ptscope_version {
 /* sizeof(struct ptscope_version) before ABI 1.3: the smallest accepted */
 #define PTSCOPE_VERSION_SIZE_VER0	64
 
-#define PTSCOPE_IOC_VERSION	_IOWR(PTSCOPE_IOC_MAGIC, 0x00, struct ptscope_version)
+/*
+ * The command keeps the number it had with the struct's first version (64
+ * bytes): a struct that grows keeps its command, and its own size field
+ * tells the versions apart, so callers built before ABI 1.3 still reach it.
+ */
+#define PTSCOPE_IOC_VERSION	_IOC(_IOC_READ | _IOC_WRITE, PTSCOPE_IOC_MAGIC, 0x00, \
+				     PTSCOPE_VERSION_SIZE_VER0)
 
 /*
  * Command numbers: 0x00-0x0f version, target and page tables; 0x10-0x1f
