@@ -354,6 +354,13 @@ static void counter_metrics(FILE *f, const struct sample *m)
 		if (c->faults[PTSCOPE_FLT_TOTAL] > known)
 			fprintf(f, "ptscope_page_fault_exceptions_total{access=\"other\"} %llu\n",
 				(unsigned long long)(c->faults[PTSCOPE_FLT_TOTAL] - known));
+	} else if (c->valid & PTSCOPE_CNT_F_FAULT_TOTAL) {
+		/* arm64: the exceptions, not their access kind (no read/write/exec sample) */
+		header(f, "ptscope_page_fault_exceptions_total", "counter",
+		       "User-mode page-fault exceptions of the whole system; access unknown "
+		       "where the kernel's hook does not tell it (arm64: perf page-faults).");
+		fprintf(f, "ptscope_page_fault_exceptions_total{access=\"unknown\"} %llu\n",
+			(unsigned long long)c->faults[PTSCOPE_FLT_TOTAL]);
 	}
 	if (c->valid & PTSCOPE_CNT_F_SIGNALS) {
 		header(f, "ptscope_fault_signals_total", "counter",
