@@ -259,7 +259,8 @@ enum ptscope_arm64_memtype {
  * @swap_type:  out: swap device (SWAP)
  * @level:      out: enum ptscope_level
  * @kind:       out: enum ptscope_kind
- * @shift:      out: log2 of the bytes one entry maps (12, 21, 30, ...)
+ * @shift:      out: log2 of the bytes one entry maps (12, 21, 30, ... on
+ *              x86-64; struct ptscope_version.level_shift has each level's)
  * @page:       out: PTSCOPE_PAGE_* of the first entry's page
  * @mapcount:   out: how many times the first entry's page is mapped (0 when
  *              hidden; PTSCOPE_PAGE_EXCLUSIVE still says "once")
@@ -943,10 +944,12 @@ enum ptscope_thp_policy {
  *             marks present: includes the zero page and PFN maps)
  * @huge_mapped: out: of which mapped by PMD or PUD leaves
  * @leaves:    out: present leaf entries: the TLB entries the mapping needs
- *             as it is, against @mapped at 4 KiB each
+ *             as it is, against @mapped at one base page each (arm64: each
+ *             entry of a contiguous block counts; the MMU may cache the
+ *             block, PTSCOPE_B_ARM64_CONT, as one entry)
  * @thp_pmd:   out: PMD leaves mapping a THP (anonymous, shmem or file)
- * @hugetlb_pmd: out: PMD leaves mapping hugetlb pages (2 MiB)
- * @hugetlb_pud: out: PUD leaves mapping hugetlb pages (1 GiB)
+ * @hugetlb_pmd: out: PMD leaves mapping hugetlb pages (2 MiB on x86-64)
+ * @hugetlb_pud: out: PUD leaves mapping hugetlb pages (1 GiB on x86-64)
  * @pte_large: out: by folio order N >= 1: PTEs mapping a page of a large
  *             non-hugetlb folio (mTHP, or a THP mapped by PTEs after a split)
  * @pte_folios: out: by folio order: those folios, each counted once per run
