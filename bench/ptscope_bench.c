@@ -508,7 +508,12 @@ static void vtop_case(struct reader *rd)
 	if (row_check(r, bad, "a physical address"))
 		return;
 	vtop_addr = rd->start + (rd->end - rd->start) / 2;
-	compare(r, pt_vtop, ref_vtop, rd, rounds(7), 0);
+	/*
+	 * Many short rounds (0.3 ms a side): a round the host takes the CPU
+	 * from is one of 63, not one of 7 of 20 ms each.
+	 */
+	if (!compare(r, pt_vtop, ref_vtop, rd, rounds(63), 100))
+		row_note(r, "%d rounds of 100 calls", r->rounds);
 	row_judge(r);
 }
 
