@@ -45,7 +45,13 @@
 /* --- entries ------------------------------------------------------------ */
 
 /* MAIR_EL1, read at load (see the top of this file). */
-static u64 ptscope_mair;
+static u64 ptscope_mair __ro_after_init;
+
+/* lpa2_is_enabled() and the frame bits it decides, read at load (arch-arm64.h). */
+static bool ptscope_arm64_lpa2 __ro_after_init;
+#ifdef PTE_ADDR_HIGH
+u64 ptscope_arm64_frame_mask __ro_after_init;
+#endif
 
 /* The memory type of a MAIR attribute byte (Arm ARM, MAIR_EL1.Attr<n>). */
 static u64 mair_memtype(u8 attr)
@@ -62,6 +68,18 @@ static u64 mair_memtype(u8 attr)
 	case 0x44:	return PTSCOPE_ARM64_MT_NORMAL_NC;
 	default:	return PTSCOPE_ARM64_MT_NORMAL_OTHER;
 	}
+}
+
+/* The frame a descriptor points to, as pte_pfn() reads it, without TCR_EL1. */
+static unsigned long desc_pfn(u64 desc)
+{
+#ifdef PTE_ADDR_HIGH
+	desc &= ptscope_arm64_frame_mask;
+	return ((desc & PTE_ADDR_LOW) | ((desc & PTE_ADDR_HIGH) << PTE_ADDR_HIGH_SHIFT)) >>
+	       PAGE_SHIFT;
+#else
+	return pte_pfn(__pte(desc));
+#endif
 }
 
 /* A leaf descriptor's own attributes, as PTSCOPE_B_ARM64_*. */
@@ -96,7 +114,7 @@ static u64 leaf_arch_bits(u64 desc)
 	if (desc & PTE_DIRTY)
 		bits |= PTSCOPE_B_ARM64_SW_DIRTY;
 	/* With LPA2 bits 8-9 are address bits; TCR_EL1.SH says for all. */
-	if (lpa2_is_enabled())
+	if (ptscope_arm64_lpa2)
 		bits |= PTSCOPE_B_ARM64_SH_TCR;
 	else
 		bits |= FIELD_PREP(PTSCOPE_B_ARM64_SH_MASK, FIELD_GET(PTE_SHARED, desc));
@@ -138,7 +156,7 @@ void ptscope_arch_decode_leaf(pte_t pte, u64 desc, bool large, struct ptscope_en
 	if (!pte_valid(pte) && !pte_user(pte) && !pte_user_exec(pte))
 		bits |= PTSCOPE_B_PROTNONE;
 	e->bits = bits | leaf_arch_bits(desc);
-	e->pfn = pte_pfn(pte);
+	e->pfn = desc_pfn(pte_val(pte));
 	/* FEAT_S1POE: the permission overlay index, arm64's protection key. */
 	if (system_supports_poe())
 		e->pkey = FIELD_GET(PTE_PO_IDX_MASK, desc);
@@ -171,7 +189,7 @@ void ptscope_arch_decode_table(u64 raw, struct ptscope_entry *e)
 	else
 		bits |= PTSCOPE_B_WRITE;
 	e->bits = bits;
-	e->pfn = pte_pfn(__pte(raw));
+	e->pfn = desc_pfn(raw);
 }
 
 /**
@@ -198,7 +216,7 @@ u64 ptscope_arch_hide_raw(u64 raw, u8 kind)
 /* PTSCOPE_FEAT_* of arm64's: LPA2's descriptor layout. */
 u64 ptscope_arch_features(void)
 {
-	return lpa2_is_enabled() ? PTSCOPE_FEAT_ARM64_LPA2 : 0;
+	return ptscope_arm64_lpa2 ? PTSCOPE_FEAT_ARM64_LPA2 : 0;
 }
 
 /* What PTSCOPE_IOC_VERSION says of arm64: the contiguous blocks' sizes. */
@@ -349,4 +367,8 @@ void ptscope_arch_counters_show(struct seq_file *m)
 void ptscope_arch_init(void)
 {
 	ptscope_mair = read_sysreg(mair_el1);
+	ptscope_arm64_lpa2 = lpa2_is_enabled();
+#ifdef PTE_ADDR_HIGH
+	ptscope_arm64_frame_mask = PTE_ADDR_LOW | (PTE_ADDR_HIGH & ~PTE_MAYBE_SHARED);
+#endif
 }

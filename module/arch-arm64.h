@@ -12,10 +12,14 @@
  * The output-address bits of a descriptor, of every level: with LPA2 (52-bit
  * physical addresses with 4 or 16 KiB pages) bits 8-9 are address bits 50-51
  * where they otherwise are the shareability field, as __pte_to_phys() reads
- * them. A block's low address bits are zero (RES0).
+ * them. A block's low address bits are zero (RES0). Whether LPA2 is on is
+ * read from TCR_EL1 (lpa2_is_enabled()): once, at load, into
+ * ptscope_arm64_lpa2 and the mask, not for each entry the walker compares
+ * (a system register read, which QEMU's TCG checks access to in a helper).
  */
 #ifdef PTE_ADDR_HIGH
-#define PTSCOPE_ARCH_PTE_FRAME_MASK	(PTE_ADDR_LOW | (PTE_ADDR_HIGH & ~PTE_MAYBE_SHARED))
+extern u64 ptscope_arm64_frame_mask;
+#define PTSCOPE_ARCH_PTE_FRAME_MASK	ptscope_arm64_frame_mask
 #else
 #define PTSCOPE_ARCH_PTE_FRAME_MASK	PTE_ADDR_LOW
 #endif
