@@ -76,6 +76,12 @@ struct ptscope_walker {
 	struct mm_struct *mm;
 	const struct ptscope_walk_ops *ops;
 	bool tables;			/* report TABLE entries too */
+	/*
+	 * Or, for one address's path (VTOP): each table entry's raw value
+	 * stored in path[its level] instead of reported, under the locks it
+	 * was read under, for the caller to decode after the walk.
+	 */
+	u64 *path;
 	u8 batch;			/* enum ptscope_batch */
 	bool no_page;			/* leave e->page, mapcount, folio_order 0 */
 	unsigned int budget;		/* entries per hold of a lock; 0: no bound */

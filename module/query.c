@@ -466,25 +466,42 @@ out:
 /* --- vtop ------------------------------------------------------------------- */
 
 /*
- * The path is written into the caller's struct as the walk reports it, top
- * level first; @last is the deepest entry, as shown (of a table entry, only
- * its kind and level are kept).
+ * The walk stores the table entries of the path (walker->path) and reports
+ * only the deepest entry, a leaf, a swap entry or a bad one (collect_last());
+ * the path is then decoded top level first into the caller's struct, after
+ * the locks are dropped. @last is the deepest entry as shown (of a table
+ * entry, only its kind and level are kept).
  */
 struct vtop_collector {
 	struct ptscope_vtop *v;
 	struct ptscope_entry last;
+	struct ptscope_entry reported;	/* what the walk reported, if any */
+	bool any;		/* it reported something */
 	u64 table_pa;		/* the table the next level's entry is in */
 	bool show_pfn;
 };
 
-static int collect_level(struct ptscope_walker *w, const struct ptscope_entry *e)
+static int collect_last(struct ptscope_walker *w, const struct ptscope_entry *e)
 {
 	struct vtop_collector *c = w->private;
+
+	c->reported = *e;
+	c->any = true;
+	return 0;
+}
+
+static const struct ptscope_walk_ops path_ops = {
+	.entry = collect_last,
+};
+
+/* Add @e, the next level down, to the path. */
+static void vtop_level(struct vtop_collector *c, const struct ptscope_entry *e)
+{
 	struct ptscope_vtop *v = c->v;
 	struct ptscope_vtop_level *l;
 
 	if (v->nlevels == ARRAY_SIZE(v->levels))
-		return 0;
+		return;
 	if (e->kind == PTSCOPE_KIND_TABLE) {
 		c->last.kind = e->kind;
 		c->last.level = e->level;
@@ -507,21 +524,61 @@ static int collect_level(struct ptscope_walker *w, const struct ptscope_entry *e
 	l->shift = e->shift;
 	/* Hidden entries have no frame: every table address is 0 then. */
 	c->table_pa = (u64)e->pfn << PAGE_SHIFT;
-	return 0;
 }
 
-static const struct ptscope_walk_ops path_ops = {
-	.entry = collect_level,
-};
-
-/* Where the path stops at a table whose entry for the address is empty. */
-static void vtop_empty_level(struct ptscope_walker *w, struct vtop_collector *c)
+/* A table entry of the path: what vtop_level() writes, without an entry. */
+static void vtop_table(struct vtop_collector *c, unsigned int level, u64 raw)
 {
-	struct ptscope_entry none = { };
+	struct ptscope_vtop *v = c->v;
+	struct ptscope_vtop_level *l;
+	struct ptscope_entry e __uninitialized;	/* bits and pfn only */
 
-	none.level = c->v->nlevels ? ptscope_level_below(c->last.level) : PTSCOPE_LEVEL_PGD;
-	none.shift = ptscope_level_shift(none.level);
-	collect_level(w, &none);
+	if (v->nlevels == ARRAY_SIZE(v->levels))
+		return;
+	ptscope_arch_decode_table(raw, &e);
+	l = &v->levels[v->nlevels++];
+	l->level = level;
+	l->kind = PTSCOPE_KIND_TABLE;
+	l->shift = ptscope_level_shift(level);
+	l->index = (v->addr >> l->shift) & (PTRS_PER_PTE - 1);
+	l->bits = e.bits;
+	l->table_pa = c->table_pa;
+	if (c->show_pfn) {
+		l->entry = raw;
+		l->pfn = e.pfn;
+		c->table_pa = (u64)e.pfn << PAGE_SHIFT;
+	} else {
+		/* Hidden entries have no frame: every table address is 0 then. */
+		l->entry = ptscope_arch_hide_raw(raw, PTSCOPE_KIND_TABLE);
+	}
+	c->last.kind = PTSCOPE_KIND_TABLE;
+	c->last.level = level;
+}
+
+/*
+ * vtop_path - the path into the caller's struct: the tables the walk went
+ * through, top level first, then the entry it reported, or where the path
+ * stops at a table whose entry for the address is empty, that empty entry.
+ */
+static void vtop_path(struct vtop_collector *c, const u64 *path)
+{
+	struct ptscope_entry last = { };
+	unsigned int level;
+
+	for (level = PTSCOPE_LEVEL_PGD; level > PTSCOPE_LEVEL_PTE; level--)
+		if (path[level])
+			vtop_table(c, level, path[level]);
+	if (c->any) {
+		last = c->reported;
+	} else {
+		last.kind = PTSCOPE_KIND_NONE;
+		last.level = c->v->nlevels ? ptscope_level_below(c->last.level) :
+					     PTSCOPE_LEVEL_PGD;
+		last.shift = ptscope_level_shift(last.level);
+		last.addr = c->v->addr & ~((1ULL << last.shift) - 1);
+		last.nr = 1;
+	}
+	vtop_level(c, &last);
 }
 
 /**
@@ -535,13 +592,14 @@ static void vtop_empty_level(struct ptscope_walker *w, struct vtop_collector *c)
  */
 int ptscope_vtop(struct mm_struct *mm, u64 addr, bool show_pfn, struct ptscope_vtop *v)
 {
+	u64 path[PTSCOPE_LEVEL_PGD + 1] = { };
 	struct vtop_collector c = {
 		.v = v,
 		.table_pa = show_pfn ? __pa(mm->pgd) : 0,
 		.show_pfn = show_pfn,
 	};
 	struct ptscope_walker w = {
-		.mm = mm, .ops = &path_ops, .tables = true, .private = &c,
+		.mm = mm, .ops = &path_ops, .path = path, .private = &c,
 	};
 	struct ptscope_entry *last = &c.last;
 	struct vm_area_struct *vma;
@@ -562,10 +620,7 @@ int ptscope_vtop(struct mm_struct *mm, u64 addr, bool show_pfn, struct ptscope_v
 	mmap_read_unlock(mm);
 	if (ret)
 		return ret;
-
-	/* Where the path stops at an empty entry, show that entry too. */
-	if (!v->nlevels || last->kind == PTSCOPE_KIND_TABLE)
-		vtop_empty_level(&w, &c);
+	vtop_path(&c, path);
 
 	switch (last->kind) {
 	case PTSCOPE_KIND_PAGE:

@@ -378,7 +378,13 @@ static int report_table(struct ptscope_walker *w, unsigned long addr,
 	struct ptscope_entry e __uninitialized;
 
 	/* level 0: folded, the loop below reports the entry */
-	if (!w->tables || !level)
+	if (!level)
+		return 0;
+	if (w->path) {
+		w->path[level] = raw;
+		return 0;
+	}
+	if (!w->tables)
 		return 0;
 	entry_init(&e, addr, level, shift);
 	/* Several VMAs under one table: report it with the first. */
@@ -389,6 +395,16 @@ static int report_table(struct ptscope_walker *w, unsigned long addr,
 	e.raw = raw;
 	ptscope_arch_decode_table(raw, &e);
 	return report(w, &e);
+}
+
+/*
+ * An entry of @level read again because it changed: a table entry stored
+ * for the path when it was read first is no longer on it.
+ */
+static void forget_table(struct ptscope_walker *w, enum ptscope_level level)
+{
+	if (w->path)
+		w->path[level] = 0;
 }
 
 static int report_bad(struct ptscope_walker *w, unsigned long addr,
@@ -688,8 +704,10 @@ again:
 					   pmd_val(pmd)) ?:
 			      walk_pte_range(w, pmdp, addr, next);
 		}
-		if (ret == -EAGAIN)
+		if (ret == -EAGAIN) {
+			forget_table(w, walk_level[PTSCOPE_LEVEL_PMD]);
 			goto again;
+		}
 		if (ret)
 			return ret;
 		if (fatal_signal_pending(current))
@@ -753,8 +771,10 @@ again:
 			ret = report_table(w, addr, level, PUD_SHIFT,
 					   pud_val(pud)) ?:
 			      walk_pmd_range(w, pudp, pud, addr, next);
-		if (ret == -EAGAIN)
+		if (ret == -EAGAIN) {
+			forget_table(w, level);
 			goto again;
+		}
 		ret = ret ?: walk_pause(w, next);
 		if (ret)
 			return ret;
