@@ -192,27 +192,6 @@ void ptscope_arch_decode_table(u64 raw, struct ptscope_entry *e)
 	e->pfn = desc_pfn(raw);
 }
 
-/**
- * ptscope_arch_hide_raw - the raw entry a reader without CAP_SYS_ADMIN sees
- * @raw:  the entry
- * @kind: enum ptscope_kind
- *
- * A present entry without its output address; a non-present one keeps only
- * the flag bits below the swap type (exclusive, uffd-wp): the type, offset
- * and a migration entry's PFN live above __SWP_TYPE_SHIFT.
- */
-u64 ptscope_arch_hide_raw(u64 raw, u8 kind)
-{
-	switch (kind) {
-	case PTSCOPE_KIND_PAGE:
-	case PTSCOPE_KIND_TABLE:
-	case PTSCOPE_KIND_BAD:
-		return raw & ~PTSCOPE_ARCH_PTE_FRAME_MASK;
-	default:
-		return raw & GENMASK_ULL(__SWP_TYPE_SHIFT - 1, 0);
-	}
-}
-
 /* PTSCOPE_FEAT_* of arm64's: LPA2's descriptor layout. */
 u64 ptscope_arch_features(void)
 {

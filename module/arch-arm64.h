@@ -24,6 +24,12 @@ extern u64 ptscope_arm64_frame_mask;
 #define PTSCOPE_ARCH_PTE_FRAME_MASK	PTE_ADDR_LOW
 #endif
 #define PTSCOPE_ARCH_PMD_FRAME_MASK	PTSCOPE_ARCH_PTE_FRAME_MASK
+/*
+ * A non-present entry's bits below its swap type (exclusive, uffd-wp), the
+ * only ones a reader without CAP_SYS_ADMIN sees: the type, offset and a
+ * migration entry's PFN live above __SWP_TYPE_SHIFT.
+ */
+#define PTSCOPE_ARCH_SWP_FLAG_BITS	__SWP_TYPE_SHIFT
 
 /*
  * ptscope_arch_ptep_get - read a PTE: the kernel's view of it, and the

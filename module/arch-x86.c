@@ -92,28 +92,6 @@ void ptscope_arch_decode_table(u64 raw, struct ptscope_entry *e)
 	e->pfn = (raw & PTE_PFN_MASK) >> PAGE_SHIFT;
 }
 
-/**
- * ptscope_arch_hide_raw - the raw entry a reader without CAP_SYS_ADMIN sees
- * @raw:  the entry
- * @kind: enum ptscope_kind
- *
- * A present entry without its frame bits; a non-present one (swap,
- * migration, marker...) keeps only the flag bits below the swap offset
- * (type and inverted offset live above SWP_OFFSET_FIRST_BIT, and so does a
- * migration entry's PFN).
- */
-u64 ptscope_arch_hide_raw(u64 raw, u8 kind)
-{
-	switch (kind) {
-	case PTSCOPE_KIND_PAGE:
-	case PTSCOPE_KIND_TABLE:
-	case PTSCOPE_KIND_BAD:
-		return raw & ~PTE_PFN_MASK;
-	default:
-		return raw & GENMASK_ULL(SWP_OFFSET_FIRST_BIT - 1, 0);
-	}
-}
-
 /* PTSCOPE_FEAT_* of x86's own: none. */
 u64 ptscope_arch_features(void)
 {

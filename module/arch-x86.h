@@ -11,6 +11,12 @@
 /* The frame bits of a present PTE, of a PMD leaf (PAT_LARGE is bit 12). */
 #define PTSCOPE_ARCH_PTE_FRAME_MASK	PTE_PFN_MASK
 #define PTSCOPE_ARCH_PMD_FRAME_MASK	PHYSICAL_PMD_PAGE_MASK
+/*
+ * A non-present entry's bits below its swap offset, the only ones a reader
+ * without CAP_SYS_ADMIN sees (type and inverted offset live above
+ * SWP_OFFSET_FIRST_BIT, and so does a migration entry's PFN).
+ */
+#define PTSCOPE_ARCH_SWP_FLAG_BITS	SWP_OFFSET_FIRST_BIT
 
 /*
  * ptscope_arch_ptep_get - read a PTE: the kernel's view of it, and the

@@ -197,7 +197,6 @@ long ptscope_args_out(void __user *uarg, const void *karg, size_t ksize, size_t 
  */
 void ptscope_arch_decode_leaf(pte_t pte, u64 desc, bool large, struct ptscope_entry *e);
 void ptscope_arch_decode_table(u64 raw, struct ptscope_entry *e);
-u64 ptscope_arch_hide_raw(u64 raw, u8 kind);
 u64 ptscope_arch_features(void);
 void ptscope_arch_version(struct ptscope_version *v);
 void ptscope_arch_show_bits(struct seq_file *m, u64 bits);

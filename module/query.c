@@ -53,6 +53,26 @@ struct run_collector {
 };
 
 /**
+ * hide_raw - the raw entry a reader without CAP_SYS_ADMIN sees
+ * @raw:  the entry
+ * @kind: enum ptscope_kind
+ *
+ * A present entry without its frame bits; a non-present one (swap,
+ * migration, marker...) keeps only its flag bits (see the arch header).
+ */
+static u64 hide_raw(u64 raw, u8 kind)
+{
+	switch (kind) {
+	case PTSCOPE_KIND_PAGE:
+	case PTSCOPE_KIND_TABLE:
+	case PTSCOPE_KIND_BAD:
+		return raw & ~PTSCOPE_ARCH_PTE_FRAME_MASK;
+	default:
+		return raw & GENMASK_ULL(PTSCOPE_ARCH_SWP_FLAG_BITS - 1, 0);
+	}
+}
+
+/**
  * ptscope_hide_entry - strip what only CAP_SYS_ADMIN may see from @e
  * @e: a decoded entry
  *
@@ -61,7 +81,7 @@ struct run_collector {
  */
 void ptscope_hide_entry(struct ptscope_entry *e)
 {
-	e->raw = ptscope_arch_hide_raw(e->raw, e->kind);
+	e->raw = hide_raw(e->raw, e->kind);
 	e->pfn = 0;
 	e->swap_offset = 0;
 	e->swap_type = 0;
@@ -549,7 +569,7 @@ static void vtop_table(struct vtop_collector *c, unsigned int level, u64 raw)
 		c->table_pa = (u64)e.pfn << PAGE_SHIFT;
 	} else {
 		/* Hidden entries have no frame: every table address is 0 then. */
-		l->entry = ptscope_arch_hide_raw(raw, PTSCOPE_KIND_TABLE);
+		l->entry = hide_raw(raw, PTSCOPE_KIND_TABLE);
 	}
 	c->last.kind = PTSCOPE_KIND_TABLE;
 	c->last.level = level;
