@@ -233,7 +233,7 @@ demo:
 	scripts/demo $(if $(HTML),--html $(HTML)) $(if $(LIVE),--live $(LIVE_PORT))
 
 bench: deps-vm
-	scripts/bench $(if $(ICOUNT),--icount $(ICOUNT))
+	scripts/bench $(if $(ICOUNT),--icount $(ICOUNT)) $(if $(BENCH_ARCH),--arch $(BENCH_ARCH))
 
 debug-kernel:
 	scripts/deps kernels debug
