@@ -481,13 +481,14 @@ static __always_inline bool small_page_same(struct page *page, const struct smal
  * first), join it? Its descriptor @desc must have @e's bits, and for
  * PTSCOPE_BATCH_FRAMES its frame the first one's + @i (one comparison of
  * the raw values: the frame field is below the high flag bits and never
- * carries); where the kernel's view of an entry may differ from its
- * descriptor (arm64's contiguous blocks), it must differ as @e's; then the page
- * behind it must be what decode_page() found for @e (unless the walk
- * leaves pages out, !@pages): the same kind, mapcount and folio order (for
- * order-0 pages: the same words, @first, when it was read). Called under
- * the PTE table's lock, once per PTE: inline, no call and no entry on the
- * stack (Debian's kernels zero every stack variable).
+ * carries; batch_ptes() checks that it counts frames up); where the
+ * kernel's view of an entry may differ from its descriptor (arm64's
+ * contiguous blocks), it must differ as @e's; then the page behind it must
+ * be what decode_page() found for @e (unless the walk leaves pages out,
+ * !@pages): the same kind, mapcount and folio order (for order-0 pages:
+ * the same words, @first, when it was read). Called under the PTE table's
+ * lock, once per PTE: inline, no call and no entry on the stack (Debian's
+ * kernels zero every stack variable).
  */
 static __always_inline bool pte_continues(u8 batch, bool pages,
 					  const struct ptscope_entry *e, unsigned int i,
@@ -541,6 +542,9 @@ static __always_inline unsigned int batch_ptes(struct ptscope_walker *w,
 	pte_t pte;
 	u64 desc;
 
+	/* Frames counted down (x86's inverted PROT_NONE entries) do not batch. */
+	if (w->batch == PTSCOPE_BATCH_FRAMES && pte_pfn(__pte(e->raw + PAGE_SIZE)) != e->pfn + 1)
+		return 0;
 	if (e->page && e->page != PTSCOPE_PAGE_ZERO && !e->folio_order)
 		small = small_page_read(pfn_to_page(e->pfn), &first);
 	for (n = 0; n < max; n++) {

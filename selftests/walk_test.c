@@ -511,6 +511,33 @@ static int act_gib_written(struct target_shared *sh, int cmd)
 	return 0;
 }
 
+/*
+ * 64 pages, the first 32 written from the first to the last, the others
+ * from the last to the first, so that in one half or the other the frames
+ * tend to count down as the addresses count up, then made PROT_NONE: x86
+ * keeps such entries' frames inverted (L1TF), and an entry whose descriptor
+ * is the one before's + 4 KiB then maps the frame before.
+ */
+static int act_protnone_down(struct target_shared *sh, int cmd)
+{
+	char *p;
+	int i;
+
+	if (cmd)
+		return 0;
+	p = map_anon(64 * PAGE, PROT_READ | PROT_WRITE);
+	if (p == MAP_FAILED || madvise(p, 64 * PAGE, MADV_NOHUGEPAGE))
+		return -errno;
+	for (i = 0; i < 32; i++)
+		p[i * PAGE] = 1;
+	for (i = 63; i >= 32; i--)
+		p[i * PAGE] = 1;
+	if (mprotect(p, 64 * PAGE, PROT_NONE))
+		return -errno;
+	sh->addr[0] = (uintptr_t)p;
+	return 0;
+}
+
 /* ---- tests ----------------------------------------------------------------- */
 
 FIXTURE(walk) {
@@ -949,6 +976,25 @@ TEST_F(walk, walk_no_page)
 	free(full);
 	free(bare);
 	kill(self->t.sh->arg, SIGKILL);
+}
+
+/*
+ * PROT_NONE pages whose frames count down: every page's frame as pagemap
+ * shows it (a run of frames counts up, whatever the descriptors do).
+ */
+TEST_F(walk, protnone_frames_down)
+{
+	uint64_t a, prev = 0, pfn;
+	int i, down = 0;
+
+	ASSERT_EQ(0, start_case(_metadata, self, act_protnone_down));
+	a = self->t.sh->addr[0];
+	for (i = 0; i < 64; i++, prev = pfn) {
+		pfn = pagemap_entry(self->t.pid, a + i * PAGE) & PM_PFN_MASK;
+		down += i && pfn + 1 == prev;
+	}
+	TH_LOG("%d of 63 neighbours in frames counting down", down);
+	expect_matches_pagemap(_metadata, self->fd, self->t.pid, a, a, a + 64 * PAGE);
 }
 
 /* One MAP_SHARED page in two processes: the same frame. */
