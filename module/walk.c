@@ -446,34 +446,34 @@ static bool pmd_is_table(pmd_t pmd)
 
 /*
  * The words of an order-0 page that decide what page_kind() says of it: the
- * head and swapbacked flags, the anon/KSM bits of the mapping and the raw
- * mapcount (a page type shares it). Two pages with the same words are the
- * same kind with the same mapcount. False for a page of a large folio.
+ * tail bit of the compound word, the head and swapbacked flags, the anon/KSM
+ * bits of the mapping and the raw mapcount (a page type shares it). Two
+ * pages with the same words are the same kind with the same mapcount.
  */
 struct small_page {
 	unsigned long flags;
 	unsigned long mapping;
-	int mapcount;
+	unsigned int mapcount;
 };
 
-static __always_inline bool small_page_read(struct page *page, struct small_page *sp)
+static __always_inline unsigned long small_page_diff(struct page *page,
+						     const struct small_page *sp)
 {
-	if (ptscope_page_compound_word(page) & 1)
-		return false;
-	sp->flags = ptscope_page_flags_word(page) & (BIT(PG_head) | BIT(PG_swapbacked));
-	if (sp->flags & BIT(PG_head))
-		return false;
-	sp->mapping = (unsigned long)READ_ONCE(page->mapping) & PTSCOPE_PAGE_MAPPING_FLAGS;
-	sp->mapcount = atomic_read(&page->_mapcount);
-	return true;
+	return (ptscope_page_compound_word(page) & 1) |
+	       ((ptscope_page_flags_word(page) & (BIT(PG_head) | BIT(PG_swapbacked))) ^
+		sp->flags) |
+	       (((unsigned long)READ_ONCE(page->mapping) & PTSCOPE_PAGE_MAPPING_FLAGS) ^
+		sp->mapping) |
+	       ((unsigned int)atomic_read(&page->_mapcount) ^ sp->mapcount);
 }
 
-static __always_inline bool small_page_same(struct page *page, const struct small_page *first)
+/* The words of @page, false for a page of a large folio (a tail or head). */
+static __always_inline bool small_page_read(struct page *page, struct small_page *sp)
 {
-	struct small_page sp;
-
-	return small_page_read(page, &sp) && sp.flags == first->flags &&
-	       sp.mapping == first->mapping && sp.mapcount == first->mapcount;
+	sp->flags = ptscope_page_flags_word(page) & (BIT(PG_head) | BIT(PG_swapbacked));
+	sp->mapping = (unsigned long)READ_ONCE(page->mapping) & PTSCOPE_PAGE_MAPPING_FLAGS;
+	sp->mapcount = atomic_read(&page->_mapcount);
+	return !(sp->flags & BIT(PG_head)) && !small_page_diff(page, sp);
 }
 
 /*
@@ -485,15 +485,13 @@ static __always_inline bool small_page_same(struct page *page, const struct smal
  * kernel's view of an entry may differ from its descriptor (arm64's
  * contiguous blocks), it must differ as @e's; then the page behind it must
  * be what decode_page() found for @e (unless the walk leaves pages out,
- * !@pages): the same kind, mapcount and folio order (for order-0 pages:
- * the same words, @first, when it was read). Called under the PTE table's
- * lock, once per PTE: inline, no call and no entry on the stack (Debian's
- * kernels zero every stack variable).
+ * !@pages): the same kind, mapcount and folio order. Called under the PTE
+ * table's lock, once per PTE: inline, no call and no entry on the stack
+ * (Debian's kernels zero every stack variable).
  */
 static __always_inline bool pte_continues(u8 batch, bool pages,
 					  const struct ptscope_entry *e, unsigned int i,
-					  pte_t pte, u64 desc, const struct small_page *first,
-					  bool small)
+					  pte_t pte, u64 desc)
 {
 	unsigned long pfn = pte_pfn(pte);
 	struct folio *folio;
@@ -521,11 +519,71 @@ static __always_inline bool pte_continues(u8 batch, bool pages,
 	    !pfn_valid(pfn))
 		return false;
 	page = pfn_to_page(pfn);
-	if (small)
-		return small_page_same(page, first);
 	folio = page_folio(page);
 	return page_kind(folio, page, &mapcount) == e->page && mapcount == e->mapcount &&
 	       folio_order(folio) == e->folio_order;
+}
+
+/*
+ * batch_small_frames - pte_continues() for a batch of order-0 pages, the
+ * first with the words @first, in PTSCOPE_BATCH_FRAMES: PTE i (counting
+ * from @e) maps @e's frame + i, and so the page after the previous one's
+ * (memmap is contiguous within a subsection, and pfn_valid() is asked at
+ * each new one), with the same words. Dense anonymous memory is made of
+ * such batches: a few loads and comparisons per PTE, no folio.
+ */
+static __always_inline unsigned int batch_small_frames(const struct ptscope_entry *e,
+						       pte_t *ptep, unsigned int max,
+						       const struct small_page *first)
+{
+	unsigned long pfn = e->pfn;
+	struct page *page = pfn_to_page(pfn);
+	u64 want = e->raw, desc;
+	unsigned int n;
+	pte_t pte;
+
+	for (n = 0; n < max; n++) {
+		pte = ptscope_arch_ptep_get(ptep + n, &desc);
+		want += PAGE_SIZE;
+		if (desc != want)
+			break;
+		if (PTSCOPE_ARCH_VIEW_DIFFERS && (pte_val(pte) ^ desc) != e->view_xor)
+			break;
+		pfn++;
+		if (is_zero_pfn(pfn))
+			break;
+		if (pfn & (PAGES_PER_SUBSECTION - 1))
+			page++;
+		else if (pfn_valid(pfn))
+			page = pfn_to_page(pfn);
+		else
+			break;
+		if (small_page_diff(page, first))
+			break;
+	}
+	return n;
+}
+
+/*
+ * batch_entries - pte_continues() for PTSCOPE_BATCH_ALIKE without pages:
+ * the entries alone, whatever their frames.
+ */
+static __always_inline unsigned int batch_entries(const struct ptscope_entry *e,
+						  pte_t *ptep, unsigned int max)
+{
+	const u64 flags = ~(u64)PTSCOPE_ARCH_PTE_FRAME_MASK;
+	unsigned int n;
+	pte_t pte;
+	u64 desc;
+
+	for (n = 0; n < max; n++) {
+		pte = ptscope_arch_ptep_get(ptep + n, &desc);
+		if ((desc ^ e->raw) & flags)
+			break;
+		if (PTSCOPE_ARCH_VIEW_DIFFERS && (pte_val(pte) ^ desc) != e->view_xor)
+			break;
+	}
+	return n;
 }
 
 /*
@@ -536,20 +594,24 @@ static __always_inline unsigned int batch_ptes(struct ptscope_walker *w,
 					       const struct ptscope_entry *e,
 					       pte_t *ptep, unsigned int max)
 {
-	struct small_page first = { };
-	bool small = false;
+	struct small_page first;
 	unsigned int n;
 	pte_t pte;
 	u64 desc;
 
-	/* Frames counted down (x86's inverted PROT_NONE entries) do not batch. */
-	if (w->batch == PTSCOPE_BATCH_FRAMES && pte_pfn(__pte(e->raw + PAGE_SIZE)) != e->pfn + 1)
-		return 0;
-	if (e->page && e->page != PTSCOPE_PAGE_ZERO && !e->folio_order)
-		small = small_page_read(pfn_to_page(e->pfn), &first);
+	if (w->batch == PTSCOPE_BATCH_FRAMES) {
+		/* Frames counted down (x86's inverted PROT_NONE entries) do not batch. */
+		if (pte_pfn(__pte(e->raw + PAGE_SIZE)) != e->pfn + 1)
+			return 0;
+		if (!w->no_page && e->page && e->page != PTSCOPE_PAGE_ZERO &&
+		    !e->folio_order && small_page_read(pfn_to_page(e->pfn), &first))
+			return batch_small_frames(e, ptep, max, &first);
+	} else if (w->no_page) {
+		return batch_entries(e, ptep, max);
+	}
 	for (n = 0; n < max; n++) {
 		pte = ptscope_arch_ptep_get(ptep + n, &desc);
-		if (!pte_continues(w->batch, !w->no_page, e, n + 1, pte, desc, &first, small))
+		if (!pte_continues(w->batch, !w->no_page, e, n + 1, pte, desc))
 			break;
 	}
 	return n;
