@@ -588,13 +588,13 @@ static __always_inline unsigned int batch_entries(const struct ptscope_entry *e,
 
 /*
  * batch_ptes - how many of the @max PTEs from @ptep continue batch @e, so
- * that they are reported with it, once.
+ * that they are reported with it, once (but batches of small frames: see
+ * small_frames_start()).
  */
 static __always_inline unsigned int batch_ptes(struct ptscope_walker *w,
 					       const struct ptscope_entry *e,
 					       pte_t *ptep, unsigned int max)
 {
-	struct small_page first;
 	unsigned int n;
 	pte_t pte;
 	u64 desc;
@@ -603,9 +603,6 @@ static __always_inline unsigned int batch_ptes(struct ptscope_walker *w,
 		/* Frames counted down (x86's inverted PROT_NONE entries) do not batch. */
 		if (pte_pfn(__pte(e->raw + PAGE_SIZE)) != e->pfn + 1)
 			return 0;
-		if (!w->no_page && e->page && e->page != PTSCOPE_PAGE_ZERO &&
-		    !e->folio_order && small_page_read(pfn_to_page(e->pfn), &first))
-			return batch_small_frames(e, ptep, max, &first);
 	} else if (w->no_page) {
 		return batch_entries(e, ptep, max);
 	}
@@ -617,11 +614,54 @@ static __always_inline unsigned int batch_ptes(struct ptscope_walker *w,
 	return n;
 }
 
+/*
+ * small_frames_start - is the decoded PTE @e the first of a batch of small
+ * frames (PTSCOPE_BATCH_FRAMES, an order-0 page, frames counting up)? Then
+ * *@first has its page's words, for batch_small_frames().
+ */
+static __always_inline bool small_frames_start(const struct ptscope_walker *w,
+					       const struct ptscope_entry *e,
+					       struct small_page *first)
+{
+	return w->batch == PTSCOPE_BATCH_FRAMES && !w->no_page &&
+	       e->kind == PTSCOPE_KIND_PAGE && e->page && e->page != PTSCOPE_PAGE_ZERO &&
+	       !e->folio_order && pte_pfn(__pte(e->raw + PAGE_SIZE)) == e->pfn + 1 &&
+	       small_page_read(pfn_to_page(e->pfn), first);
+}
+
+/*
+ * small_frames_next - after batch @e of small frames, may the PTE @pte
+ * (@desc) at @addr start the next one as a copy of @e? Where its flag bits,
+ * its view of them and its page's words are @e's, decode_leaf() would find
+ * all of @e but the address and the frame: a batch broken by the physical
+ * layout alone starts again without decoding anything.
+ */
+static __always_inline bool small_frames_next(struct ptscope_entry *e, unsigned long addr,
+					      pte_t pte, u64 desc,
+					      const struct small_page *first)
+{
+	unsigned long pfn = pte_pfn(pte);
+
+	if ((desc ^ e->raw) & ~(u64)PTSCOPE_ARCH_PTE_FRAME_MASK)
+		return false;
+	if (PTSCOPE_ARCH_VIEW_DIFFERS && (pte_val(pte) ^ desc) != e->view_xor)
+		return false;
+	if (is_zero_pfn(pfn) || !pfn_valid(pfn) || small_page_diff(pfn_to_page(pfn), first))
+		return false;
+	e->addr = addr;
+	e->raw = desc;
+	e->pfn = pfn;
+	e->nr = 1;
+	return true;
+}
+
 static int walk_ptes(struct ptscope_walker *w, pte_t *ptep, unsigned long addr,
 		     unsigned long end)
 {
 	struct ptscope_entry e __uninitialized;
-	unsigned int n;
+	struct small_page first;	/* of a batch of small frames */
+	bool small = false;		/* @e is one */
+	unsigned int n, max;
 	int ret;
 
 	w->work += (end - addr) >> PAGE_SHIFT;
@@ -631,14 +671,21 @@ static int walk_ptes(struct ptscope_walker *w, pte_t *ptep, unsigned long addr,
 
 		if (pte_none(pte))
 			continue;
-		decode_leaf(w, &e, addr, PTSCOPE_LEVEL_PTE, PAGE_SHIFT, pte, desc);
-		/* Merge here what the consumer would merge: one report per batch. */
-		if (w->batch && e.kind == PTSCOPE_KIND_PAGE) {
-			n = batch_ptes(w, &e, ptep + 1, ((end - addr) >> PAGE_SHIFT) - 1);
-			addr += (unsigned long)n << PAGE_SHIFT;
-			ptep += n;
-			e.nr += n;
+		if (!small || !small_frames_next(&e, addr, pte, desc, &first)) {
+			decode_leaf(w, &e, addr, PTSCOPE_LEVEL_PTE, PAGE_SHIFT, pte, desc);
+			small = small_frames_start(w, &e, &first);
 		}
+		/* Merge here what the consumer would merge: one report per batch. */
+		max = ((end - addr) >> PAGE_SHIFT) - 1;
+		if (small)
+			n = batch_small_frames(&e, ptep + 1, max, &first);
+		else if (w->batch && e.kind == PTSCOPE_KIND_PAGE)
+			n = batch_ptes(w, &e, ptep + 1, max);
+		else
+			n = 0;
+		addr += (unsigned long)n << PAGE_SHIFT;
+		ptep += n;
+		e.nr += n;
 		ret = report(w, &e);
 		if (ret)
 			return ret;
