@@ -362,4 +362,26 @@ static inline void ptscope_vma_read_unlock(struct vm_area_struct *vma)
 #endif
 }
 
+/*
+ * lock_vma_under_rcu() (exported from 7.x): the VMA covering @addr, found
+ * and read-locked under RCU alone, with no mmap_lock; NULL where it cannot
+ * (no VMA there, one being changed, a reader count at its limit). Without
+ * the export, PTSCOPE_LOCK_VMA_RCU is false: mmap_lock it is.
+ */
+#if defined(CONFIG_PER_VMA_LOCK) && defined(PTSCOPE_HAVE_LOCK_VMA_UNDER_RCU_EXPORT)
+#define PTSCOPE_LOCK_VMA_RCU	true
+static inline struct vm_area_struct *ptscope_lock_vma_rcu(struct mm_struct *mm,
+							  unsigned long addr)
+{
+	return lock_vma_under_rcu(mm, addr);
+}
+#else
+#define PTSCOPE_LOCK_VMA_RCU	false
+static inline struct vm_area_struct *ptscope_lock_vma_rcu(struct mm_struct *mm,
+							  unsigned long addr)
+{
+	return NULL;
+}
+#endif
+
 #endif /* _PTSCOPE_COMPAT_H */

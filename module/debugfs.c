@@ -244,7 +244,7 @@ static bool view_seek(struct view_iter *it, loff_t pos)
 static void *vmas_start(struct seq_file *m, loff_t *pos)
 {
 	struct view_iter *it = m->private;
-	struct vm_area_struct *vma;
+	struct ptscope_vma_lock l;
 	int err;
 
 	if (!view_seek(it, *pos))
@@ -257,16 +257,15 @@ static void *vmas_start(struct seq_file *m, loff_t *pos)
 			   "range", "perm", "offset", "kind", "pagesize", "rss_4k",
 			   "rss_2m", "swap", "anon", "dirty", "hugetlb", "tables",
 			   "name");
-	if (mmap_read_lock_killable(it->mm))
-		return ERR_PTR(-EINTR);
-	vma = find_vma(it->mm, it->addr);
-	if (vma)
-		ptscope_vma_fill(vma, it->pathbuf, &it->vma);
-	mmap_read_unlock(it->mm);
-	if (!vma)
+	l.mm = it->mm;
+	err = ptscope_vma_lock(&l, it->addr, it->mm->task_size);
+	if (err)
+		return ERR_PTR(err);
+	if (!l.vma)
 		return NULL;
-	/* Counted in bounded holds of mmap_lock, over the range described. */
-	err = ptscope_vma_count(it->mm, &it->vma);
+	ptscope_vma_fill(l.vma, it->pathbuf, &it->vma);
+	/* Counted from this hold on, in bounded holds, over the range described. */
+	err = ptscope_vma_count(&l, &it->vma);
 	return err ? ERR_PTR(err) : it;
 }
 
@@ -470,7 +469,7 @@ static const char *const thp_why_names[] = {
 static void *huge_vmas_start(struct seq_file *m, loff_t *pos)
 {
 	struct view_iter *it = m->private;
-	struct vm_area_struct *vma;
+	struct ptscope_vma_lock l;
 	int err;
 
 	if (!view_seek(it, *pos))
@@ -484,17 +483,17 @@ static void *huge_vmas_start(struct seq_file *m, loff_t *pos)
 			   "range", "thp", "mapped", "huge", "leaves", "thp", "h2m", "h1g",
 			   "huge%", "why; pte-mapped large folios order:ptes/folios");
 	}
-	if (mmap_read_lock_killable(it->mm))
-		return ERR_PTR(-EINTR);
-	vma = find_vma(it->mm, it->addr);
-	if (vma)
-		ptscope_huge_vma_fill(vma, &it->huge);
-	else	/* One last record: the totals. */
+	l.mm = it->mm;
+	err = ptscope_vma_lock(&l, it->addr, it->mm->task_size);
+	if (err)
+		return ERR_PTR(err);
+	if (!l.vma) {
+		/* One last record: the totals. */
 		it->huge = it->total;
-	mmap_read_unlock(it->mm);
-	if (!vma)
 		return it;
-	err = ptscope_huge_vma_count(it->mm, &it->huge);
+	}
+	ptscope_huge_vma_fill(l.vma, &it->huge);
+	err = ptscope_huge_vma_count(&l, &it->huge);
 	return err ? ERR_PTR(err) : it;
 }
 

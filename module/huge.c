@@ -17,9 +17,10 @@
  * Locking: iterate_supers_type() holds each superblock's s_umount while
  * note_hstate() looks at it; the hstates themselves live as long as the
  * kernel. The per-VMA queries take the target's mm, describe each VMA
- * under its mmap_lock for read (killable), count its huge mappings with
- * ptscope_walk_parts() (bounded holds of the lock, see walk.c), and drop
- * both before copying to user space, as query.c does.
+ * under its read lock or mmap_lock for read (ptscope_vma_lock(), killable),
+ * count its huge mappings from the same hold in bounded holds of the locks
+ * (ptscope_walk_parts_locked(), see walk.c), and drop both before copying
+ * to user space, as query.c does.
  */
 #include <linux/fs.h>
 #include <linux/huge_mm.h>
@@ -281,7 +282,7 @@ static const struct ptscope_walk_ops huge_ops = {
  * @vma: the VMA
  * @out: filled in, its counts zero
  *
- * Locking: mmap_lock held for read.
+ * Locking: @vma read-locked, or mmap_lock held for read (ptscope_vma_lock()).
  */
 void ptscope_huge_vma_fill(struct vm_area_struct *vma, struct ptscope_huge_vma *out)
 {
@@ -296,21 +297,21 @@ void ptscope_huge_vma_fill(struct vm_area_struct *vma, struct ptscope_huge_vma *
 
 /**
  * ptscope_huge_vma_count - the huge mappings in the range @out describes
- * @mm:  the target's mm, referenced
+ * @l:   the VMA @out describes, as ptscope_vma_lock() left it; let go here
  * @out: described by ptscope_huge_vma_fill(); its counts are added to
  *
- * Locking: mmap_lock not held (taken per part). Return: 0 or -EINTR.
+ * Return: 0 or -EINTR.
  */
-int ptscope_huge_vma_count(struct mm_struct *mm, struct ptscope_huge_vma *out)
+int ptscope_huge_vma_count(struct ptscope_vma_lock *l, struct ptscope_huge_vma *out)
 {
 	struct huge_counter c = { .out = out, .last_head = ~0ULL };
 	struct ptscope_walker w = {
-		.mm = mm,
+		.mm = l->mm,
 		.ops = &huge_ops,
 		.private = &c,
 	};
 
-	return ptscope_walk_parts(&w, out->start, out->end);
+	return ptscope_walk_parts_locked(&w, l, out->start, out->end);
 }
 
 static void fill_huge_vma(struct vm_area_struct *vma, char *pathbuf, void *out)
@@ -318,9 +319,9 @@ static void fill_huge_vma(struct vm_area_struct *vma, char *pathbuf, void *out)
 	ptscope_huge_vma_fill(vma, out);
 }
 
-static int count_huge_vma(struct mm_struct *mm, void *out)
+static int count_huge_vma(struct ptscope_vma_lock *l, void *out)
 {
-	return ptscope_huge_vma_count(mm, out);
+	return ptscope_huge_vma_count(l, out);
 }
 
 static const struct ptscope_vma_query huge_vmas_query = {

@@ -113,6 +113,24 @@ int ptscope_walk_vma(struct ptscope_walker *w, struct vm_area_struct *vma,
 int ptscope_walk_parts(struct ptscope_walker *w, unsigned long start,
 		       unsigned long end);
 
+/**
+ * struct ptscope_vma_lock - a VMA held for a walk (walk.c)
+ * @mm:          the target's mm, referenced (set by the caller)
+ * @vma:         the VMA, or NULL
+ * @mmap_locked: held under mmap_lock for read, not its own read lock
+ */
+struct ptscope_vma_lock {
+	struct mm_struct *mm;
+	struct vm_area_struct *vma;
+	bool mmap_locked;
+};
+
+int ptscope_vma_lock(struct ptscope_vma_lock *l, unsigned long addr,
+		     unsigned long end);
+void ptscope_vma_unlock(struct ptscope_vma_lock *l);
+int ptscope_walk_parts_locked(struct ptscope_walker *w, struct ptscope_vma_lock *l,
+			      unsigned long start, unsigned long end);
+
 /* target.c: the process an open file (or debugfs) reads, and who may */
 struct ptscope_access {
 	spinlock_t lock;		/* protects the fields below */
@@ -151,7 +169,7 @@ long ptscope_ioctl_vtop(struct ptscope_ctx *ctx, bool show_pfn, void __user *uar
 int ptscope_vtop(struct mm_struct *mm, u64 addr, bool show_pfn, struct ptscope_vtop *v);
 void ptscope_vma_fill(struct vm_area_struct *vma, char *pathbuf,
 		      struct ptscope_vma *out);
-int ptscope_vma_count(struct mm_struct *mm, struct ptscope_vma *out);
+int ptscope_vma_count(struct ptscope_vma_lock *l, struct ptscope_vma *out);
 int ptscope_walk_runs(struct mm_struct *mm, u64 start, u64 end, u32 flags,
 		      struct ptscope_run *runs, u32 cap, u32 *count, u64 *next);
 void ptscope_hide_entry(struct ptscope_entry *e);
@@ -162,9 +180,11 @@ void ptscope_hide_entry(struct ptscope_entry *e);
  * @record_size: bytes of one record (struct ptscope_vma, ...)
  * @batch:       records filled per call at most
  * @flags:       the flags the command accepts
- * @fill:        describe @vma into @out, under mmap_lock (read)
- * @count:       then walk the range @out describes, without mmap_lock
- *               (ptscope_walk_parts() takes it); 0 or -errno. NULL: none
+ * @fill:        describe @vma into @out, under its read lock or mmap_lock
+ *               (ptscope_vma_lock())
+ * @count:       then walk the range @out describes, from the same hold,
+ *               which it lets go of (ptscope_walk_parts_locked()); 0 or
+ *               -errno. NULL: none
  * @count_flag:  @count runs only when the command's flags have it (0: always)
  */
 struct ptscope_vma_query {
@@ -172,7 +192,7 @@ struct ptscope_vma_query {
 	u32 batch;
 	u32 flags;
 	void (*fill)(struct vm_area_struct *vma, char *pathbuf, void *out);
-	int (*count)(struct mm_struct *mm, void *out);
+	int (*count)(struct ptscope_vma_lock *l, void *out);
 	u32 count_flag;
 };
 
@@ -182,7 +202,7 @@ long ptscope_ioctl_vma_query(struct ptscope_ctx *ctx, void __user *uarg,
 /* huge.c: huge pages, for the device and debugfs */
 int ptscope_huge_system(struct ptscope_huge_system *s);
 void ptscope_huge_vma_fill(struct vm_area_struct *vma, struct ptscope_huge_vma *out);
-int ptscope_huge_vma_count(struct mm_struct *mm, struct ptscope_huge_vma *out);
+int ptscope_huge_vma_count(struct ptscope_vma_lock *l, struct ptscope_huge_vma *out);
 long ptscope_ioctl_huge_system(void __user *uarg);
 long ptscope_ioctl_huge_vmas(struct ptscope_ctx *ctx, void __user *uarg);
 

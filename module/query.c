@@ -9,8 +9,9 @@
  * before anything is copied to user space; a full buffer ends the batch and
  * the caller resumes from the returned next address. Walks, of a range or
  * of a VMA to count its entries, go through ptscope_walk_parts(), which
- * holds mmap_lock for a bounded number of entries at a time (walk.c): a
- * VMA is described under one hold and counted over as many as it takes.
+ * holds each VMA's read lock (or mmap_lock) for a bounded number of entries
+ * at a time (walk.c): a VMA to count is described and its walk begun under
+ * one hold (ptscope_vma_lock()), and counted over as many as it takes.
  *
  * Hidden mode, for a reader without CAP_SYS_ADMIN (ptscope_show_pfn()):
  * nothing returned may depend on where the memory is physically or on what
@@ -276,7 +277,7 @@ static void vma_name(struct vm_area_struct *vma, char *pathbuf, char *out,
  * @pathbuf: PATH_MAX bytes of scratch space for d_path()
  * @out:     filled in; counts[] zero
  *
- * Locking: mmap_lock held for read.
+ * Locking: @vma read-locked, or mmap_lock held for read (ptscope_vma_lock()).
  */
 void ptscope_vma_fill(struct vm_area_struct *vma, char *pathbuf,
 		      struct ptscope_vma *out)
@@ -387,25 +388,25 @@ static const struct ptscope_walk_ops count_ops = {
 
 /**
  * ptscope_vma_count - fill out->counts by walking the range @out describes
- * @mm:  the target's mm, referenced
- * @out: a VMA described by ptscope_vma_fill(); counts[] are added to
+ * @l:   the VMA @out describes, as ptscope_vma_lock() left it; let go here
+ * @out: described by ptscope_vma_fill(); counts[] are added to
  *
  * Counts what is mapped in [out->start, out->end) as the walk finds it:
- * the VMA may change between two holds of mmap_lock.
+ * the walk starts under @l's hold, and the VMA may change between two.
  *
- * Locking: mmap_lock not held (taken per part). Return: 0 or -EINTR.
+ * Return: 0 or -EINTR.
  */
-int ptscope_vma_count(struct mm_struct *mm, struct ptscope_vma *out)
+int ptscope_vma_count(struct ptscope_vma_lock *l, struct ptscope_vma *out)
 {
 	struct ptscope_walker w = {
-		.mm = mm,
+		.mm = l->mm,
 		.ops = &count_ops,
 		.tables = true,
 		.batch = PTSCOPE_BATCH_ALIKE,
 		.private = out->counts,
 	};
 
-	return ptscope_walk_parts(&w, out->start, out->end);
+	return ptscope_walk_parts_locked(&w, l, out->start, out->end);
 }
 
 /* One VMA of a PTSCOPE_IOC_VMAS batch: described, then counted when asked. */
@@ -414,9 +415,9 @@ static void fill_vma(struct vm_area_struct *vma, char *pathbuf, void *out)
 	ptscope_vma_fill(vma, pathbuf, out);
 }
 
-static int count_vma(struct mm_struct *mm, void *out)
+static int count_vma(struct ptscope_vma_lock *l, void *out)
 {
-	return ptscope_vma_count(mm, out);
+	return ptscope_vma_count(l, out);
 }
 
 static const struct ptscope_vma_query vmas_query = {
@@ -428,58 +429,92 @@ static const struct ptscope_vma_query vmas_query = {
 	.count_flag = PTSCOPE_VMAS_COUNTS,
 };
 
+/* A batch of VMA records being filled. */
+struct vma_batch {
+	const struct ptscope_vma_query *kind;
+	void *out;
+	char *pathbuf;
+	u32 cap;
+	u32 count;
+	u64 next;	/* where the next batch starts; 0: no VMA left */
+};
+
+/* Room for @vma in @b? Else it is where the next batch starts. */
+static void *batch_slot(struct vma_batch *b, struct vm_area_struct *vma)
+{
+	if (b->count == b->cap) {
+		b->next = vma->vm_start;
+		return NULL;
+	}
+	return b->out + b->count++ * b->kind->record_size;
+}
+
+/* Without counts: the VMAs of [start, end) described under one hold of mmap_lock. */
+static int list_vmas(struct mm_struct *mm, u64 start, u64 end, struct vma_batch *b)
+{
+	VMA_ITERATOR(vmi, mm, start);
+	struct vm_area_struct *vma;
+	void *rec;
+
+	if (mmap_read_lock_killable(mm))
+		return -EINTR;
+	for_each_vma_range(vmi, vma, end) {
+		rec = batch_slot(b, vma);
+		if (!rec)
+			break;
+		b->kind->fill(vma, b->pathbuf, rec);
+	}
+	mmap_read_unlock(mm);
+	return 0;
+}
+
 /*
- * VMAs overlapping [start, end) into @out; *next is 0 when none is left.
- * Each is described under mmap_lock, which is dropped while it is counted,
- * so the next one is found again from where it ended.
+ * With counts: each VMA of [start, end) described and counted from one hold
+ * of its own lock (ptscope_vma_lock()), which the count lets go of, so the
+ * next one is looked for again from where this one ended.
  */
+static int count_vmas(struct mm_struct *mm, u64 start, u64 end, struct vma_batch *b)
+{
+	struct ptscope_vma_lock l = { .mm = mm };
+	void *rec;
+	int ret;
+
+	for (;;) {
+		ret = ptscope_vma_lock(&l, start, end);
+		if (ret || !l.vma)
+			return ret;
+		rec = batch_slot(b, l.vma);
+		if (!rec) {
+			ptscope_vma_unlock(&l);
+			return 0;
+		}
+		b->kind->fill(l.vma, b->pathbuf, rec);
+		start = l.vma->vm_end;
+		ret = b->kind->count(&l, rec);
+		if (ret)
+			return ret;
+	}
+}
+
+/* VMAs overlapping [start, end) into @out; *next is 0 when none is left. */
 static int collect_vmas(struct mm_struct *mm, const struct ptscope_vma_query *kind,
 			const struct ptscope_vmas *q, void *out, u32 cap, u32 *count,
 			u64 *next)
 {
 	bool counts = kind->count && (q->flags & kind->count_flag) == kind->count_flag;
-	struct vm_area_struct *vma;
-	u64 addr = q->start;
-	char *pathbuf;
-	int ret = 0;
-	u32 n = 0;
+	struct vma_batch b = { .kind = kind, .out = out, .cap = cap };
+	int ret;
 
-	pathbuf = kmalloc(PATH_MAX, GFP_KERNEL);
-	if (!pathbuf)
+	b.pathbuf = kmalloc(PATH_MAX, GFP_KERNEL);
+	if (!b.pathbuf)
 		return -ENOMEM;
-	*next = 0;
-	if (mmap_read_lock_killable(mm)) {
-		ret = -EINTR;
-		goto out;
-	}
-	for (;;) {
-		void *rec = out + n * kind->record_size;
-
-		vma = find_vma(mm, addr);
-		if (!vma || vma->vm_start >= q->end)
-			break;
-		if (n == cap) {
-			*next = vma->vm_start;
-			break;
-		}
-		kind->fill(vma, pathbuf, rec);
-		addr = vma->vm_end;
-		n++;
-		if (!counts)
-			continue;
-		mmap_read_unlock(mm);
-		ret = kind->count(mm, rec);
-		if (ret)
-			goto out;
-		if (mmap_read_lock_killable(mm)) {
-			ret = -EINTR;
-			goto out;
-		}
-	}
-	mmap_read_unlock(mm);
-out:
-	kfree(pathbuf);
-	*count = n;
+	if (counts)
+		ret = count_vmas(mm, q->start, q->end, &b);
+	else
+		ret = list_vmas(mm, q->start, q->end, &b);
+	kfree(b.pathbuf);
+	*count = b.count;
+	*next = b.next;
 	return ret;
 }
 

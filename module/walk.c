@@ -30,14 +30,19 @@
  * in mm/rmap.c: mmap_lock, then i_mmap_rwsem, then the page-table locks.
  *
  * Per-VMA locks: where the kernel has them (compat.h), ptscope_walk_parts()
- * walks a VMA under its read lock alone, as 7.x's smaps does: it looks the
- * VMA up and read-locks it under mmap_lock, drops mmap_lock, and walks. A
- * VMA's read lock keeps what mmap_lock for read kept for the walk: the VMA
- * cannot change, and the upper-level tables inside it cannot be freed
- * (munmap, mremap and mprotect write-lock every VMA they change, and the
- * tables they free lie under no other VMA), while a PTE table is still
- * taken as above. Shared hugetlb VMAs stay under mmap_lock (with
- * i_mmap_rwsem, as above).
+ * walks a VMA under its read lock alone, as 7.x's smaps does. Where
+ * lock_vma_under_rcu() is exported (7.x), the VMA is found under RCU and
+ * locked without mmap_lock, by lock_next_vma()'s rules (lock_vma_rcu());
+ * elsewhere, or when that fails (a VMA being changed: its writer holds
+ * mmap_lock for write), it is looked up and read-locked under mmap_lock for
+ * read (killable), which is then dropped. A VMA's read lock keeps what
+ * mmap_lock for read kept for the walk: the VMA cannot change, and the
+ * upper-level tables inside it cannot be freed (munmap, mremap and mprotect
+ * write-lock every VMA they change, and the tables they free lie under no
+ * other VMA), while a PTE table is still taken as above. Shared hugetlb
+ * VMAs stay under mmap_lock (with i_mmap_rwsem, as above). A VMA is held
+ * by one struct ptscope_vma_lock at a time, never two locks at once; what
+ * a walk sees between two holds is the tree as it is then.
  *
  * Bounded holds: a walker with a budget (ptscope_walk_parts() gives one of
  * PTSCOPE_WALK_BUDGET) pauses between two upper-level entries or VMAs once
@@ -1052,41 +1057,178 @@ int ptscope_walk_vma(struct ptscope_walker *w, struct vm_area_struct *vma,
 	return walk_vma(w, vma, start, end);
 }
 
+/* --- VMAs under their own locks ------------------------------------------ */
+
+/* The first VMA of [@addr, @end) in the tree, under RCU or mmap_lock. */
+static struct vm_area_struct *first_vma(struct mm_struct *mm, unsigned long addr,
+					unsigned long end)
+{
+	VMA_ITERATOR(vmi, mm, addr);
+
+	return vma_find(&vmi, end);
+}
+
 /*
- * walk_part - one hold of a walk from @addr: the first VMA there alone,
- * under its read lock, or where it cannot be locked alone, the VMAs from
- * @addr under mmap_lock until the budget runs out.
+ * lock_vma_rcu - the first VMA of [@addr, @end), read-locked without
+ * mmap_lock, by the rules of the core's lock_next_vma(): found under RCU
+ * (its fields may be stale there), locked by the address it was found at
+ * (lock_vma_under_rcu() checks that it still covers it), and when it starts
+ * after @addr, looked for again from @addr once locked: a VMA that shrank
+ * while another took the space it left must not read as a gap that never
+ * was. Shared hugetlb VMAs are walked under mmap_lock (see the top).
+ *
+ * Return: the VMA, NULL when there is none, or ERR_PTR(-EAGAIN) when it
+ * cannot be locked this way: look under mmap_lock.
+ */
+static struct vm_area_struct *lock_vma_rcu(struct mm_struct *mm, unsigned long addr,
+					   unsigned long end)
+{
+	struct vm_area_struct *vma, *first;
+	unsigned long start;
+
+	if (!PTSCOPE_LOCK_VMA_RCU)
+		return ERR_PTR(-EAGAIN);
+	rcu_read_lock();
+	vma = first_vma(mm, addr, end);
+	start = vma ? max(addr, READ_ONCE(vma->vm_start)) : 0;
+	rcu_read_unlock();
+	if (!vma)
+		return NULL;
+	if (start >= end)
+		return ERR_PTR(-EAGAIN);
+	vma = ptscope_lock_vma_rcu(mm, start);
+	if (!vma)
+		return ERR_PTR(-EAGAIN);
+	first = vma;
+	if (vma->vm_start > addr) {
+		rcu_read_lock();
+		first = first_vma(mm, addr, end);
+		rcu_read_unlock();
+	}
+	if (first != vma || vma_shared_tables(vma)) {
+		ptscope_vma_read_unlock(vma);
+		return ERR_PTR(-EAGAIN);
+	}
+	return vma;
+}
+
+/**
+ * ptscope_vma_lock - read-lock the first VMA of [addr, end)
+ * @l:     l->mm set by the caller; out: l->vma, NULL when there is none,
+ *         and how it is locked
+ * @addr:  first address
+ * @end:   end address (exclusive)
+ *
+ * Where the kernel has per-VMA locks, the VMA is locked alone: under RCU
+ * where lock_vma_under_rcu() is exported, else looked up and locked under
+ * mmap_lock, which is then dropped. Otherwise, and for VMAs that must be
+ * walked under mmap_lock, l->vma is found under mmap_lock for read, which
+ * stays held (l->mmap_locked). Release with ptscope_vma_unlock().
+ *
+ * Return: 0, or -EINTR on a fatal signal (nothing held).
+ */
+int ptscope_vma_lock(struct ptscope_vma_lock *l, unsigned long addr,
+		     unsigned long end)
+{
+	struct vm_area_struct *vma;
+
+	l->mmap_locked = false;
+	l->vma = lock_vma_rcu(l->mm, addr, end);
+	if (!IS_ERR(l->vma))
+		return 0;
+	l->vma = NULL;
+	if (mmap_read_lock_killable(l->mm))
+		return -EINTR;
+	vma = find_vma(l->mm, addr);
+	if (!vma || vma->vm_start >= end) {
+		mmap_read_unlock(l->mm);
+		return 0;
+	}
+	l->vma = vma;
+	if (!vma_shared_tables(vma) && ptscope_vma_read_lock_locked(vma))
+		mmap_read_unlock(l->mm);
+	else
+		l->mmap_locked = true;
+	return 0;
+}
+
+/**
+ * ptscope_vma_unlock - drop what ptscope_vma_lock() took
+ * @l: the lock; l->vma is NULL afterwards
+ */
+void ptscope_vma_unlock(struct ptscope_vma_lock *l)
+{
+	if (l->mmap_locked)
+		mmap_read_unlock(l->mm);
+	else if (l->vma)
+		ptscope_vma_read_unlock(l->vma);
+	l->vma = NULL;
+	l->mmap_locked = false;
+}
+
+/*
+ * walk_locked - one hold of a walk from @addr, under what @l holds: its
+ * VMA alone under the VMA's read lock, or the VMAs from @addr under
+ * mmap_lock until the budget runs out.
  *
  * Return: as ptscope_walk_range(); PTSCOPE_WALK_PAUSED when the walk goes
  * on at w->next (the end of the VMA walked, or where the budget ran out).
  */
-static int walk_part(struct ptscope_walker *w, unsigned long addr,
-		     unsigned long end)
+static int walk_locked(struct ptscope_walker *w, struct ptscope_vma_lock *l,
+		       unsigned long addr, unsigned long end)
 {
-	struct vm_area_struct *vma;
+	struct vm_area_struct *vma = l->vma;
 	unsigned long vma_end;
 	int ret;
 
-	if (mmap_read_lock_killable(w->mm))
-		return -EINTR;
-	vma = find_vma(w->mm, addr);
-	if (vma && vma->vm_start < end && !vma_shared_tables(vma) &&
-	    ptscope_vma_read_lock_locked(vma)) {
-		mmap_read_unlock(w->mm);
-		vma_end = min(end, vma->vm_end);
+	if (!vma) {
 		walk_begin(w, addr, end);
-		w->vma_locked = true;
-		ret = walk_vma(w, vma, max(addr, vma->vm_start), vma_end);
-		w->vma_locked = false;
-		ptscope_vma_read_unlock(vma);
-		if (!ret && vma_end < end) {
-			w->next = vma_end;
-			ret = PTSCOPE_WALK_PAUSED;
-		}
-		return ret;
+		return 0;
 	}
-	ret = walk_vmas(w, addr, end);
-	mmap_read_unlock(w->mm);
+	if (l->mmap_locked)
+		return walk_vmas(w, addr, end);
+	vma_end = min(end, vma->vm_end);
+	walk_begin(w, addr, end);
+	w->vma_locked = true;
+	ret = walk_vma(w, vma, max(addr, vma->vm_start), vma_end);
+	w->vma_locked = false;
+	if (!ret && vma_end < end) {
+		w->next = vma_end;
+		ret = PTSCOPE_WALK_PAUSED;
+	}
+	return ret;
+}
+
+/**
+ * ptscope_walk_parts_locked - ptscope_walk_parts() from a VMA locked already
+ * @w:     the walker, as for ptscope_walk_parts()
+ * @l:     locked by ptscope_vma_lock(@start, @end); unlocked here
+ * @start: first address, page aligned
+ * @end:   end address (exclusive), page aligned
+ *
+ * For a caller that looks at the VMA before it is walked (PTSCOPE_IOC_VMAS
+ * describes it): the first part of the walk is done under the same hold.
+ *
+ * Return: as ptscope_walk_parts().
+ */
+int ptscope_walk_parts_locked(struct ptscope_walker *w, struct ptscope_vma_lock *l,
+			      unsigned long start, unsigned long end)
+{
+	struct ptscope_vma_lock next = { .mm = w->mm };
+	int ret;
+
+	w->budget = PTSCOPE_WALK_BUDGET;
+	memset(w->table_seen, 0xff, sizeof(w->table_seen));
+	ret = walk_locked(w, l, start, end);
+	ptscope_vma_unlock(l);
+	while (ret == PTSCOPE_WALK_PAUSED) {
+		cond_resched();
+		ret = ptscope_vma_lock(&next, w->next, end);
+		if (ret)
+			break;
+		ret = walk_locked(w, &next, w->next, end);
+		ptscope_vma_unlock(&next);
+	}
 	return ret;
 }
 
@@ -1111,15 +1253,9 @@ static int walk_part(struct ptscope_walker *w, unsigned long addr,
 int ptscope_walk_parts(struct ptscope_walker *w, unsigned long start,
 		       unsigned long end)
 {
-	int ret;
+	struct ptscope_vma_lock l = { .mm = w->mm };
 
-	w->budget = PTSCOPE_WALK_BUDGET;
-	memset(w->table_seen, 0xff, sizeof(w->table_seen));
-	ret = walk_part(w, start, end);
-	while (ret == PTSCOPE_WALK_PAUSED) {
-		cond_resched();
-		ret = walk_part(w, w->next, end);
-	}
-	return ret;
+	return ptscope_vma_lock(&l, start, end) ?:
+	       ptscope_walk_parts_locked(w, &l, start, end);
 }
 EXPORT_SYMBOL_IF_KUNIT(ptscope_walk_parts);
