@@ -138,6 +138,7 @@ struct ptscope_access {
 	struct pid *pid;		/* the target it was allowed, referenced */
 	u64 exec_id;			/* the target's self_exec_id then */
 	const struct cred *pfn_cred;	/* the caller last shown PFNs, referenced */
+	struct mm_struct *mm;		/* the target's mm then, mmgrab()bed, or NULL */
 };
 
 struct ptscope_ctx {

@@ -27,6 +27,14 @@
  * CAP_SYS_PTRACE too: capabilities are part of the cred, so a caller that
  * drops one has a new cred and is asked again.
  *
+ * With the answer, the target's mm it was for is remembered (mmgrab(): the
+ * struct stays and its address is not reused; its memory is not pinned, as
+ * an open /proc/PID/pagemap holds it). A query whose caller, target and
+ * target's self_exec_id are the answer's, and whose target still runs that
+ * mm, takes it with mmget_not_zero() under RCU (access_mm()): a program
+ * exec'd since runs a new mm, so the one comparison stands for taking the
+ * target's exec_update_lock and task_lock() (task_mm()).
+ *
  * What differs from opening /proc/PID/pagemap:
  *  - another process always needs CAP_SYS_PTRACE too; pagemap lets the same
  *    user read a dumpable process without it;
@@ -90,6 +98,7 @@ void ptscope_access_init(struct ptscope_access *acc)
 	acc->pid = NULL;
 	acc->exec_id = 0;
 	acc->pfn_cred = NULL;
+	acc->mm = NULL;
 }
 
 void ptscope_access_release(struct ptscope_access *acc)
@@ -98,6 +107,8 @@ void ptscope_access_release(struct ptscope_access *acc)
 		put_cred(acc->cred);
 	if (acc->pfn_cred)
 		put_cred(acc->pfn_cred);
+	if (acc->mm)
+		mmdrop(acc->mm);
 	put_pid(acc->pid);
 }
 
@@ -119,15 +130,62 @@ static void access_remember(struct ptscope_access *acc, struct task_struct *task
 {
 	const struct cred *cred = get_current_cred();
 	struct pid *pid = get_task_pid(task, PIDTYPE_PID);
+	struct mm_struct *mm = NULL;
 
 	spin_lock(&acc->lock);
 	swap(acc->cred, cred);
 	swap(acc->pid, pid);
 	acc->exec_id = exec_id;
+	swap(acc->mm, mm);	/* the mm is remembered once taken */
 	spin_unlock(&acc->lock);
 	if (cred)
 		put_cred(cred);
+	if (mm)
+		mmdrop(mm);
 	put_pid(pid);
+}
+
+/*
+ * Remember @mm, taken from @task as it was at @exec_id, with the answer for
+ * it, unless another caller's answer replaced that one meanwhile.
+ */
+static void access_remember_mm(struct ptscope_access *acc, struct task_struct *task,
+			       u64 exec_id, struct mm_struct *mm)
+{
+	mmgrab(mm);
+	spin_lock(&acc->lock);
+	if (acc->cred == current_cred() && acc->pid == task_pid(task) &&
+	    acc->exec_id == exec_id)
+		swap(acc->mm, mm);
+	spin_unlock(&acc->lock);
+	if (mm)
+		mmdrop(mm);
+}
+
+/*
+ * access_mm - the remembered mm, referenced, when the caller may read it
+ * @acc: the remembered answer
+ * @pid: the target
+ *
+ * Return: the mm (release it with mmput()) when the caller, @pid and its
+ * self_exec_id are the answer's and @pid's task still runs the remembered
+ * mm (see the top of this file), else NULL: ask task_mm().
+ */
+static struct mm_struct *access_mm(struct ptscope_access *acc, struct pid *pid)
+{
+	struct mm_struct *mm = NULL;
+	struct task_struct *task;
+
+	rcu_read_lock();
+	task = pid_task(pid, PIDTYPE_PID);
+	spin_lock(&acc->lock);
+	if (task && acc->mm && acc->cred == current_cred() && acc->pid == pid &&
+	    acc->exec_id == READ_ONCE(task->self_exec_id) &&
+	    READ_ONCE(task->mm) == acc->mm && mmget_not_zero(acc->mm))
+		mm = acc->mm;
+	spin_unlock(&acc->lock);
+	rcu_read_unlock();
+	return mm;
 }
 
 /* Would the kernel let the caller open @task's pagemap? 0 or -errno. */
@@ -237,7 +295,11 @@ static struct mm_struct *task_mm(struct task_struct *task, struct ptscope_access
 	}
 	mm = get_task_mm(task);
 	up_read(exec_lock);
-	return mm ?: ERR_PTR(-ESRCH);
+	if (!mm)
+		return ERR_PTR(-ESRCH);
+	if (acc && exec_id != ANY_EXEC)
+		access_remember_mm(acc, task, exec_id, mm);
+	return mm;
 }
 
 /**
@@ -336,9 +398,12 @@ struct mm_struct *ptscope_ctx_mm(struct ptscope_ctx *ctx)
 
 	mutex_lock(&ctx->lock);
 	selected = ctx->pid;
-	if (selected)
+	mm = selected ? access_mm(&ctx->access, ctx->pid) : NULL;
+	if (selected && !mm)
 		task = get_pid_task(ctx->pid, PIDTYPE_PID);
 	mutex_unlock(&ctx->lock);
+	if (mm)
+		return mm;
 	if (!selected)
 		return ERR_PTR(-EINVAL);
 	if (!task)

@@ -1536,6 +1536,102 @@ TEST_F(walk, target_exits_during_walks)
 	EXPECT_LT(0, walks);
 }
 
+/*
+ * A target that execs while another process still runs its old mm (a
+ * CLONE_VM sibling keeps that mm's users above zero): the queries after the
+ * exec read the new program's address space, never the old one that an
+ * answer remembered for the same file, caller and pid was taken from.
+ */
+#define EXEC_OLD_ADDR	(1ULL << 44)	/* 16 TiB: below every task size, far from mmap's base */
+
+static int exec_sibling(void *arg)
+{
+	for (;;)
+		pause();
+	return 0;
+}
+
+static void exec_child(int to_child, int from_child)
+{
+	static char stack[64 * 1024] __attribute__((aligned(16)));
+	char *p = mmap((void *)EXEC_OLD_ADDR, 16 * PAGE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	pid_t sibling;
+	char c;
+
+	if (p != (char *)EXEC_OLD_ADDR)
+		_exit(1);
+	memset(p, 1, 16 * PAGE);
+	sibling = clone(exec_sibling, stack + sizeof(stack), CLONE_VM | SIGCHLD, NULL);
+	if (sibling < 0 || write(from_child, &sibling, sizeof(sibling)) != sizeof(sibling))
+		_exit(2);
+	if (read(to_child, &c, 1) != 1)
+		_exit(3);
+	execl("/bin/sleep", "sleep", "60", (char *)NULL);
+	_exit(4);
+}
+
+TEST(target_exec_reads_new_mm)
+{
+	int to_child[2], from_child[2], fd, i, tries;
+	uint64_t (*ranges)[2] = calloc(512, sizeof(*ranges));
+	pid_t child, sibling = 0;
+	struct ptscope_vtop v;
+	char path[64], comm[32] = "";
+	long n;
+
+	ASSERT_NE(NULL, ranges);
+	ASSERT_EQ(0, pipe(to_child));
+	ASSERT_EQ(0, pipe(from_child));
+	child = fork();
+	ASSERT_LE(0, child);
+	if (!child)
+		exec_child(to_child[0], from_child[1]);
+	ASSERT_EQ(sizeof(sibling), read(from_child[0], &sibling, sizeof(sibling)));
+	fd = ptscope_open_target(child, NULL);
+	ASSERT_LE(0, fd);
+	/* Twice: the second query takes the mm remembered by the first. */
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, ptscope_vtop(fd, EXEC_OLD_ADDR, &v));
+		EXPECT_EQ(PTSCOPE_VTOP_MAPPED, v.result);
+		EXPECT_EQ(pagemap_entry(child, EXEC_OLD_ADDR) & PM_PFN_MASK, v.phys / PAGE);
+	}
+
+	/* The exec is over once the new program sleeps under its own name. */
+	ASSERT_EQ(1, write(to_child[1], "x", 1));
+	snprintf(path, sizeof(path), "/proc/%d/comm", child);
+	for (tries = 0; tries < 500 && strncmp(comm, "sleep", 5); tries++) {
+		FILE *f = fopen(path, "r");
+
+		if (!f || !fgets(comm, sizeof(comm), f))
+			comm[0] = 0;
+		if (f)
+			fclose(f);
+		usleep(10 * 1000);
+	}
+	ASSERT_EQ(0, strncmp(comm, "sleep", 5)) TH_LOG("the child did not exec sleep in 5 s");
+
+	/* The old program's mapping is gone: the new mm, as pagemap says. */
+	ASSERT_EQ(0, ptscope_vtop(fd, EXEC_OLD_ADDR, &v));
+	EXPECT_EQ(PTSCOPE_VTOP_NO_VMA, v.result);
+	EXPECT_EQ(0, pagemap_entry(child, EXEC_OLD_ADDR) & PM_PRESENT);
+	/* Every VMA of the new program is found where maps says it is. */
+	n = maps_ranges(child, ranges, 512);
+	ASSERT_LT(0, n);
+	for (i = 0; i < n; i++) {
+		ASSERT_EQ(0, ptscope_vtop(fd, ranges[i][0], &v));
+		EXPECT_NE(PTSCOPE_VTOP_NO_VMA, v.result);
+		EXPECT_EQ(ranges[i][0], v.vma_start);
+		EXPECT_EQ(ranges[i][1], v.vma_end);
+	}
+
+	close(fd);
+	kill(sibling, SIGKILL);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	free(ranges);
+}
+
 /* ---- bad input ----------------------------------------------------------- */
 
 TEST(bad_targets)
