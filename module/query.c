@@ -90,12 +90,18 @@ void ptscope_hide_entry(struct ptscope_entry *e)
 	e->page &= ~PTSCOPE_PAGE_KSM;
 }
 
+/* Every field is written: no memset first (the struct has no padding). */
+static_assert(sizeof(struct ptscope_run) == 7 * sizeof(__u64) + 8 * sizeof(__u32));
+
 static void run_from_entry(const struct ptscope_entry *e, struct ptscope_run *r)
 {
-	memset(r, 0, sizeof(*r));
+	bool table = e->kind == PTSCOPE_KIND_TABLE;
+
 	r->start = e->addr;
 	r->count = e->nr;
 	r->entry = e->raw;
+	r->pfn = table ? 0 : e->pfn;
+	r->table_pa = table ? (u64)e->pfn << PAGE_SHIFT : 0;
 	r->bits = e->bits;
 	r->swap_offset = e->swap_offset;
 	r->swap_type = e->swap_type;
@@ -106,10 +112,6 @@ static void run_from_entry(const struct ptscope_entry *e, struct ptscope_run *r)
 	r->mapcount = e->mapcount;
 	r->folio_order = e->folio_order;
 	r->pkey = e->pkey;
-	if (e->kind == PTSCOPE_KIND_TABLE)
-		r->table_pa = (u64)e->pfn << PAGE_SHIFT;
-	else
-		r->pfn = e->pfn;
 }
 
 /*
@@ -137,16 +139,8 @@ static bool run_extends(const struct ptscope_run *r, const struct ptscope_entry 
 	return e->pfn == r->pfn + (n << (r->shift - PAGE_SHIFT));
 }
 
-static int collect_run(struct ptscope_walker *w, const struct ptscope_entry *e)
+static int add_run(struct run_collector *c, const struct ptscope_entry *e)
 {
-	struct run_collector *c = w->private;
-	struct ptscope_entry hidden;
-
-	if (c->hide) {
-		hidden = *e;
-		ptscope_hide_entry(&hidden);
-		e = &hidden;
-	}
 	if (c->pending && run_extends(&c->runs[c->count], e, c->hide)) {
 		c->runs[c->count].count += e->nr;
 		return 0;
@@ -162,6 +156,22 @@ static int collect_run(struct ptscope_walker *w, const struct ptscope_entry *e)
 	if (!c->pending)
 		c->count++;
 	return 0;
+}
+
+/* Out of line: the copy is on its stack alone (Debian's kernels zero it). */
+static noinline int add_hidden_run(struct run_collector *c, const struct ptscope_entry *e)
+{
+	struct ptscope_entry hidden = *e;
+
+	ptscope_hide_entry(&hidden);
+	return add_run(c, &hidden);
+}
+
+static int collect_run(struct ptscope_walker *w, const struct ptscope_entry *e)
+{
+	struct run_collector *c = w->private;
+
+	return c->hide ? add_hidden_run(c, e) : add_run(c, e);
 }
 
 static const struct ptscope_walk_ops run_ops = {
