@@ -145,6 +145,8 @@ struct ptscope_ctx {
 	struct mutex lock;	/* serialises changes of @pid */
 	struct pid *pid;	/* the target; NULL until selected */
 	struct ptscope_access access;
+	struct mutex runs_lock;	/* the holder uses @runs */
+	struct ptscope_run *runs;	/* a WALK's buffer, kept (query.c) */
 };
 
 int ptscope_target_init(void);

@@ -760,6 +760,36 @@ static void __user *user_array(u64 ptr, u32 count, u32 size)
 	return u64_to_user_ptr(ptr);
 }
 
+/*
+ * A WALK's buffer of PTSCOPE_RUN_BATCH runs: the one its file keeps, made
+ * at its first WALK, where no other WALK of that file holds it, else one of
+ * its own. Kept, because Debian's kernels zero every allocation
+ * (INIT_ON_ALLOC_DEFAULT_ON): that was most of what a call cost beyond its
+ * walk. Not zeroed: a run is written whole before it is counted and copied.
+ */
+static struct ptscope_run *runs_get(struct ptscope_ctx *ctx, bool *kept)
+{
+	*kept = mutex_trylock(&ctx->runs_lock);
+	if (*kept) {
+		if (!ctx->runs)
+			ctx->runs = kvmalloc_array(PTSCOPE_RUN_BATCH, sizeof(*ctx->runs),
+						   GFP_KERNEL);
+		if (ctx->runs)
+			return ctx->runs;
+		mutex_unlock(&ctx->runs_lock);
+		*kept = false;
+	}
+	return kvmalloc_array(PTSCOPE_RUN_BATCH, sizeof(*ctx->runs), GFP_KERNEL);
+}
+
+static void runs_put(struct ptscope_ctx *ctx, struct ptscope_run *runs, bool kept)
+{
+	if (kept)
+		mutex_unlock(&ctx->runs_lock);
+	else
+		kvfree(runs);
+}
+
 long ptscope_ioctl_walk(struct ptscope_ctx *ctx, bool show_pfn, void __user *uarg)
 {
 	struct ptscope_run *runs;
@@ -768,6 +798,7 @@ long ptscope_ioctl_walk(struct ptscope_ctx *ctx, bool show_pfn, void __user *uar
 	struct mm_struct *mm;
 	u32 cap, flags;
 	long usize;
+	bool kept;
 	int err;
 
 	usize = ptscope_args_in(&wk, sizeof(wk), sizeof(wk), uarg);
@@ -788,8 +819,7 @@ long ptscope_ioctl_walk(struct ptscope_ctx *ctx, bool show_pfn, void __user *uar
 	if (err)
 		goto out_mm;
 	cap = min_t(u32, wk.count, PTSCOPE_RUN_BATCH);
-	/* not zeroed: a run is written whole before it is counted and copied */
-	runs = kvmalloc_array(cap, sizeof(*runs), GFP_KERNEL);
+	runs = runs_get(ctx, &kept);
 	if (!runs) {
 		err = -ENOMEM;
 		goto out_mm;
@@ -806,7 +836,7 @@ long ptscope_ioctl_walk(struct ptscope_ctx *ctx, bool show_pfn, void __user *uar
 	else
 		err = ptscope_args_out(uarg, &wk, sizeof(wk), usize);
 out_free:
-	kvfree(runs);
+	runs_put(ctx, runs, kept);
 out_mm:
 	if (mm)
 		mmput(mm);

@@ -66,6 +66,7 @@
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
+#include <linux/slab.h>
 #include <linux/spinlock.h>
 
 #include "ptscope.h"
@@ -327,6 +328,8 @@ void ptscope_ctx_init(struct ptscope_ctx *ctx)
 	mutex_init(&ctx->lock);
 	ctx->pid = NULL;
 	ptscope_access_init(&ctx->access);
+	mutex_init(&ctx->runs_lock);
+	ctx->runs = NULL;
 }
 
 void ptscope_ctx_release(struct ptscope_ctx *ctx)
@@ -334,6 +337,8 @@ void ptscope_ctx_release(struct ptscope_ctx *ctx)
 	ptscope_access_release(&ctx->access);
 	put_pid(ctx->pid);
 	mutex_destroy(&ctx->lock);
+	kvfree(ctx->runs);
+	mutex_destroy(&ctx->runs_lock);
 }
 
 /**
