@@ -490,13 +490,15 @@ static __always_inline bool small_page_read(struct page *page, struct small_page
  * kernel's view of an entry may differ from its descriptor (arm64's
  * contiguous blocks), it must differ as @e's; then the page behind it must
  * be what decode_page() found for @e (unless the walk leaves pages out,
- * !@pages): the same kind, mapcount and folio order. Called under the PTE
+ * !@pages): the same kind, mapcount and folio order (for order-0 pages:
+ * the same words, @first, when it was read). Called under the PTE
  * table's lock, once per PTE: inline, no call and no entry on the stack
  * (Debian's kernels zero every stack variable).
  */
 static __always_inline bool pte_continues(u8 batch, bool pages,
 					  const struct ptscope_entry *e, unsigned int i,
-					  pte_t pte, u64 desc)
+					  pte_t pte, u64 desc, const struct small_page *first,
+					  bool small)
 {
 	unsigned long pfn = pte_pfn(pte);
 	struct folio *folio;
@@ -524,6 +526,8 @@ static __always_inline bool pte_continues(u8 batch, bool pages,
 	    !pfn_valid(pfn))
 		return false;
 	page = pfn_to_page(pfn);
+	if (small)
+		return !small_page_diff(page, first);
 	folio = page_folio(page);
 	return page_kind(folio, page, &mapcount) == e->page && mapcount == e->mapcount &&
 	       folio_order(folio) == e->folio_order;
@@ -600,6 +604,8 @@ static __always_inline unsigned int batch_ptes(struct ptscope_walker *w,
 					       const struct ptscope_entry *e,
 					       pte_t *ptep, unsigned int max)
 {
+	struct small_page first;
+	bool small = false;
 	unsigned int n;
 	pte_t pte;
 	u64 desc;
@@ -610,10 +616,12 @@ static __always_inline unsigned int batch_ptes(struct ptscope_walker *w,
 			return 0;
 	} else if (w->no_page) {
 		return batch_entries(e, ptep, max);
+	} else if (e->page && e->page != PTSCOPE_PAGE_ZERO && !e->folio_order) {
+		small = small_page_read(pfn_to_page(e->pfn), &first);
 	}
 	for (n = 0; n < max; n++) {
 		pte = ptscope_arch_ptep_get(ptep + n, &desc);
-		if (!pte_continues(w->batch, !w->no_page, e, n + 1, pte, desc))
+		if (!pte_continues(w->batch, !w->no_page, e, n + 1, pte, desc, &first, small))
 			break;
 	}
 	return n;
