@@ -31,11 +31,15 @@ ptscope_apt_opts=(
 # kernel_env NAME: the file scripts/deps wrote for kernel NAME.
 kernel_env() { echo "$PTSCOPE_CACHE/kernels/$1.env"; }
 
-# kernel_arch PKG: the architecture of a pinned kernel's package, from its
-# Debian flavour (-arm64, -arm64-16k, with -unsigned or not): arm64 or
-# x86_64 (a linux-source-* package: the debug kernel, built for the host).
+# kernel_arch PKG [NAME]: the architecture of a pinned kernel's package, from
+# its Debian flavour (-arm64, -arm64-16k, with -unsigned or not): arm64 or
+# x86_64. A linux-source-* package (a debug kernel, scripts/debug-kernel) is
+# built for the architecture its pin NAME ends with (debug-arm64), the
+# host's otherwise (debug).
 kernel_arch() {
-	case "${1%-unsigned}" in
+	local what=${1%-unsigned}
+	case "$what" in linux-source-*) what=${2:-} ;; esac
+	case "$what" in
 	*-arm64|*-arm64-16k)	echo arm64 ;;
 	*)			echo x86_64 ;;
 	esac
@@ -99,7 +103,14 @@ kernel_pagings() {
 # pinned_arch NAME: the architecture of pinned kernel NAME, from the pin
 # file (nothing fetched).
 pinned_arch() {
-	kernel_arch "$(awk -v n="$1" '!/^#/ && $1 == n { print $2 }' "$PTSCOPE_PIN")"
+	kernel_arch "$(awk -v n="$1" '!/^#/ && $1 == n { print $2 }' "$PTSCOPE_PIN")" "$1"
+}
+
+# pinned_debug NAME: true when pinned kernel NAME is one ptscope builds
+# itself, a debug kernel (its package is a linux-source-*: debug,
+# debug-arm64), from the pin file (nothing fetched).
+pinned_debug() {
+	awk -v n="$1" '!/^#/ && $1 == n { print $2 }' "$PTSCOPE_PIN" | grep -q '^linux-source-'
 }
 
 # kernel_no_1g_pud NAME: why a 1 GiB hugetlb page is no PUD leaf on pinned
