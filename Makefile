@@ -65,6 +65,9 @@ FUZZ_CALLS	?= 0
 FUZZ_SEED	?= 0
 FUZZ_EXCLUDE	?=
 PAGING		?= 5
+# The debug kernel of make debug-kernel, kunit, fuzz and stress: debug
+# (x86-64) or debug-arm64.
+DEBUG_KERNEL	?= debug
 STRESS_SECONDS	?= 600
 
 all: module tool
@@ -94,6 +97,7 @@ help:
 	@echo '                    LIVE=1: each chapter'"'"'s program live in a browser on the host'
 	@echo 'make bench          ptscope against the kernel'"'"'s interfaces, per kernel, in a VM (scripts/bench --help)'
 	@echo 'make debug-kernel   build (once, cached) the KUnit/KASAN/lockdep kernel: scripts/debug-kernel'
+	@echo '                    [DEBUG_KERNEL=debug, or debug-arm64 for the arm64 one; also for kunit, fuzz, stress]'
 	@echo 'make kunit          the KUnit tests (kunit/) in a VM of the debug kernel: scripts/kunit'
 	@echo 'make fuzz           random ioctls and debugfs calls in a debug-kernel VM [FUZZ_SECONDS=300'
 	@echo '                    FUZZ_CALLS=0 FUZZ_SEED=0 FUZZ_EXCLUDE= PAGING=5]'
@@ -236,19 +240,19 @@ bench: deps-vm
 	scripts/bench $(if $(ICOUNT),--icount $(ICOUNT)) $(if $(BENCH_ARCH),--arch $(BENCH_ARCH))
 
 debug-kernel:
-	scripts/deps kernels debug
+	scripts/deps kernels $(DEBUG_KERNEL)
 
 kunit: debug-kernel
-	scripts/kunit
+	scripts/kunit --kernel $(DEBUG_KERNEL)
 
 # The VM's time limit: the run, plus boot and the kmemleak scan on a busy machine.
 fuzz: debug-kernel
-	scripts/vm --kernel debug --paging $(PAGING) --timeout $$(( $(FUZZ_SECONDS) + 900 )) -- \
+	scripts/vm --kernel $(DEBUG_KERNEL) --paging $(PAGING) --timeout $$(( $(FUZZ_SECONDS) + 900 )) -- \
 		ptscope_fuzz --seconds $(FUZZ_SECONDS) --calls $(FUZZ_CALLS) --seed $(FUZZ_SEED) \
 		--exclude '$(FUZZ_EXCLUDE)'
 
 stress: debug-kernel
-	scripts/vm --kernel debug --paging $(PAGING) --timeout $$(( $(STRESS_SECONDS) + 900 )) -- \
+	scripts/vm --kernel $(DEBUG_KERNEL) --paging $(PAGING) --timeout $$(( $(STRESS_SECONDS) + 900 )) -- \
 		ptscope_stress --seconds $(STRESS_SECONDS)
 
 clean:
