@@ -936,6 +936,133 @@ TEST_F(counters, attach_detach_under_load)
 	EXPECT_EQ(0, unwatch(self->fd, keep));
 }
 
+#define CPU1_ONLINE	"/sys/devices/system/cpu/cpu1/online"
+
+/* cpu1_set - take CPU 1 offline (0) or bring it back (1); 0 or -1 */
+static int cpu1_set(int online)
+{
+	return write_file(CPU1_ONLINE, online ? "1" : "0");
+}
+
+/*
+ * settled - a snapshot of watch @id that counts what @valid says (a CPU
+ * that just came up may have no fault counter yet, and the snapshot says
+ * so); 0, or -1 after 10 s
+ */
+static int settled(int fd, int id, __u32 valid, struct ptscope_counters *c)
+{
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		if (counters(fd, id, c))
+			return -1;
+		if (c->valid == valid)
+			return 0;
+		usleep(10000);
+	}
+	return -1;
+}
+
+/*
+ * count_on_cpu1 - write @n new pages from CPU 1 between two snapshots of
+ * watch @id that count what @valid says: the faults counted there, and in
+ * *@perf what the kernel's own perf count of this thread's user-mode
+ * faults says of the same window (-1: no perf); -1 on failure
+ */
+static long long count_on_cpu1(int fd, int id, __u32 valid, int n, long long *perf)
+{
+	struct ptscope_counters a = { 0 }, b = { 0 };
+	long long p0, p1, got = -1;
+	char *p;
+	int i, pfd;
+
+	*perf = -1;
+	p = mmap(NULL, n * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	if (madvise(p, n * PAGE, MADV_NOHUGEPAGE) || pin_to_cpu(1))
+		goto out;
+	pfd = perf_user_faults_open();
+	p0 = pfd >= 0 ? perf_count(pfd) : -1;
+	if (settled(fd, id, valid, &a) == 0) {
+		for (i = 0; i < n; i++)
+			p[i * PAGE] = 1;
+		if (counters(fd, id, &b) == 0 && b.valid == valid)
+			got = b.faults[PTSCOPE_FLT_TOTAL] - a.faults[PTSCOPE_FLT_TOTAL];
+	}
+	p1 = pfd >= 0 ? perf_count(pfd) : -1;
+	if (p0 >= 0 && p1 >= 0)
+		*perf = p1 - p0;
+	if (pfd >= 0)
+		close(pfd);
+out:
+	munmap(p, n * PAGE);
+	pin_to_cpu(0);
+	return got;
+}
+
+/*
+ * CPU hotplug under the counters' hooks, which are attached while the
+ * module is loaded: arm64 counts faults with one perf counter per online
+ * CPU, which follow CPUs going down and up (a counter made or released in
+ * the hotplug callback itself deadlocked the hotplug: both take the
+ * hotplug lock the CPU's change holds). CPU 1 taken down and up five times
+ * while a thread faults (on CPU 1 until it goes), then a watch released
+ * while CPU 1 is down and a new one made: every change completes, the
+ * counters come back to counting what they did (valid), and faults written
+ * from CPU 1 are counted, at least one per page and, on arm64 (the same
+ * perf event), no more than the kernel's own perf count of them.
+ * scripts/vm fails the run on any kernel report (a counter used after it
+ * was released, a lock taken out of order).
+ */
+TEST_F_TIMEOUT(counters, cpu_hotplug_keeps_fault_counts, 120)
+{
+	const int n = 16;
+	struct spinner s = { 0 };
+	long long got, perf;
+	pthread_t th;
+	__u32 valid;
+	int i, id;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		SKIP(return, "needs 2 CPUs");
+	if (access(CPU1_ONLINE, W_OK))
+		SKIP(return, "CPU 1 cannot go offline here (" CPU1_ONLINE ")");
+	ASSERT_EQ(0, pin_to_cpu(0));
+	id = watch(self->fd, getpid(), 0);
+	ASSERT_LT(0, id);
+	ASSERT_EQ(0, counters(self->fd, id, &self->a));
+	valid = self->a.valid;
+
+	ASSERT_EQ(0, pthread_create(&th, NULL, fault_and_flush, &s));
+	for (i = 0; i < 5; i++) {
+		usleep(20000);
+		EXPECT_EQ(0, cpu1_set(0)) TH_LOG("CPU 1 down: %s", strerror(errno));
+		usleep(20000);
+		EXPECT_EQ(0, cpu1_set(1)) TH_LOG("CPU 1 up: %s", strerror(errno));
+	}
+	atomic_store(&s.stop, 1);
+	pthread_join(th, NULL);
+	EXPECT_EQ(0, settled(self->fd, id, valid, &self->b))
+		TH_LOG("valid %#x, was %#x", self->b.valid, valid);
+
+	got = count_on_cpu1(self->fd, id, valid, n, &perf);
+	ksft_print_msg("after 5 offline/online cycles of CPU 1: %d pages written there, %lld faults counted, %lld by perf\n",
+		       n, got, perf);
+	EXPECT_LE(n, got);
+	if (!ptscope_arch_is(PTSCOPE_ARCH_X86_64) && perf >= 0)
+		EXPECT_LE(got, perf);
+
+	EXPECT_EQ(0, cpu1_set(0));
+	EXPECT_EQ(0, unwatch(self->fd, id));
+	EXPECT_EQ(0, cpu1_set(1));
+	id = watch(self->fd, getpid(), 0);
+	ASSERT_LT(0, id);
+	got = count_on_cpu1(self->fd, id, valid, n, &perf);
+	EXPECT_LE(n, got) TH_LOG("watched again: %lld faults counted", got);
+	EXPECT_EQ(0, unwatch(self->fd, id));
+}
+
 /* dTLB misses are counted exactly where the CPU has a PMU that perf knows. */
 TEST_F(counters, dtlb_only_with_a_pmu)
 {
