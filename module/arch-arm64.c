@@ -24,12 +24,21 @@
  *    faulting task's context, preemption off; it cannot tell the access
  *    kind (see the uapi header).
  *
- * Locking: the per-CPU counters are created and released by CPU hotplug
- * callbacks (serialised by the hotplug lock); the handler only counts.
+ * Locking: the per-CPU counters follow CPU hotplug, but are never created
+ * or released in a hotplug callback: both take cpus_read_lock() (the
+ * software event's static key), which the CPU going up or down holds for
+ * writing, so doing it there deadlocks the hotplug. The callbacks only
+ * mark a CPU going down (its counter, which perf detaches then, is stale)
+ * and queue fault_sync_work, which releases stale counters and creates one
+ * for each online CPU that lacks it, under fault_sync_lock, outside the
+ * hotplug lock. Until it has run for a CPU that came up or went down, the
+ * count says it is not whole. The handler only counts.
  */
 #include <linux/bitfield.h>
+#include <linux/cpu.h>
 #include <linux/cpuhotplug.h>
 #include <linux/mm.h>
+#include <linux/mutex.h>
 #include <linux/perf_event.h>
 #include <linux/percpu.h>
 #include <linux/pgtable.h>
@@ -37,6 +46,7 @@
 #include <linux/sched.h>
 #include <linux/seq_file.h>
 #include <linux/swapops.h>
+#include <linux/workqueue.h>
 #include <asm/cpufeature.h>
 #include <asm/sysreg.h>
 
@@ -260,8 +270,10 @@ static struct perf_event_attr fault_attr = {
 };
 
 static DEFINE_PER_CPU(struct perf_event *, fault_event);
+static DEFINE_PER_CPU(bool, fault_stale);	/* the CPU went down since */
+static DEFINE_MUTEX(fault_sync_lock);	/* the counters, fault_attached */
+static bool fault_attached;		/* counting: between attach and detach */
 static int fault_cpuhp = -1;		/* the hotplug state, once set up */
-static unsigned int fault_cpus_missing;	/* online CPUs without a counter */
 
 /* A user-mode fault exception, in the faulting task's context. */
 static void fault_overflow(struct perf_event *event, struct perf_sample_data *data,
@@ -272,34 +284,57 @@ static void fault_overflow(struct perf_event *event, struct perf_sample_data *da
 }
 
 /*
- * A CPU coming online gets its counter. A failure leaves the CPU
- * uncounted, and the count unsupported (never a lower count that looks
- * whole), rather than keep the CPU from coming online.
+ * fault_sync - a live counter on every online CPU, none on the others (see
+ * the top of this file). A CPU that goes down while its counter is made
+ * fails it (-ENODEV), or marks it stale again and queues this work, which
+ * releases it on its next run. A failure otherwise leaves the CPU
+ * uncounted, and the count not whole (never a lower count that looks
+ * whole).
  */
-static int fault_cpu_online(unsigned int cpu)
+static void fault_sync(struct work_struct *work)
 {
 	struct perf_event *event;
+	unsigned int cpu;
+	bool stale;
 
-	event = perf_event_create_kernel_counter(&fault_attr, cpu, NULL, fault_overflow, NULL);
-	if (IS_ERR(event)) {
-		pr_warn_once("no page-fault counter on CPU %u: %ld\n", cpu, PTR_ERR(event));
-		fault_cpus_missing++;
-		return 0;
+	mutex_lock(&fault_sync_lock);
+	for_each_possible_cpu(cpu) {
+		event = per_cpu(fault_event, cpu);
+		stale = xchg(per_cpu_ptr(&fault_stale, cpu), false);
+		if (event && (stale || !fault_attached)) {
+			WRITE_ONCE(per_cpu(fault_event, cpu), NULL);
+			perf_event_release_kernel(event);
+			event = NULL;
+		}
+		if (fault_attached && cpu_online(cpu) && !event) {
+			event = perf_event_create_kernel_counter(&fault_attr, cpu, NULL,
+								 fault_overflow, NULL);
+			if (IS_ERR(event)) {
+				if (cpu_online(cpu))
+					pr_warn_once("no page-fault counter on CPU %u: %ld\n",
+						     cpu, PTR_ERR(event));
+				continue;
+			}
+			WRITE_ONCE(per_cpu(fault_event, cpu), event);
+		}
 	}
-	per_cpu(fault_event, cpu) = event;
+	mutex_unlock(&fault_sync_lock);
+}
+
+static DECLARE_WORK(fault_sync_work, fault_sync);
+
+/* A CPU came up: its counter is made outside the hotplug lock. */
+static int fault_cpu_online(unsigned int cpu)
+{
+	queue_work(system_unbound_wq, &fault_sync_work);
 	return 0;
 }
 
+/* A CPU goes down: perf detaches its counter, released outside the lock. */
 static int fault_cpu_offline(unsigned int cpu)
 {
-	struct perf_event *event = per_cpu(fault_event, cpu);
-
-	if (!event) {
-		fault_cpus_missing--;
-		return 0;
-	}
-	per_cpu(fault_event, cpu) = NULL;
-	perf_event_release_kernel(event);
+	WRITE_ONCE(per_cpu(fault_stale, cpu), true);
+	queue_work(system_unbound_wq, &fault_sync_work);
 	return 0;
 }
 
@@ -308,13 +343,17 @@ void ptscope_arch_counters_attach(void)
 {
 	int state;
 
-	state = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "ptscope:faults",
-				  fault_cpu_online, fault_cpu_offline);
+	state = cpuhp_setup_state_nocalls(CPUHP_AP_ONLINE_DYN, "ptscope:faults",
+					  fault_cpu_online, fault_cpu_offline);
 	if (state < 0) {
 		pr_warn_once("cannot count page faults: %d\n", state);
 		return;
 	}
 	fault_cpuhp = state;
+	mutex_lock(&fault_sync_lock);
+	fault_attached = true;
+	mutex_unlock(&fault_sync_lock);
+	fault_sync(NULL);
 }
 
 /*
@@ -325,14 +364,32 @@ void ptscope_arch_counters_detach(void)
 {
 	if (fault_cpuhp < 0)
 		return;
-	cpuhp_remove_state(fault_cpuhp);
+	cpuhp_remove_state_nocalls(fault_cpuhp);
 	fault_cpuhp = -1;
+	mutex_lock(&fault_sync_lock);
+	fault_attached = false;
+	mutex_unlock(&fault_sync_lock);
+	cancel_work_sync(&fault_sync_work);
+	fault_sync(NULL);
+}
+
+/* Every online CPU has its counter (racy by nature: hotplug may be under way). */
+static bool fault_counted_everywhere(void)
+{
+	unsigned int cpu;
+
+	if (work_pending(&fault_sync_work))
+		return false;
+	for_each_online_cpu(cpu)
+		if (!READ_ONCE(per_cpu(fault_event, cpu)) || READ_ONCE(per_cpu(fault_stale, cpu)))
+			return false;
+	return true;
 }
 
 /* What the counters get from here: PTSCOPE_CNT_F_*. */
 u32 ptscope_arch_counters_valid(void)
 {
-	return fault_cpuhp >= 0 && !READ_ONCE(fault_cpus_missing) ?
+	return READ_ONCE(fault_cpuhp) >= 0 && fault_counted_everywhere() ?
 	       PTSCOPE_CNT_F_FAULT_TOTAL : 0;
 }
 
