@@ -280,9 +280,12 @@ static void ptscope_expect_version(struct kunit *test, const struct ptscope_vers
 	KUNIT_EXPECT_EQ(test, v->abi_major, PTSCOPE_ABI_MAJOR);
 	KUNIT_EXPECT_EQ(test, v->abi_minor, PTSCOPE_ABI_MINOR);
 	KUNIT_EXPECT_EQ(test, v->page_size, PAGE_SIZE);
-	/* A folded P4D level has one entry: 4-level paging. */
-	KUNIT_EXPECT_EQ(test, v->pgtable_levels, PTRS_PER_P4D > 1 ? 5 : 4);
-	KUNIT_EXPECT_EQ(test, !!(v->features & PTSCOPE_FEAT_5LEVEL), PTRS_PER_P4D > 1);
+	/*
+	 * The debug kernels are built for 5 levels and run 4 without LA57
+	 * (x86, no5lvl) or 52-bit VA (arm64.nolva), as the kernel says.
+	 */
+	KUNIT_EXPECT_EQ(test, v->pgtable_levels, pgtable_l5_enabled() ? 5 : 4);
+	KUNIT_EXPECT_EQ(test, !!(v->features & PTSCOPE_FEAT_5LEVEL), pgtable_l5_enabled());
 }
 
 static void ptscope_ioctl_test(struct kunit *test)
@@ -363,28 +366,45 @@ struct ptscope_decode_case {
 	u16 pkey;
 };
 
-static pte_t ro(void) { return pfn_pte(TEST_PFN, PAGE_READONLY); }
-static pte_t rw(void) { return pfn_pte(TEST_PFN, PAGE_SHARED); }
-static pte_t rx(void) { return pfn_pte(TEST_PFN, PAGE_READONLY_EXEC); }
+/*
+ * A user mapping's protections as the kernel makes them: on x86 the PAGE_*
+ * values; on arm64 what vm_get_page_prot() gives, which with LPA2 clears
+ * the shareability bits PAGE_* carry (bits 8-9 are frame bits then).
+ */
+#ifdef CONFIG_X86
+#define USER_RO		PAGE_READONLY
+#define USER_RW		PAGE_SHARED
+#define USER_RX		PAGE_READONLY_EXEC
+#define USER_NONE	PAGE_NONE
+#else
+#define USER_RO		vm_get_page_prot(VM_READ)
+#define USER_RW		vm_get_page_prot(VM_READ | VM_WRITE | VM_SHARED)
+#define USER_RX		vm_get_page_prot(VM_READ | VM_EXEC)
+#define USER_NONE	vm_get_page_prot(VM_NONE)
+#endif
+
+static pte_t ro(void) { return pfn_pte(TEST_PFN, USER_RO); }
+static pte_t rw(void) { return pfn_pte(TEST_PFN, USER_RW); }
+static pte_t rx(void) { return pfn_pte(TEST_PFN, USER_RX); }
 static pte_t dirty(void) { return pte_mkdirty(rw()); }
 static pte_t old(void) { return pte_mkold(rw()); }
 static pte_t wrprotected(void) { return pte_wrprotect(rw()); }
 static pte_t made_writable(void) { return pte_mkwrite_novma(ro()); }
 static pte_t uffd_wp(void) { return ptscope_pte_mkuffd_wp(rw()); }
 static pte_t special(void) { return pte_mkspecial(ro()); }
-static pte_t protnone(void) { return pfn_pte(TEST_PFN, PAGE_NONE); }
-static pte_t uncached(void) { return pfn_pte(TEST_PFN, pgprot_noncached(PAGE_SHARED)); }
-static pte_t write_combined(void) { return pfn_pte(TEST_PFN, pgprot_writecombine(PAGE_SHARED)); }
+static pte_t protnone(void) { return pfn_pte(TEST_PFN, USER_NONE); }
+static pte_t uncached(void) { return pfn_pte(TEST_PFN, pgprot_noncached(USER_RW)); }
+static pte_t write_combined(void) { return pfn_pte(TEST_PFN, pgprot_writecombine(USER_RW)); }
 static pte_t none(void) { return __pte(0); }
 
 static pte_t pmd_leaf_rw(void)
 {
-	return __pte(pmd_val(pmd_mkhuge(pfn_pmd(TEST_HPFN, PAGE_SHARED))));
+	return __pte(pmd_val(pmd_mkhuge(pfn_pmd(TEST_HPFN, USER_RW))));
 }
 
 static pte_t pud_leaf_rw(void)
 {
-	return __pte(pud_val(pud_mkhuge(pfn_pud(TEST_GPFN, PAGE_SHARED))));
+	return __pte(pud_val(pud_mkhuge(pfn_pud(TEST_GPFN, USER_RW))));
 }
 
 #ifdef CONFIG_X86
@@ -410,25 +430,25 @@ static pte_t pmd_leaf_pat(void)
 #else /* arm64 */
 static pte_t clean(void) { return pte_mkclean(dirty()); }
 static pte_t wrprotected_dirty(void) { return pte_wrprotect(dirty()); }
-static pte_t device(void) { return pfn_pte(TEST_PFN, pgprot_device(PAGE_SHARED)); }
-static pte_t tagged(void) { return pfn_pte(TEST_PFN, pgprot_tagged(PAGE_SHARED)); }
+static pte_t device(void) { return pfn_pte(TEST_PFN, pgprot_device(USER_RW)); }
+static pte_t tagged(void) { return pfn_pte(TEST_PFN, pgprot_tagged(USER_RW)); }
 static pte_t cont(void) { return pte_mkcont(rw()); }
 /* Valid bit clear, still present: a PMD being split (pmd_mkinvalid()). */
 static pte_t invalid(void) { return pte_mkinvalid(rw()); }
 
 static pte_t pmd_leaf_ro(void)
 {
-	return __pte(pmd_val(pmd_mkhuge(pfn_pmd(TEST_HPFN, PAGE_READONLY))));
+	return __pte(pmd_val(pmd_mkhuge(pfn_pmd(TEST_HPFN, USER_RO))));
 }
 
 static pte_t pmd_leaf_cont(void)
 {
-	return __pte(pmd_val(pmd_mkcont(pmd_mkhuge(pfn_pmd(TEST_HPFN, PAGE_SHARED)))));
+	return __pte(pmd_val(pmd_mkcont(pmd_mkhuge(pfn_pmd(TEST_HPFN, USER_RW)))));
 }
 
 /* A frame above 48 bits: its top bits in bits 8-9 of the entry, LPA2's layout. */
 #define TEST_LPA2_PFN	(PHYS_PFN(BIT_ULL(51) | BIT_ULL(50)) | TEST_PFN)
-static pte_t lpa2_frame(void) { return pfn_pte(TEST_LPA2_PFN, PAGE_SHARED); }
+static pte_t lpa2_frame(void) { return pfn_pte(TEST_LPA2_PFN, USER_RW); }
 #endif
 
 static pte_t swapped(void) { return swp_entry_to_pte(swp_entry(3, 0x1234)); }
@@ -767,7 +787,7 @@ static void contpte_check(struct kunit *test, pte_t *blk, int young, int dirty)
 	int i;
 
 	for (i = 0; i < CONT_PTES; i++) {
-		pte_t pte = pte_mkcont(pte_mkold(pte_mkclean(pfn_pte(TEST_HPFN + i, PAGE_SHARED))));
+		pte_t pte = pte_mkcont(pte_mkold(pte_mkclean(pfn_pte(TEST_HPFN + i, USER_RW))));
 
 		if (i == young)
 			pte = pte_mkyoung(pte);
@@ -807,8 +827,8 @@ static void ptscope_contpte_test(struct kunit *test)
 		for (d = 0; d < ARRAY_SIZE(at); d++)
 			contpte_check(test, blk, at[y], at[d]);
 	/* Without the contiguous bit, each entry is read as it is. */
-	blk[1] = pte_mkyoung(pte_mkdirty(pfn_pte(TEST_HPFN + 1, PAGE_SHARED)));
-	blk[2] = pte_mkold(pte_mkclean(pfn_pte(TEST_HPFN + 2, PAGE_SHARED)));
+	blk[1] = pte_mkyoung(pte_mkdirty(pfn_pte(TEST_HPFN + 1, USER_RW)));
+	blk[2] = pte_mkold(pte_mkclean(pfn_pte(TEST_HPFN + 2, USER_RW)));
 	KUNIT_EXPECT_EQ(test, pte_val(ptscope_arch_ptep_get(&blk[2], &desc)), pte_val(blk[2]));
 	KUNIT_EXPECT_EQ(test, desc, pte_val(blk[2]));
 }
