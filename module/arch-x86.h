@@ -19,6 +19,12 @@
 #define PTSCOPE_ARCH_SWP_FLAG_BITS	SWP_OFFSET_FIRST_BIT
 
 /*
+ * A small struct is copied out to the caller with word stores in one user
+ * access window (unsafe_copy_to_user()), not copy_to_user()'s rep movs.
+ */
+#define PTSCOPE_ARCH_COPY_OUT_WORDS	1
+
+/*
  * ptscope_arch_ptep_get - read a PTE: the kernel's view of it, and the
  * descriptor as the MMU reads it from memory. x86 has one PTE per page:
  * both are the same word.

@@ -108,7 +108,8 @@ unsigned int ptscope_level_below(unsigned int level);
 void ptscope_decode_pte(pte_t pte, bool large, struct ptscope_entry *e);
 int ptscope_walk_range(struct ptscope_walker *w, unsigned long start,
 		       unsigned long end);
-int ptscope_walk_vma(struct ptscope_walker *w, struct vm_area_struct *vma,
+struct ptscope_vma_lock;
+int ptscope_walk_vma(struct ptscope_walker *w, struct ptscope_vma_lock *l,
 		     unsigned long start, unsigned long end);
 int ptscope_walk_parts(struct ptscope_walker *w, unsigned long start,
 		       unsigned long end);
@@ -127,6 +128,7 @@ struct ptscope_vma_lock {
 
 int ptscope_vma_lock(struct ptscope_vma_lock *l, unsigned long addr,
 		     unsigned long end);
+int ptscope_vma_lock_addr(struct ptscope_vma_lock *l, unsigned long addr);
 void ptscope_vma_unlock(struct ptscope_vma_lock *l);
 int ptscope_walk_parts_locked(struct ptscope_walker *w, struct ptscope_vma_lock *l,
 			      unsigned long start, unsigned long end);

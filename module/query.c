@@ -534,23 +534,22 @@ static int collect_vmas(struct mm_struct *mm, const struct ptscope_vma_query *ki
  * The walk stores the table entries of the path (walker->path) and reports
  * only the deepest entry, a leaf, a swap entry or a bad one (collect_last());
  * the path is then decoded top level first into the caller's struct, after
- * the locks are dropped. @last is the deepest entry as shown (of a table
- * entry, only its kind and level are kept).
+ * the locks are dropped.
  */
 struct vtop_collector {
 	struct ptscope_vtop *v;
-	struct ptscope_entry last;
-	struct ptscope_entry reported;	/* what the walk reported, if any */
-	bool any;		/* it reported something */
-	u64 table_pa;		/* the table the next level's entry is in */
+	struct ptscope_entry last;	/* what the walk reported, if @any */
+	bool any;
 	bool show_pfn;
+	u8 level;		/* of the last level added to the path */
+	u64 table_pa;		/* the table the next level's entry is in */
 };
 
 static int collect_last(struct ptscope_walker *w, const struct ptscope_entry *e)
 {
 	struct vtop_collector *c = w->private;
 
-	c->reported = *e;
+	c->last = *e;
 	c->any = true;
 	return 0;
 }
@@ -559,91 +558,77 @@ static const struct ptscope_walk_ops path_ops = {
 	.entry = collect_last,
 };
 
-/* Add @e, the next level down, to the path. */
-static void vtop_level(struct vtop_collector *c, const struct ptscope_entry *e)
+/*
+ * vtop_level - add the next level down to the path
+ * @c:     the collector
+ * @level: the entry's level
+ * @shift: log2 of what it maps
+ * @kind:  enum ptscope_kind
+ * @raw:   the entry as shown to the caller
+ * @bits:  its decoded bits
+ * @pfn:   the frame or table it points to, 0 when hidden
+ */
+static void vtop_level(struct vtop_collector *c, unsigned int level, unsigned int shift,
+		       u8 kind, u64 raw, u64 bits, u64 pfn)
 {
 	struct ptscope_vtop *v = c->v;
 	struct ptscope_vtop_level *l;
 
 	if (v->nlevels == ARRAY_SIZE(v->levels))
 		return;
-	if (e->kind == PTSCOPE_KIND_TABLE) {
-		c->last.kind = e->kind;
-		c->last.level = e->level;
-	} else {
-		c->last = *e;
-	}
-	if (!c->show_pfn) {
-		c->last = *e;
-		ptscope_hide_entry(&c->last);
-		e = &c->last;
-	}
 	l = &v->levels[v->nlevels++];
 	l->table_pa = c->table_pa;
-	l->entry = e->raw;
-	l->bits = e->bits;
-	l->pfn = e->pfn;
-	l->level = e->level;
-	l->index = (v->addr >> e->shift) & (PTRS_PER_PTE - 1);
-	l->kind = e->kind;
-	l->shift = e->shift;
+	l->entry = raw;
+	l->bits = bits;
+	l->pfn = pfn;
+	l->level = level;
+	l->kind = kind;
+	l->shift = shift;
+	l->index = (v->addr >> shift) & (PTRS_PER_PTE - 1);
 	/* Hidden entries have no frame: every table address is 0 then. */
-	c->table_pa = (u64)e->pfn << PAGE_SHIFT;
+	c->table_pa = pfn << PAGE_SHIFT;
+	c->level = level;
 }
 
-/* A table entry of the path: what vtop_level() writes, without an entry. */
+/* A table entry of the path, as the walk stored it. */
 static void vtop_table(struct vtop_collector *c, unsigned int level, u64 raw)
 {
-	struct ptscope_vtop *v = c->v;
-	struct ptscope_vtop_level *l;
+	unsigned int shift = ptscope_level_shift(level);
 	struct ptscope_entry e __uninitialized;	/* bits and pfn only */
 
-	if (v->nlevels == ARRAY_SIZE(v->levels))
-		return;
 	ptscope_arch_decode_table(raw, &e);
-	l = &v->levels[v->nlevels++];
-	l->level = level;
-	l->kind = PTSCOPE_KIND_TABLE;
-	l->shift = ptscope_level_shift(level);
-	l->index = (v->addr >> l->shift) & (PTRS_PER_PTE - 1);
-	l->bits = e.bits;
-	l->table_pa = c->table_pa;
-	if (c->show_pfn) {
-		l->entry = raw;
-		l->pfn = e.pfn;
-		c->table_pa = (u64)e.pfn << PAGE_SHIFT;
-	} else {
-		/* Hidden entries have no frame: every table address is 0 then. */
-		l->entry = hide_raw(raw, PTSCOPE_KIND_TABLE);
-	}
-	c->last.kind = PTSCOPE_KIND_TABLE;
-	c->last.level = level;
+	if (c->show_pfn)
+		vtop_level(c, level, shift, PTSCOPE_KIND_TABLE, raw, e.bits, e.pfn);
+	else
+		vtop_level(c, level, shift, PTSCOPE_KIND_TABLE,
+			   hide_raw(raw, PTSCOPE_KIND_TABLE), e.bits, 0);
 }
 
 /*
  * vtop_path - the path into the caller's struct: the tables the walk went
- * through, top level first, then the entry it reported, or where the path
- * stops at a table whose entry for the address is empty, that empty entry.
+ * through, top level first, then the entry it reported (c->last, hidden
+ * here when it must be), or where the path stops at a table whose entry
+ * for the address is empty, that empty entry (c->last says NONE then).
  */
 static void vtop_path(struct vtop_collector *c, const u64 *path)
 {
-	struct ptscope_entry last = { };
+	struct ptscope_entry *e = &c->last;
 	unsigned int level;
 
 	for (level = PTSCOPE_LEVEL_PGD; level > PTSCOPE_LEVEL_PTE; level--)
 		if (path[level])
 			vtop_table(c, level, path[level]);
-	if (c->any) {
-		last = c->reported;
-	} else {
-		last.kind = PTSCOPE_KIND_NONE;
-		last.level = c->v->nlevels ? ptscope_level_below(c->last.level) :
-					     PTSCOPE_LEVEL_PGD;
-		last.shift = ptscope_level_shift(last.level);
-		last.addr = c->v->addr & ~((1ULL << last.shift) - 1);
-		last.nr = 1;
+	if (!c->any) {
+		e->kind = PTSCOPE_KIND_NONE;
+		e->level = c->v->nlevels ? ptscope_level_below(c->level) : PTSCOPE_LEVEL_PGD;
+		e->shift = ptscope_level_shift(e->level);
+		e->raw = 0;
+		e->bits = 0;
+		e->pfn = 0;
+	} else if (!c->show_pfn) {
+		ptscope_hide_entry(e);
 	}
-	vtop_level(c, &last);
+	vtop_level(c, e->level, e->shift, e->kind, e->raw, e->bits, e->pfn);
 }
 
 /**
@@ -658,31 +643,34 @@ static void vtop_path(struct vtop_collector *c, const u64 *path)
 int ptscope_vtop(struct mm_struct *mm, u64 addr, bool show_pfn, struct ptscope_vtop *v)
 {
 	u64 path[PTSCOPE_LEVEL_PGD + 1] = { };
-	struct vtop_collector c = {
-		.v = v,
-		.table_pa = show_pfn ? __pa(mm->pgd) : 0,
-		.show_pfn = show_pfn,
-	};
+	struct vtop_collector c __uninitialized;
 	struct ptscope_walker w = {
 		.mm = mm, .ops = &path_ops, .path = path, .private = &c,
 	};
+	struct ptscope_vma_lock l = { .mm = mm };
 	struct ptscope_entry *last = &c.last;
-	struct vm_area_struct *vma;
 	int ret;
 
-	if (mmap_read_lock_killable(mm))
-		return -EINTR;
-	vma = find_vma(mm, addr);
-	if (!vma || vma->vm_start > addr) {
-		mmap_read_unlock(mm);
+	/* Only these: c.last is written whole by the walk or vtop_path(). */
+	c.v = v;
+	c.any = false;
+	c.show_pfn = show_pfn;
+	c.level = 0;
+	c.table_pa = show_pfn ? __pa(mm->pgd) : 0;
+
+	ret = ptscope_vma_lock_addr(&l, addr);
+	if (ret)
+		return ret;
+	if (!l.vma) {
+		ptscope_vma_unlock(&l);
 		v->result = PTSCOPE_VTOP_NO_VMA;
 		return 0;
 	}
-	v->vma_start = vma->vm_start;
-	v->vma_end = vma->vm_end;
-	v->vm_flags = vma->vm_flags;
-	ret = ptscope_walk_vma(&w, vma, addr & PAGE_MASK, (addr & PAGE_MASK) + PAGE_SIZE);
-	mmap_read_unlock(mm);
+	v->vma_start = l.vma->vm_start;
+	v->vma_end = l.vma->vm_end;
+	v->vm_flags = l.vma->vm_flags;
+	ret = ptscope_walk_vma(&w, &l, addr & PAGE_MASK, (addr & PAGE_MASK) + PAGE_SIZE);
+	ptscope_vma_unlock(&l);
 	if (ret)
 		return ret;
 	vtop_path(&c, path);

@@ -35,7 +35,9 @@
  * locked without mmap_lock, by lock_next_vma()'s rules (lock_vma_rcu());
  * elsewhere, or when that fails (a VMA being changed: its writer holds
  * mmap_lock for write), it is looked up and read-locked under mmap_lock for
- * read (killable), which is then dropped. A VMA's read lock keeps what
+ * read (killable), which is then dropped. VTOP's one address takes the
+ * VMA covering it as a page fault does, with lock_vma_under_rcu(), else
+ * under mmap_lock for read (ptscope_vma_lock_addr()). A VMA's read lock keeps what
  * mmap_lock for read kept for the walk: the VMA cannot change, and the
  * upper-level tables inside it cannot be freed (munmap, mremap and mprotect
  * write-lock every VMA they change, and the tables they free lie under no
@@ -1043,26 +1045,30 @@ int ptscope_walk_range(struct ptscope_walker *w, unsigned long start,
 EXPORT_SYMBOL_IF_KUNIT(ptscope_walk_range);
 
 /**
- * ptscope_walk_vma - walk the page tables of [start, end) inside @vma
+ * ptscope_walk_vma - walk the page tables of [start, end) inside one VMA
  * @w:     the walker, as for ptscope_walk_range()
- * @vma:   the VMA, looked up by the caller
- * @start: first address, page aligned, in @vma
- * @end:   end address (exclusive), page aligned, at most @vma->vm_end
+ * @l:     the VMA, held by ptscope_vma_lock_addr() (or ptscope_vma_lock())
+ * @start: first address, page aligned, in l->vma
+ * @end:   end address (exclusive), page aligned, at most l->vma->vm_end
  *
  * For a caller that has found its VMA already (VTOP's one address): the
- * VMA tree is not searched again.
- *
- * Locking: the caller holds @w->mm's mmap_lock for read (asserted).
+ * VMA tree is not searched again, and the walk is one hold: no budget.
  *
  * Return: as ptscope_walk_range().
  */
-int ptscope_walk_vma(struct ptscope_walker *w, struct vm_area_struct *vma,
+int ptscope_walk_vma(struct ptscope_walker *w, struct ptscope_vma_lock *l,
 		     unsigned long start, unsigned long end)
 {
-	mmap_assert_locked(w->mm);
+	int ret;
+
+	if (l->mmap_locked)
+		mmap_assert_locked(w->mm);
 	memset(w->table_seen, 0xff, sizeof(w->table_seen));
 	walk_begin(w, start, end);
-	return walk_vma(w, vma, start, end);
+	w->vma_locked = !l->mmap_locked;
+	ret = walk_vma(w, l->vma, start, end);
+	w->vma_locked = false;
+	return ret;
 }
 
 /* --- VMAs under their own locks ------------------------------------------ */
@@ -1157,6 +1163,39 @@ int ptscope_vma_lock(struct ptscope_vma_lock *l, unsigned long addr,
 		mmap_read_unlock(l->mm);
 	else
 		l->mmap_locked = true;
+	return 0;
+}
+
+/**
+ * ptscope_vma_lock_addr - the VMA covering @addr, held for one short walk
+ * @l:    l->mm set by the caller; out: l->vma, NULL when no VMA covers
+ *        @addr, and how it is held
+ * @addr: the address
+ *
+ * Read-locked alone under RCU where lock_vma_under_rcu() is exported, as a
+ * page fault takes it; otherwise, and for VMAs that are walked under
+ * mmap_lock, looked up under mmap_lock for read, which stays held: for one
+ * address, a per-VMA lock taken under mmap_lock would be one more round
+ * trip. Release with ptscope_vma_unlock().
+ *
+ * Return: 0, or -EINTR on a fatal signal (nothing held).
+ */
+int ptscope_vma_lock_addr(struct ptscope_vma_lock *l, unsigned long addr)
+{
+	struct vm_area_struct *vma = ptscope_lock_vma_rcu(l->mm, addr);
+
+	l->mmap_locked = false;
+	l->vma = NULL;
+	if (vma && !vma_shared_tables(vma)) {
+		l->vma = vma;
+		return 0;
+	}
+	if (vma)
+		ptscope_vma_read_unlock(vma);
+	if (mmap_read_lock_killable(l->mm))
+		return -EINTR;
+	l->mmap_locked = true;
+	l->vma = vma_lookup(l->mm, addr);
 	return 0;
 }
 
