@@ -1544,8 +1544,10 @@ TEST_F(walk, target_exits_during_walks)
  */
 #define EXEC_OLD_ADDR	(1ULL << 44)	/* 16 TiB: below every task size, far from mmap's base */
 
+/* Dies with the child (its parent), whatever becomes of the test. */
 static int exec_sibling(void *arg)
 {
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	for (;;)
 		pause();
 	return 0;
@@ -1559,6 +1561,8 @@ static void exec_child(int to_child, int from_child)
 	pid_t sibling;
 	char c;
 
+	/* Dies with the test, which kills it at the end. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (p != (char *)EXEC_OLD_ADDR)
 		_exit(1);
 	memset(p, 1, 16 * PAGE);
@@ -1580,6 +1584,11 @@ TEST(target_exec_reads_new_mm)
 	char path[64], comm[32] = "";
 	long n;
 
+	fd = open(PTSCOPE_DEV, O_RDWR);
+	if (fd < 0 && errno == ENOENT)
+		SKIP(return, PTSCOPE_DEV " missing: is ptscope.ko loaded?");
+	ASSERT_LE(0, fd);
+	close(fd);
 	ASSERT_NE(NULL, ranges);
 	ASSERT_EQ(0, pipe(to_child));
 	ASSERT_EQ(0, pipe(from_child));
