@@ -493,14 +493,17 @@ static __always_inline bool small_page_read(struct page *page, struct small_page
  * contiguous blocks), it must differ as @e's; then the page behind it must
  * be what decode_page() found for @e (unless the walk leaves pages out,
  * !@pages): the same kind, mapcount and folio order (for order-0 pages:
- * the same words, @first, when it was read). Called under the PTE
- * table's lock, once per PTE: inline, no call and no entry on the stack
- * (Debian's kernels zero every stack variable).
+ * the same words, @first, when it was read). *@valid_sub is a subsection
+ * (of PAGES_PER_SUBSECTION frames) known to have a memmap: pfn_valid() is
+ * asked only of a frame outside it, which then becomes it (memmap is valid
+ * and contiguous per subsection). Called under the PTE table's lock, once
+ * per PTE: inline, no call and no entry on the stack (Debian's kernels
+ * zero every stack variable).
  */
 static __always_inline bool pte_continues(u8 batch, bool pages,
 					  const struct ptscope_entry *e, unsigned int i,
 					  pte_t pte, u64 desc, const struct small_page *first,
-					  bool small)
+					  bool small, unsigned long *valid_sub)
 {
 	unsigned long pfn = pte_pfn(pte);
 	struct folio *folio;
@@ -523,10 +526,11 @@ static __always_inline bool pte_continues(u8 batch, bool pages,
 		/* no page behind @e: special (and so is @pte) or no memmap */
 		return e->page != PTSCOPE_PAGE_ZERO &&
 		       ((e->bits & PTSCOPE_B_SPECIAL) || !pfn_valid(pfn));
-	/* The frame after a valid one in the same subsection is valid too. */
-	if ((batch != PTSCOPE_BATCH_FRAMES || !(pfn & (PAGES_PER_SUBSECTION - 1))) &&
-	    !pfn_valid(pfn))
-		return false;
+	if (pfn / PAGES_PER_SUBSECTION != *valid_sub) {
+		if (!pfn_valid(pfn))
+			return false;
+		*valid_sub = pfn / PAGES_PER_SUBSECTION;
+	}
 	page = pfn_to_page(pfn);
 	if (small)
 		return !small_page_diff(page, first);
@@ -606,6 +610,8 @@ static __always_inline unsigned int batch_ptes(struct ptscope_walker *w,
 					       const struct ptscope_entry *e,
 					       pte_t *ptep, unsigned int max)
 {
+	/* @e's frame has a memmap where it has a page (decode_page()) */
+	unsigned long valid_sub = e->pfn / PAGES_PER_SUBSECTION;
 	struct small_page first;
 	bool small = false;
 	unsigned int n;
@@ -623,7 +629,8 @@ static __always_inline unsigned int batch_ptes(struct ptscope_walker *w,
 	}
 	for (n = 0; n < max; n++) {
 		pte = ptscope_arch_ptep_get(ptep + n, &desc);
-		if (!pte_continues(w->batch, !w->no_page, e, n + 1, pte, desc, &first, small))
+		if (!pte_continues(w->batch, !w->no_page, e, n + 1, pte, desc, &first, small,
+				   &valid_sub))
 			break;
 	}
 	return n;
