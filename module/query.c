@@ -651,7 +651,10 @@ int ptscope_vtop(struct mm_struct *mm, u64 addr, bool show_pfn, struct ptscope_v
 	struct ptscope_entry *last = &c.last;
 	int ret;
 
-	/* Only these: c.last is written whole by the walk or vtop_path(). */
+	/*
+	 * Only these: c.last is written whole by the walk's report, or where
+	 * it reports nothing, vtop_path() writes the fields read after it.
+	 */
 	c.v = v;
 	c.any = false;
 	c.show_pfn = show_pfn;

@@ -113,14 +113,19 @@ void ptscope_access_release(struct ptscope_access *acc)
 	put_pid(acc->pid);
 }
 
+/* Is the remembered answer the caller's, for @pid at @exec_id? Under acc->lock. */
+static bool access_matches(const struct ptscope_access *acc, struct pid *pid, u64 exec_id)
+{
+	return acc->cred == current_cred() && acc->pid == pid && acc->exec_id == exec_id;
+}
+
 static bool access_cached(struct ptscope_access *acc, struct task_struct *task,
 			  u64 exec_id)
 {
 	bool hit;
 
 	spin_lock(&acc->lock);
-	hit = acc->cred == current_cred() && acc->pid == task_pid(task) &&
-	      acc->exec_id == exec_id;
+	hit = access_matches(acc, task_pid(task), exec_id);
 	spin_unlock(&acc->lock);
 	return hit;
 }
@@ -155,8 +160,7 @@ static void access_remember_mm(struct ptscope_access *acc, struct task_struct *t
 {
 	mmgrab(mm);
 	spin_lock(&acc->lock);
-	if (acc->cred == current_cred() && acc->pid == task_pid(task) &&
-	    acc->exec_id == exec_id)
+	if (access_matches(acc, task_pid(task), exec_id))
 		swap(acc->mm, mm);
 	spin_unlock(&acc->lock);
 	if (mm)
@@ -180,8 +184,7 @@ static struct mm_struct *access_mm(struct ptscope_access *acc, struct pid *pid)
 	rcu_read_lock();
 	task = pid_task(pid, PIDTYPE_PID);
 	spin_lock(&acc->lock);
-	if (task && acc->mm && acc->cred == current_cred() && acc->pid == pid &&
-	    acc->exec_id == READ_ONCE(task->self_exec_id) &&
+	if (task && acc->mm && access_matches(acc, pid, READ_ONCE(task->self_exec_id)) &&
 	    READ_ONCE(task->mm) == acc->mm && mmget_not_zero(acc->mm))
 		mm = acc->mm;
 	spin_unlock(&acc->lock);

@@ -37,12 +37,12 @@
  * mmap_lock for write), it is looked up and read-locked under mmap_lock for
  * read (killable), which is then dropped. VTOP's one address takes the
  * VMA covering it as a page fault does, with lock_vma_under_rcu(), else
- * under mmap_lock for read (ptscope_vma_lock_addr()). A VMA's read lock keeps what
- * mmap_lock for read kept for the walk: the VMA cannot change, and the
- * upper-level tables inside it cannot be freed (munmap, mremap and mprotect
- * write-lock every VMA they change, and the tables they free lie under no
- * other VMA), while a PTE table is still taken as above. Shared hugetlb
- * VMAs stay under mmap_lock (with i_mmap_rwsem, as above). A VMA is held
+ * under mmap_lock for read (ptscope_vma_lock_addr()). A VMA's read lock
+ * keeps what mmap_lock for read kept for the walk: the VMA cannot change,
+ * and the upper-level tables inside it cannot be freed (munmap, mremap and
+ * mprotect write-lock every VMA they change, and the tables they free lie
+ * under no other VMA), while a PTE table is still taken as above. Shared
+ * hugetlb VMAs stay under mmap_lock (with i_mmap_rwsem, as above). A VMA is held
  * by one struct ptscope_vma_lock at a time, never two locks at once; what
  * a walk sees between two holds is the tree as it is then.
  *
