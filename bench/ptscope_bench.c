@@ -613,6 +613,138 @@ static int case_thp(void)
 	return 0;
 }
 
+/*
+ * --- mTHP: 1 GiB of written anonymous memory in PTE-mapped large folios -------
+ *
+ * Folios of the size of arm64's contiguous block of PTEs (VERSION's
+ * cont_shift: 64 KiB with 4 KiB pages, 2 MiB with 16 KiB), which 6.9+ maps
+ * with the contiguous bit (contpte); 64 KiB (order 4) on x86-64. Every PTE
+ * maps a page of a large folio: what the walk pays per folio and per block.
+ */
+
+static unsigned long mthp_size(void)
+{
+	unsigned int shift = ptscope_version_info()->cont_shift[PTSCOPE_LEVEL_PTE];
+
+	return shift ? 1UL << shift : 64 * 1024;
+}
+
+/* 1 GiB written, under the THP settings of case_mthp(). */
+static int act_mthp(struct target_shared *sh, int cmd)
+{
+	size_t len = GB;
+	char *p;
+
+	if (cmd)
+		return 0;
+	p = map_aligned(len, pmd_size());
+	if (p == MAP_FAILED || madvise(p, len, MADV_POPULATE_WRITE))
+		return -1;
+	sh->addr[0] = (uintptr_t)p;
+	sh->len[0] = len;
+	return 0;
+}
+
+/*
+ * mthp_folios - how many of the range's aligned blocks of @size are one
+ * folio of that size: by pagemap and kpageflags (the block's frames
+ * consecutive, its first a compound head of a THP) into *@kpf, by
+ * ptscope's runs (pages of folios of that order) into *@mine, and the
+ * blocks mapped with arm64's contiguous bit into *@cont. -1 when a read
+ * fails.
+ */
+static int mthp_folios(struct reader *rd, unsigned long size, long *kpf, long *mine, long *cont)
+{
+	const uint64_t head = 1ULL << KPF_COMPOUND_HEAD | 1ULL << KPF_THP;
+	unsigned long per = size / PAGE;
+	int kfd = open("/proc/kpageflags", O_RDONLY), err = 0;
+	size_t i, n;
+	uint64_t a;
+
+	*kpf = *mine = *cont = 0;
+	if (kfd < 0 || pt_walk(rd))
+		err = -1;
+	for (a = rd->start; !err && a < rd->end; a += PM_CHUNK * PAGE) {
+		n = (rd->end - a) / PAGE < PM_CHUNK ? (rd->end - a) / PAGE : PM_CHUNK;
+		err = pagemap_chunk(rd, a, n);
+		for (i = 0; !err && i + per <= n; i += per) {
+			uint64_t pfn = rd->pm[i] & PM_PFN_MASK, f = 0;
+
+			if (!(rd->pm[i] & PM_PRESENT) ||
+			    (rd->pm[i + per - 1] & PM_PFN_MASK) != pfn + per - 1)
+				continue;
+			if (pread(kfd, &f, sizeof(f), pfn * sizeof(f)) != sizeof(f))
+				err = -1;
+			*kpf += (f & head) == head;
+		}
+	}
+	for (i = 0; i < rd->nruns; i++) {
+		const struct ptscope_run *r = &rd->runs[i];
+
+		if (r->kind != PTSCOPE_KIND_PAGE || r->level != PTSCOPE_LEVEL_PTE)
+			continue;
+		if (r->folio_order == (__u32)__builtin_ctzl(per))
+			*mine += r->count;
+		if (r->bits & PTSCOPE_B_ARM64_CONT)
+			*cont += r->count;
+	}
+	*mine /= per;
+	*cont /= per;
+	if (kfd >= 0)
+		close(kfd);
+	return err;
+}
+
+static int case_mthp(void)
+{
+	unsigned long size = mthp_size();
+	long blocks = GB / size, kpf, mine, cont;
+	struct target t = { 0 };
+	struct mthp_saved saved;
+	struct reader rd;
+	char sz[16], name[64], why[160];
+	struct row *r;
+	int err;
+
+	size_name(sz, sizeof(sz), size);
+	snprintf(name, sizeof(name), "mTHP 1 GiB %s: full information", sz);
+	if (mthp_only(size, pmd_size(), &saved)) {
+		row_na(row_new(name, "pagemap", "ms", 0.5),
+		       "no per-size THP setting (hugepages-<size>kB) before 6.8");
+		return 0;
+	}
+	/*
+	 * The settings stay until the case is done: with PMD-sized THP on
+	 * again, khugepaged would collapse the folios into PMD THPs meanwhile.
+	 */
+	err = start_reading(&t, act_mthp, 0, &rd, 0, "mthp");
+	if (err)
+		goto out;
+	/* the case measures folios of @size only if the kernel gave them */
+	err = mthp_folios(&rd, size, &kpf, &mine, &cont);
+	snprintf(why, sizeof(why), "%s folios: kpageflags %ld of %ld blocks, ptscope %ld",
+		 sz, kpf, blocks, mine);
+	if (err || kpf != mine) {
+		r = row_new(name, "pagemap", "ms", 0.5);
+		row_check(r, 1, err ? "a read failed" : why);
+	} else if (kpf != blocks) {
+		row_na(row_new(name, "pagemap", "ms", 0.5), why);
+	} else {
+		pages_vs_pagemap(&rd, name, 0.5, rounds(5));
+		row_note(&rows[nrows - 1], "%ld folios of %s (kpageflags)", kpf, sz);
+		if (ptscope_arch_is(PTSCOPE_ARCH_ARM64))
+			row_note(&rows[nrows - 1], "%ld contiguous blocks", cont);
+		snprintf(name, sizeof(name), "mTHP 1 GiB %s: presence", sz);
+		presence_vs_scan(&rd, name, 1.0, rounds(5));
+	}
+	reader_close(&rd);
+	target_stop(&t);
+out:
+	if (mthp_restore(&saved))
+		printf("# mthp: cannot put the THP settings back\n");
+	return !!err;
+}
+
 /* --- sparse: 100 MiB scattered over the address space -------------------------- */
 
 #define SPARSE_CHUNKS	400		/* of 256 KiB: 100 MiB */
@@ -1236,6 +1368,8 @@ static const struct {
 	{ "dense", "1 GiB of written base pages: pagemap, PAGEMAP_SCAN", case_dense },
 	{ "vtop", "one address of 16 MiB of written base pages: a pagemap pread", case_vtop },
 	{ "thp", "1 GiB of PMD-sized THPs: pagemap, PAGEMAP_SCAN", case_thp },
+	{ "mthp", "1 GiB of written mTHPs (arm64: contiguous blocks): pagemap, PAGEMAP_SCAN",
+	  case_mthp },
 	{ "sparse", "100 MiB over the address space: PAGEMAP_SCAN; a 64 GiB window: pagemap",
 	  case_sparse },
 	{ "summary", "2000 VMAs, 4 GiB: smaps, smaps_rollup, maps, PROCMAP_QUERY; stall; tool",

@@ -26,7 +26,6 @@
 #define PUD_BYTES (1UL << ptscope_version_info()->level_shift[PTSCOPE_LEVEL_PUD])
 #define GB (1UL << 30)
 #define PMD_PAGES (pmd_size() / PAGE)	/* 512 with 4 KiB pages, 2048 with 16 KiB */
-#define THP_SYSFS "/sys/kernel/mm/transparent_hugepage"
 #define HUGETLB_SYSFS "/sys/kernel/mm/hugepages"
 
 /* ---- the module's views ---------------------------------------------------- */
@@ -63,42 +62,10 @@ static const char *const event_names[PTSCOPE_THP_EVENT_MAX] = PTSCOPE_THP_EVENT_
 
 /* ---- the kernel's views ------------------------------------------------------ */
 
-/* sysfs_choice - the bracketed word of a sysfs choice file ("[always] madvise never") */
-static const char *sysfs_choice(const char *path, char *buf, size_t len)
-{
-	char line[128], *l, *r;
-	FILE *f = fopen(path, "r");
-
-	buf[0] = '\0';
-	if (!f)
-		return buf;
-	if (fgets(line, sizeof(line), f)) {
-		l = strchr(line, '[');
-		r = l ? strchr(l, ']') : NULL;
-		if (r) {
-			*r = '\0';
-			snprintf(buf, len, "%s", l + 1);
-		}
-	}
-	fclose(f);
-	return buf;
-}
-
 /* thp_enabled - the setting of transparent_hugepage/enabled, into @buf */
 static const char *thp_enabled(char *buf, size_t len)
 {
 	return sysfs_choice(THP_SYSFS "/enabled", buf, len);
-}
-
-static int sysfs_write(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY), ok;
-
-	if (fd < 0)
-		return -1;
-	ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
-	close(fd);
-	return ok ? 0 : -1;
 }
 
 static int thp_set_enabled(const char *mode)
@@ -131,25 +98,6 @@ static long pool_sysfs(uint64_t page_size, const char *file)
 	snprintf(path, sizeof(path), HUGETLB_SYSFS "/hugepages-%llukB/%s",
 		 (unsigned long long)page_size >> 10, file);
 	return sysfs_long(path);
-}
-
-/* pagemap_range - pagemap's entries for [start, end), malloc'd; NULL on failure */
-static uint64_t *pagemap_range(pid_t pid, uint64_t start, uint64_t end)
-{
-	size_t bytes = (end - start) / PAGE * sizeof(uint64_t);
-	uint64_t *pm = malloc(bytes);
-	char path[64];
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
-	fd = open(path, O_RDONLY);
-	if (!pm || fd < 0 || pread(fd, pm, bytes, start / PAGE * sizeof(uint64_t)) != (ssize_t)bytes) {
-		free(pm);
-		pm = NULL;
-	}
-	if (fd >= 0)
-		close(fd);
-	return pm;
 }
 
 /* Base pages present in [start, end) according to pagemap; -1 on failure. */
@@ -876,8 +824,9 @@ static int act_touch_mthp(struct target_shared *sh, int cmd)
  */
 TEST_F(huge, mthp_pte_mapped_folios)
 {
-	char saved64[16], saved2m[16], order4[128], pmd[128], stat[160];
 	struct ptscope_huge_system s;
+	struct mthp_saved saved;
+	char stat[160];
 	struct ptscope_huge_vma v;
 	long alloc0, alloc1, heads;
 	uint64_t a;
@@ -887,20 +836,12 @@ TEST_F(huge, mthp_pte_mapped_folios)
 	if (!(s.mthp_orders & (1 << 4)))
 		SKIP(return, "no per-size THP on this kernel (mthp_orders %#llx)",
 		     (unsigned long long)s.mthp_orders);
-	snprintf(order4, sizeof(order4), THP_SYSFS "/hugepages-%lukB/enabled", 16 * PAGE_KB);
-	snprintf(pmd, sizeof(pmd), THP_SYSFS "/hugepages-%ldkB/enabled", PMD_KB);
 	snprintf(stat, sizeof(stat), THP_SYSFS "/hugepages-%lukB/stats/anon_fault_alloc",
 		 16 * PAGE_KB);
-	sysfs_choice(order4, saved64, sizeof(saved64));
-	sysfs_choice(pmd, saved2m, sizeof(saved2m));
-	ASSERT_NE(0, saved64[0]);
-	ASSERT_NE(0, saved2m[0]);
 	alloc0 = sysfs_long(stat);
-	ASSERT_EQ(0, sysfs_write(order4, "always"));
-	ASSERT_EQ(0, sysfs_write(pmd, "never"));
+	ASSERT_EQ(0, mthp_only(16 * PAGE, PMD, &saved));
 	ret = start_target(self, act_touch_mthp, 0);
-	EXPECT_EQ(0, sysfs_write(order4, saved64));
-	EXPECT_EQ(0, sysfs_write(pmd, saved2m));
+	EXPECT_EQ(0, mthp_restore(&saved));
 	ASSERT_EQ(0, ret);
 	alloc1 = sysfs_long(stat);
 	a = self->t.sh->addr[0];

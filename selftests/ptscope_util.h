@@ -377,6 +377,25 @@ static inline uint64_t pagemap_entry(pid_t pid, uint64_t addr)
 	return e;
 }
 
+/* pagemap_range - pagemap's entries for [start, end), malloc'd; NULL on failure */
+static inline uint64_t *pagemap_range(pid_t pid, uint64_t start, uint64_t end)
+{
+	size_t bytes = (end - start) / PAGE * sizeof(uint64_t);
+	uint64_t *pm = malloc(bytes);
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
+	fd = open(path, O_RDONLY);
+	if (!pm || fd < 0 || pread(fd, pm, bytes, start / PAGE * sizeof(uint64_t)) != (ssize_t)bytes) {
+		free(pm);
+		pm = NULL;
+	}
+	if (fd >= 0)
+		close(fd);
+	return pm;
+}
+
 #define KPF_THP		22
 #define KPF_ZERO_PAGE	24
 #define KPF_HUGE	17
@@ -479,6 +498,74 @@ static inline long sysfs_long(const char *path)
 		val = strtol(buf, NULL, 10);
 	fclose(f);
 	return val;
+}
+
+/* sysfs_choice - the bracketed word of a sysfs choice file ("[always] madvise never") */
+static inline const char *sysfs_choice(const char *path, char *buf, size_t len)
+{
+	char line[128], *l, *r;
+	FILE *f = fopen(path, "r");
+
+	buf[0] = '\0';
+	if (!f)
+		return buf;
+	if (fgets(line, sizeof(line), f)) {
+		l = strchr(line, '[');
+		r = l ? strchr(l, ']') : NULL;
+		if (r) {
+			*r = '\0';
+			snprintf(buf, len, "%s", l + 1);
+		}
+	}
+	fclose(f);
+	return buf;
+}
+
+static inline int sysfs_write(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY), ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+#define THP_SYSFS "/sys/kernel/mm/transparent_hugepage"
+
+/* The THP sizes' settings that mthp_only() changed, to put back. */
+struct mthp_saved {
+	char size_path[96], pmd_path[96];
+	char size[16], pmd[16];
+};
+
+/* mthp_restore - the settings mthp_only() found; 0, or -1 when one cannot be written */
+static inline int mthp_restore(const struct mthp_saved *s)
+{
+	return sysfs_write(s->size_path, s->size) | sysfs_write(s->pmd_path, s->pmd);
+}
+
+/*
+ * mthp_only - anonymous THP of @size bytes only: its per-size setting
+ * (hugepages-<size>kB/enabled, 6.8+) "always", that of the PMD size
+ * (@pmd_bytes) "never"; the settings before into @s, for mthp_restore().
+ * -1 when this kernel has no per-size setting for @size (nothing changed).
+ */
+static inline int mthp_only(unsigned long size, unsigned long pmd_bytes, struct mthp_saved *s)
+{
+	snprintf(s->size_path, sizeof(s->size_path), THP_SYSFS "/hugepages-%lukB/enabled",
+		 size / 1024);
+	snprintf(s->pmd_path, sizeof(s->pmd_path), THP_SYSFS "/hugepages-%lukB/enabled",
+		 pmd_bytes / 1024);
+	if (!sysfs_choice(s->size_path, s->size, sizeof(s->size))[0] ||
+	    !sysfs_choice(s->pmd_path, s->pmd, sizeof(s->pmd))[0])
+		return -1;
+	if (sysfs_write(s->size_path, "always") || sysfs_write(s->pmd_path, "never")) {
+		mthp_restore(s);
+		return -1;
+	}
+	return 0;
 }
 
 /* keyed_value - the number after "KEY" + @sep in a "key value" file; -1 if absent */
