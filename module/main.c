@@ -68,26 +68,11 @@ long ptscope_args_in(void *karg, size_t ksize, size_t minsize,
 }
 EXPORT_SYMBOL_IF_KUNIT(ptscope_args_in);
 
-/*
- * Copy back what both sides know of the struct. The structs are small (a
- * few hundred bytes at most): how is the architecture's choice (its
- * header's PTSCOPE_ARCH_COPY_OUT_WORDS).
- */
+/* Copy back what both sides know of the struct. */
 long ptscope_args_out(void __user *uarg, const void *karg, size_t ksize,
 		      size_t usize)
 {
-	size_t len = min(ksize, usize);
-
-	if (!PTSCOPE_ARCH_COPY_OUT_WORDS)
-		return copy_to_user(uarg, karg, len) ? -EFAULT : 0;
-	if (!user_write_access_begin(uarg, len))
-		return -EFAULT;
-	unsafe_copy_to_user(uarg, karg, len, efault);
-	user_write_access_end();
-	return 0;
-efault:
-	user_write_access_end();
-	return -EFAULT;
+	return ptscope_copy_out(uarg, karg, min(ksize, usize));
 }
 
 static long ptscope_ioctl_version(void __user *uarg)

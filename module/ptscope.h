@@ -5,6 +5,7 @@
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/uaccess.h>
 #include <uapi/ptscope.h>
 
 #define PTSCOPE_VERSION "0.1.0"
@@ -214,6 +215,29 @@ long ptscope_ioctl_huge_vmas(struct ptscope_ctx *ctx, void __user *uarg);
 /* main.c: size-first argument structs */
 long ptscope_args_in(void *karg, size_t ksize, size_t minsize, const void __user *uarg);
 long ptscope_args_out(void __user *uarg, const void *karg, size_t ksize, size_t usize);
+
+/*
+ * ptscope_copy_out - copy @len bytes of a small struct (a few hundred
+ * bytes at most) to the user, as the architecture copies best (its
+ * header's PTSCOPE_ARCH_COPY_OUT_WORDS). A caller that knows @len at build
+ * time has the copy checked then, not again by hardened usercopy at every
+ * call (check_copy_size()).
+ *
+ * Return: 0 or -EFAULT.
+ */
+static __always_inline long ptscope_copy_out(void __user *uarg, const void *karg, size_t len)
+{
+	if (!PTSCOPE_ARCH_COPY_OUT_WORDS)
+		return copy_to_user(uarg, karg, len) ? -EFAULT : 0;
+	if (!user_write_access_begin(uarg, len))
+		return -EFAULT;
+	unsafe_copy_to_user(uarg, karg, len, efault);
+	user_write_access_end();
+	return 0;
+efault:
+	user_write_access_end();
+	return -EFAULT;
+}
 
 /*
  * arch-*.c: what differs between architectures, one file each, chosen by

@@ -1070,7 +1070,8 @@ int ptscope_walk_vma(struct ptscope_walker *w, struct ptscope_vma_lock *l,
 
 	if (l->mmap_locked)
 		mmap_assert_locked(w->mm);
-	memset(w->table_seen, 0xff, sizeof(w->table_seen));
+	if (w->tables)
+		memset(w->table_seen, 0xff, sizeof(w->table_seen));
 	walk_begin(w, start, end);
 	w->vma_locked = !l->mmap_locked;
 	ret = walk_vma(w, l->vma, start, end);

@@ -1789,6 +1789,16 @@ TEST(bad_ranges_and_buffers)
 	munmap(many, 256 * PAGE);
 }
 
+/* @v with the in fields of a translation of @addr, every other byte @byte */
+static void vtop_in(struct ptscope_vtop *v, int byte, uint64_t addr)
+{
+	memset(v, byte, sizeof(*v));
+	v->size = sizeof(*v);
+	v->flags = 0;
+	v->addr = addr;
+	memset(v->reserved, 0, sizeof(v->reserved));
+}
+
 /*
  * VTOP reads its in fields (size, flags, addr, reserved) alone, not the
  * whole struct: the same rules as every size-first argument, field by
@@ -1819,16 +1829,33 @@ TEST(vtop_arguments)
 
 	/* Garbage in every out field: a translation without a VMA fills none. */
 	memset(&big, 0xa5, sizeof(big));
-	big.v.size = sizeof(big.v);
-	big.v.flags = 0;
-	big.v.addr = (uintptr_t)gone;
-	memset(big.v.reserved, 0, sizeof(big.v.reserved));
+	vtop_in(&big.v, 0xa5, (uintptr_t)gone);
 	ASSERT_EQ(0, ioctl(fd, PTSCOPE_IOC_VTOP, &big.v));
-	memset(&want, 0, sizeof(want));
-	want.size = sizeof(want);
-	want.addr = (uintptr_t)gone;
+	vtop_in(&want, 0, (uintptr_t)gone);
 	want.result = PTSCOPE_VTOP_NO_VMA;
 	EXPECT_EQ(0, memcmp(&want, &big.v, sizeof(want))) TH_LOG("out fields kept the caller's bytes");
+	EXPECT_EQ(0xa5a5a5a5a5a5a5a5ULL, big.tail[0]) TH_LOG("the module wrote past its struct");
+
+	/*
+	 * A mapped page: the same answer whatever the out fields held, so
+	 * the module wrote every one of them, and the levels past the path
+	 * (with 4 levels, or fewer) came back zero.
+	 */
+	vtop_in(&want, 0, (uintptr_t)p);
+	ASSERT_EQ(0, ioctl(fd, PTSCOPE_IOC_VTOP, &want));
+	ASSERT_EQ(PTSCOPE_VTOP_MAPPED, want.result);
+	vtop_in(&big.v, 0xa5, (uintptr_t)p);
+	ASSERT_EQ(0, ioctl(fd, PTSCOPE_IOC_VTOP, &big.v));
+	EXPECT_EQ(0, memcmp(&want, &big.v, sizeof(want))) TH_LOG("out fields kept the caller's bytes");
+	for (i = want.nlevels; i < sizeof(want.levels) / sizeof(want.levels[0]); i++)
+		EXPECT_EQ(0, big.v.levels[i].entry | big.v.levels[i].table_pa |
+			     big.v.levels[i].level | big.v.levels[i].shift) TH_LOG("level %u", i);
+	/* Right after it, no VMA: nothing left of the mapped page's answer. */
+	big.v.addr = (uintptr_t)gone;
+	ASSERT_EQ(0, ioctl(fd, PTSCOPE_IOC_VTOP, &big.v));
+	vtop_in(&want, 0, (uintptr_t)gone);
+	want.result = PTSCOPE_VTOP_NO_VMA;
+	EXPECT_EQ(0, memcmp(&want, &big.v, sizeof(want))) TH_LOG("out fields of the last answer");
 	EXPECT_EQ(0xa5a5a5a5a5a5a5a5ULL, big.tail[0]) TH_LOG("the module wrote past its struct");
 
 	/* A longer struct: a zero tail is accepted and left alone, another is -E2BIG. */
