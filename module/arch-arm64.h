@@ -58,6 +58,12 @@ static __always_inline pte_t ptscope_arch_ptep_get(pte_t *ptep, u64 *desc)
 	return pte_valid_cont(pte) ? ptep_get(ptep) : pte;
 }
 
+/* A PTE's descriptor alone, for a test that needs no view (ptes_none()). */
+static __always_inline u64 ptscope_arch_pte_desc(pte_t *ptep)
+{
+	return pte_val(__ptep_get(ptep));
+}
+
 /* A contiguous block's entries may be seen other than they are (above). */
 #define PTSCOPE_ARCH_VIEW_DIFFERS	1
 

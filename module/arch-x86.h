@@ -37,6 +37,12 @@ static __always_inline pte_t ptscope_arch_ptep_get(pte_t *ptep, u64 *desc)
 	return pte;
 }
 
+/* A PTE's descriptor alone, for a test that needs no view (ptes_none()). */
+static __always_inline u64 ptscope_arch_pte_desc(pte_t *ptep)
+{
+	return pte_val(ptep_get(ptep));
+}
+
 /* The kernel's view of a PTE always is its descriptor (see above). */
 #define PTSCOPE_ARCH_VIEW_DIFFERS	0
 

@@ -197,6 +197,34 @@ static int act_article(struct target_shared *sh, int cmd)
 	return 0;
 }
 
+/*
+ * Two PTE tables' span with pages written at the edges of the walker's
+ * groups of empty entries (8 PTEs) and of each table, and at random.
+ */
+static int act_scattered(struct target_shared *sh, int cmd)
+{
+	static const size_t edge[] = { 0, 1, 7, 8, 9, 15, 17, 24, 31, 32, 33, 63 };
+	size_t ptrs = pmd_size() / PAGE, len = 2 * pmd_size(), i;
+	uint64_t seed = 13;
+	char *p;
+
+	if (cmd)
+		return 0;
+	p = map_aligned(len, pmd_size());
+	if (p == MAP_FAILED || madvise(p, len, MADV_NOHUGEPAGE))
+		return -errno;
+	for (i = 0; i < sizeof(edge) / sizeof(edge[0]); i++) {
+		p[edge[i] * PAGE] = 1;
+		p[(ptrs - 1 - edge[i]) * PAGE] = 1;
+		p[(ptrs + edge[i]) * PAGE] = 1;
+	}
+	for (i = 0; i < 64; i++)
+		p[splitmix64(&seed) % (2 * ptrs) * PAGE] = 1;
+	sh->addr[0] = (uintptr_t)p;
+	sh->len[0] = len;
+	return 0;
+}
+
 /* Anonymous memory: untouched, partly touched, fully touched. */
 static int act_anon(struct target_shared *sh, int cmd)
 {
@@ -668,6 +696,50 @@ TEST_F(walk, article_64_pages)
 	EXPECT_GE((a + 63 * PAGE) / pmd_size() - a / pmd_size() + 3,
 		  v.counts[PTSCOPE_CNT_PTE_TABLES]);
 	expect_vma_matches(_metadata, self->fd, self->t.pid, a);
+}
+
+/*
+ * Pages scattered over two PTE tables (act_scattered()): every page as
+ * pagemap shows it, over the whole span and from and to addresses inside
+ * a group of empty entries; and as many present pages in a walk without
+ * pages as pagemap counts.
+ */
+TEST_F(walk, scattered_pages)
+{
+	struct ptscope_run *runs = NULL;
+	uint64_t a, len, *pm, present = 0, walked = 0;
+	char path[64];
+	long n, i;
+	int pmfd;
+
+	ASSERT_EQ(0, start_case(_metadata, self, act_scattered));
+	a = self->t.sh->addr[0];
+	len = self->t.sh->len[0];
+	expect_matches_pagemap(_metadata, self->fd, self->t.pid, a, a, a + len);
+	expect_matches_pagemap(_metadata, self->fd, self->t.pid, a, a + 3 * PAGE,
+			       a + len - 5 * PAGE);
+	expect_matches_pagemap(_metadata, self->fd, self->t.pid, a, a + len / 2 - 4 * PAGE,
+			       a + len / 2 + 12 * PAGE);
+
+	pm = calloc(len / PAGE, sizeof(*pm));
+	ASSERT_NE(NULL, pm);
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", self->t.pid);
+	pmfd = open(path, O_RDONLY);
+	ASSERT_LE(0, pmfd);
+	ASSERT_EQ((ssize_t)(len / PAGE * sizeof(*pm)),
+		  pread(pmfd, pm, len / PAGE * sizeof(*pm), a / PAGE * sizeof(*pm)));
+	close(pmfd);
+	for (i = 0; i < (long)(len / PAGE); i++)
+		present += !!(pm[i] & PM_PRESENT);
+	n = ptscope_walk_all(self->fd, a, a + len, PTSCOPE_WALK_NO_PAGE, &runs);
+	ASSERT_LT(0, n);
+	for (i = 0; i < n; i++)
+		if (runs[i].kind == PTSCOPE_KIND_PAGE)
+			walked += runs[i].count;
+	EXPECT_EQ(present, walked);
+	EXPECT_LE(3 * 12, present);
+	free(runs);
+	free(pm);
 }
 
 TEST_F(walk, anon_untouched_partly_fully)
