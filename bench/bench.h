@@ -144,6 +144,28 @@ static double time_calls(bench_fn fn, void *ctx, int reps, int *err)
 	return (now_ns() - t0) / reps;
 }
 
+/* time_calls(), with @prep(@ctx) before each call, untimed (NULL: none) */
+static double time_calls_prep(bench_fn fn, bench_fn prep, void *ctx, int reps, int *err)
+{
+	double t = 0, t0;
+	int i;
+
+	if (!prep)
+		return time_calls(fn, ctx, reps, err);
+	for (i = 0; i < reps && !*err; i++) {
+		*err = prep(ctx);
+		if (*err)
+			break;
+		t0 = now_ns();
+		*err = fn(ctx);
+		t += now_ns() - t0;
+	}
+	return t / reps;
+}
+
+static int compare_prep(struct row *r, bench_fn pt, bench_fn ref, bench_fn ref_prep,
+			void *ctx, int rounds, int reps);
+
 /*
  * compare - time @pt and @ref in @rounds interleaved rounds into @r, in
  * @r->unit (ms or us), @reps calls each per round (0: enough for 20 ms, so
@@ -153,13 +175,24 @@ static double time_calls(bench_fn fn, void *ctx, int reps, int *err)
 static int compare(struct row *r, bench_fn pt, bench_fn ref, void *ctx, int rounds,
 		   int reps)
 {
+	return compare_prep(r, pt, ref, NULL, ctx, rounds, reps);
+}
+
+/*
+ * compare_prep - compare(), with @ref_prep(@ctx) run untimed before each
+ * call of @ref (to wait until @pt's side effects are gone)
+ */
+static int compare_prep(struct row *r, bench_fn pt, bench_fn ref, bench_fn ref_prep,
+			void *ctx, int rounds, int reps)
+{
 	double a[MAX_ROUNDS], b[MAX_ROUNDS], q[MAX_ROUNDS];
 	double scale = !strcmp(r->unit, "us") ? 1e3 : 1e6;
 	int i, err = 0;
 
 	/* 0: as many calls per round as make the slower side take 20 ms */
 	if (!reps) {
-		double t = time_calls(pt, ctx, 1, &err), u = time_calls(ref, ctx, 1, &err);
+		double t = time_calls(pt, ctx, 1, &err);
+		double u = time_calls_prep(ref, ref_prep, ctx, 1, &err);
 
 		t = t > u ? t : u;
 		reps = t >= 20e6 ? 1 : t < 20e3 ? 1000 : (int)(20e6 / t);
@@ -168,11 +201,11 @@ static int compare(struct row *r, bench_fn pt, bench_fn ref, void *ctx, int roun
 	}
 	for (i = 0; i < rounds && !err; i++) {
 		if (i % 2) {
-			b[i] = time_calls(ref, ctx, reps, &err);
+			b[i] = time_calls_prep(ref, ref_prep, ctx, reps, &err);
 			a[i] = time_calls(pt, ctx, reps, &err);
 		} else {
 			a[i] = time_calls(pt, ctx, reps, &err);
-			b[i] = time_calls(ref, ctx, reps, &err);
+			b[i] = time_calls_prep(ref, ref_prep, ctx, reps, &err);
 		}
 		q[i] = a[i] / b[i];
 	}

@@ -1151,10 +1151,10 @@ static int check_module_state(void)
 		printf("FAIL: %s watches left after every file closed\n", buf);
 		bad = 1;
 	}
-	/* The kretprobe goes a second after the last detail watch (counters.c). */
-	if (kretprobe_gone(5000)) {
+	/* The fault probe goes a second after the last detail watch (counters.c). */
+	if (fault_probe_gone(5000)) {
 		debugfs_value("counters", "hooks", buf, sizeof(buf));
-		printf("FAIL: the kretprobe is still attached 5 s after the last watch: hooks %s\n",
+		printf("FAIL: the fault probe is still attached 5 s after the last watch: hooks %s\n",
 		       buf);
 		bad = 1;
 	}

@@ -673,16 +673,17 @@ out:
 }
 
 /*
- * kretprobe_gone - wait (up to @ms) until debugfs counters lists no
- * handle_mm_fault kretprobe: the module keeps it for a second after the last
- * detail watch. 0, or -1 when it is still there.
+ * fault_probe_gone - wait (up to @ms) until debugfs counters lists no probe
+ * on handle_mm_fault (fprobe or kretprobe): the module keeps it for a
+ * second after the last detail watch. 0, or -1 when it is still there.
  */
-static inline int kretprobe_gone(int ms)
+static inline int fault_probe_gone(int ms)
 {
 	char buf[256];
 
 	for (; ms > 0; ms -= 20) {
-		if (debugfs_value("counters", "hooks", buf, sizeof(buf)) && !strstr(buf, "kretprobe"))
+		if (debugfs_value("counters", "hooks", buf, sizeof(buf)) &&
+		    !strstr(buf, ":handle_mm_fault"))
 			return 0;
 		usleep(20000);
 	}

@@ -138,8 +138,8 @@ TEST(watch_unwatch_counters_close_one_file)
 	TH_LOG("%lu calls, %lu files closed under them", atomic_load(&calls_done), closes);
 	EXPECT_EQ(0, atomic_load(&bad_calls));
 	EXPECT_EQ(0, wait_no_watches());
-	/* The kretprobe goes a second after the last detail watch. */
-	EXPECT_EQ(0, kretprobe_gone(5000))
+	/* The fault probe goes a second after the last detail watch. */
+	EXPECT_EQ(0, fault_probe_gone(5000))
 		TH_LOG("hooks %s", debugfs_value("counters", "hooks", buf, sizeof(buf)) ?: "?");
 }
 
