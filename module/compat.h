@@ -384,4 +384,23 @@ static inline struct vm_area_struct *ptscope_lock_vma_rcu(struct mm_struct *mm,
 }
 #endif
 
+/*
+ * The probe behind PTSCOPE_WATCH_FAULT_DETAIL (counters.c): fprobe where
+ * its handlers get ftrace_regs and its exit handler rides function-graph
+ * tracing (7.x; 6.x's fprobe passed pt_regs and returned through rethook)
+ * and a kprobe would be a BRK exception (no KPROBES_ON_FTRACE: arm64); a
+ * kretprobe elsewhere. With kprobes on ftrace (x86) the kretprobe is the
+ * cheaper of the two: make bench ICOUNT=1, 7.3, 1.107 against fprobe's 1.121.
+ */
+#if defined(CONFIG_FPROBE) && defined(PTSCOPE_HAVE_FPROBE_FREGS)
+#ifndef CONFIG_KPROBES_ON_FTRACE
+#define PTSCOPE_FAULT_FPROBE
+#endif
+#endif
+#ifdef PTSCOPE_FAULT_FPROBE
+#include <linux/fprobe.h>
+#else
+#include <linux/kprobes.h>
+#endif
+
 #endif /* _PTSCOPE_COMPAT_H */

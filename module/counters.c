@@ -12,13 +12,13 @@
  *                              sched:sched_switch for task switches
  *   fault exceptions           x86: exceptions:page_fault_user, by access
  *   signal:signal_generate     SIGSEGV/SIGBUS raised for a fault
- *   kretprobe handle_mm_fault  outcome, minor/major, page size, VMA: no
- *                              tracepoint reports the result of a fault;
+ *   probe on handle_mm_fault   outcome, minor/major, page size, VMA: no
+ *   (fprobe or kretprobe)      tracepoint reports the result of a fault;
  *                              only while a PTSCOPE_WATCH_FAULT_DETAIL
- *                              watch exists, and for PTSCOPE_KRP_LINGER
- *                              after the last (it costs about 10% of a
- *                              fault, the tracepoints nothing measurable:
- *                              make bench)
+ *                              watch exists, and for
+ *                              PTSCOPE_FAULT_PROBE_LINGER after the last
+ *                              (a few % of a fault, the tracepoints
+ *                              nothing measurable: make bench)
  *
  * Tracepoint structs are not exported: they are found by name with
  * for_each_kernel_tracepoint() at load time. The tracepoint probes stay
@@ -69,21 +69,21 @@
  * A reserved watch never outlives its file, whose release() runs only once
  * no ioctl is in flight on it. A published watch is freed only after it
  * left the list and an RCU grace period passed; the hooks run with
- * preemption disabled (tracepoint probes, kretprobe handlers), so
+ * preemption disabled (tracepoint probes, fault-probe handlers), so
  * synchronize_rcu() also waits for them.
  *
- * The kretprobe is attached with the first detail watch. The last one
- * going arms ptscope_krp_detach, which detaches it PTSCOPE_KRP_LINGER later
- * unless a detail watch came meanwhile: a WATCH/UNWATCH loop patches kernel
- * text once, not at every turn. Unloading cancels that work and detaches at
- * once, then ends with tracepoint_synchronize_unregister(), so no probe of
- * this module runs once it is gone; the module cannot go before its files,
- * and so its watches, are closed.
+ * The fault probe is attached with the first detail watch. The last one
+ * going arms ptscope_fault_probe_detach, which detaches it
+ * PTSCOPE_FAULT_PROBE_LINGER later unless a detail watch came meanwhile: a
+ * WATCH/UNWATCH loop patches kernel text once, not at every turn. Unloading
+ * cancels that work and detaches at once (unregistering the probe waits for
+ * its handlers), then ends with tracepoint_synchronize_unregister(), so no
+ * probe of this module runs once it is gone; the module cannot go before
+ * its files, and so its watches, are closed.
  */
 #include <linux/capability.h>
 #include <linux/debugfs.h>
 #include <linux/idr.h>
-#include <linux/kprobes.h>
 #include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
@@ -259,7 +259,7 @@ static void probe_signal_generate(void *data, int sig, struct kernel_siginfo *in
 	rcu_read_unlock();
 }
 
-/* What the kretprobe on handle_mm_fault() carries from entry to return. */
+/* What the probe on handle_mm_fault() carries from entry to return. */
 struct ptscope_fault_call {
 	unsigned long address;
 	unsigned long vm_start;
@@ -288,18 +288,23 @@ static bool mm_is_watched_in_detail(const struct mm_struct *mm)
 	return found;
 }
 
-/* handle_mm_fault(vma, address, flags, regs): entry. Nonzero skips the return. */
-static int fault_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+/*
+ * fault_call_begin - handle_mm_fault(@vma, @address, @flags, regs) entered
+ * @call: filled with what its return needs
+ *
+ * Return: false to leave this fault alone, with no return handler.
+ */
+static bool fault_call_begin(struct ptscope_fault_call *call,
+			     struct vm_area_struct *vma, unsigned long address,
+			     unsigned int flags)
 {
-	struct vm_area_struct *vma = (void *)regs_get_kernel_argument(regs, 0);
-	struct ptscope_fault_call *call = (void *)ri->data;
 	struct mm_struct *mm = current->mm;
 
 	/* mm-less kernel threads are left out: no process's fault */
 	if (!mm || !mm_is_watched_in_detail(mm))
-		return 1;
-	call->address = regs_get_kernel_argument(regs, 1);
-	call->flags = regs_get_kernel_argument(regs, 2);
+		return false;
+	call->address = address;
+	call->flags = flags;
 	/*
 	 * The vma may be gone by the return, once the fault dropped its lock.
 	 * A fault on another process's memory (GUP) counts for current, as in
@@ -312,7 +317,7 @@ static int fault_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 		call->vm_start = 0;
 		call->vm_end = 0;
 	}
-	return 0;
+	return true;
 }
 
 /*
@@ -377,14 +382,14 @@ other:
 }
 
 /*
- * handle_mm_fault(): return. Counts as mm_account_fault() does: a retried
- * attempt is not a fault yet, a failed one is neither minor nor major, and
- * one that needed a retry (FAULT_FLAG_TRIED) is major.
+ * fault_call_end - handle_mm_fault() of @call returns @ret
+ *
+ * Counts as mm_account_fault() does: a retried attempt is not a fault yet,
+ * a failed one is neither minor nor major, and one that needed a retry
+ * (FAULT_FLAG_TRIED) is major.
  */
-static int fault_return(struct kretprobe_instance *ri, struct pt_regs *regs)
+static void fault_call_end(const struct ptscope_fault_call *call, vm_fault_t ret)
 {
-	const struct ptscope_fault_call *call = (void *)ri->data;
-	vm_fault_t ret = (__force vm_fault_t)regs_return_value(regs);
 	struct mm_struct *mm = current->mm;
 	struct ptscope_watcher *w;
 	bool done = !(ret & (VM_FAULT_RETRY | VM_FAULT_ERROR));
@@ -418,8 +423,108 @@ static int fault_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 			count_fault_vma(this_cpu_ptr(w->cpu), call, major);
 	}
 	rcu_read_unlock();
+}
+
+/*
+ * The probe on handle_mm_fault(), the one place that knows which kind it
+ * is. Where the kernel has fprobe with an exit handler on function-graph
+ * tracing (7.x), a fault enters through the ftrace call at the function's
+ * entry and returns through the task's shadow return stack: no exception.
+ * Elsewhere it is a kretprobe, whose entry kprobe rides ftrace on x86 but
+ * is a BRK exception per fault on arm64 (no KPROBES_ON_FTRACE). Both pass
+ * struct ptscope_fault_call from entry to return, count in nmissed the
+ * faults they could not follow, and on unregistering wait for the handlers
+ * running: fprobe's run under rcu_read_lock_sched() and unregister_fprobe()
+ * ends with synchronize_rcu(). A fault in flight then returns through the
+ * kernel's trampoline, which no longer calls ours.
+ */
+#ifdef PTSCOPE_FAULT_FPROBE
+#define PTSCOPE_FAULT_PROBE_NAME	"fprobe:handle_mm_fault"
+
+static struct fprobe ptscope_fault_probe;
+
+/* Nonzero skips the exit handler. */
+static int fault_fprobe_entry(struct fprobe *fp, unsigned long entry_ip,
+			      unsigned long ret_ip, struct ftrace_regs *fregs,
+			      void *data)
+{
+	return !fault_call_begin(data,
+				 (void *)ftrace_regs_get_argument(fregs, 0),
+				 ftrace_regs_get_argument(fregs, 1),
+				 ftrace_regs_get_argument(fregs, 2));
+}
+
+static void fault_fprobe_exit(struct fprobe *fp, unsigned long entry_ip,
+			      unsigned long ret_ip, struct ftrace_regs *fregs,
+			      void *data)
+{
+	fault_call_end(data, (__force vm_fault_t)ftrace_regs_get_return_value(fregs));
+}
+
+static int fault_probe_register(void)
+{
+	const char *sym = "handle_mm_fault";
+
+	ptscope_fault_probe = (struct fprobe) {
+		.entry_handler	= fault_fprobe_entry,
+		.exit_handler	= fault_fprobe_exit,
+		.entry_data_size = sizeof(struct ptscope_fault_call),
+	};
+	return register_fprobe_syms(&ptscope_fault_probe, &sym, 1);
+}
+
+static void fault_probe_unregister(void)
+{
+	unregister_fprobe(&ptscope_fault_probe);
+}
+
+static unsigned long fault_probe_nmissed(void)
+{
+	return ptscope_fault_probe.nmissed;
+}
+#else
+#define PTSCOPE_FAULT_PROBE_NAME	"kretprobe:handle_mm_fault"
+
+static struct kretprobe ptscope_fault_probe;
+
+/* Nonzero skips the return handler. */
+static int fault_krp_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	return !fault_call_begin((void *)ri->data,
+				 (void *)regs_get_kernel_argument(regs, 0),
+				 regs_get_kernel_argument(regs, 1),
+				 regs_get_kernel_argument(regs, 2));
+}
+
+static int fault_krp_return(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	fault_call_end((void *)ri->data, (__force vm_fault_t)regs_return_value(regs));
 	return 0;
 }
+
+static int fault_probe_register(void)
+{
+	ptscope_fault_probe = (struct kretprobe) {
+		.kp.symbol_name	= "handle_mm_fault",
+		.entry_handler	= fault_krp_entry,
+		.handler	= fault_krp_return,
+		.data_size	= sizeof(struct ptscope_fault_call),
+		/* faults sleep (I/O, locks): room for many per CPU */
+		.maxactive	= 16 * num_possible_cpus(),
+	};
+	return register_kretprobe(&ptscope_fault_probe);
+}
+
+static void fault_probe_unregister(void)
+{
+	unregister_kretprobe(&ptscope_fault_probe);
+}
+
+static unsigned long fault_probe_nmissed(void)
+{
+	return ptscope_fault_probe.nmissed;
+}
+#endif
 
 /* ------------------------------------------------------------------------
  * Attaching and detaching the hooks, under ptscope_watch_lock.
@@ -457,10 +562,9 @@ static struct ptscope_tp_hook *tp_hook_next(struct ptscope_tp_hook *h)
 	return NULL;
 }
 
-static struct kretprobe ptscope_fault_krp;
-static bool ptscope_fault_krp_attached;
-/* kretprobe instances missed (more faults in flight than maxactive), all runs */
-static unsigned long ptscope_fault_krp_missed;
+static bool ptscope_fault_probe_attached;
+/* faults the probe could not follow, over every time it was attached */
+static unsigned long ptscope_fault_probe_missed;
 
 /* What the attached hooks feed: PTSCOPE_CNT_F_* */
 static u32 ptscope_hooks_valid;
@@ -474,69 +578,62 @@ static void find_tracepoint(struct tracepoint *tp, void *priv)
 			h->tp = tp;
 }
 
-static void attach_fault_kretprobe(void)
+static void attach_fault_probe(void)
 {
 	int err;
 
 	lockdep_assert_held(&ptscope_watch_lock);
-	ptscope_fault_krp = (struct kretprobe) {
-		.kp.symbol_name	= "handle_mm_fault",
-		.entry_handler	= fault_entry,
-		.handler	= fault_return,
-		.data_size	= sizeof(struct ptscope_fault_call),
-		/* faults sleep (I/O, locks): room for many per CPU */
-		.maxactive	= 16 * num_possible_cpus(),
-	};
-	err = register_kretprobe(&ptscope_fault_krp);
+	err = fault_probe_register();
 	if (err) {
-		pr_warn_once("cannot attach a kretprobe to handle_mm_fault: %d\n", err);
+		pr_warn_once("cannot attach %s: %d\n", PTSCOPE_FAULT_PROBE_NAME, err);
 		return;
 	}
-	ptscope_fault_krp_attached = true;
+	ptscope_fault_probe_attached = true;
 }
 
-/* unregister_kretprobe() waits for running handlers. */
-static void detach_fault_kretprobe(void)
+/* Unregistering waits for running handlers. */
+static void detach_fault_probe(void)
 {
 	lockdep_assert_held(&ptscope_watch_lock);
-	if (!ptscope_fault_krp_attached)
+	if (!ptscope_fault_probe_attached)
 		return;
-	unregister_kretprobe(&ptscope_fault_krp);
-	ptscope_fault_krp_missed += ptscope_fault_krp.nmissed;
-	ptscope_fault_krp_attached = false;
+	fault_probe_unregister();
+	ptscope_fault_probe_missed += fault_probe_nmissed();
+	ptscope_fault_probe_attached = false;
 }
 
-/* How long the kretprobe stays after the last detail watch. */
-#define PTSCOPE_KRP_LINGER	HZ
+/* How long the fault probe stays after the last detail watch. */
+#define PTSCOPE_FAULT_PROBE_LINGER	HZ
 
-static void krp_detach_fn(struct work_struct *work)
+static void fault_probe_detach_fn(struct work_struct *work)
 {
 	mutex_lock(&ptscope_watch_lock);
 	if (!ptscope_nr_detail)
-		detach_fault_kretprobe();
+		detach_fault_probe();
 	mutex_unlock(&ptscope_watch_lock);
 }
 
-static DECLARE_DELAYED_WORK(ptscope_krp_detach, krp_detach_fn);
+static DECLARE_DELAYED_WORK(ptscope_fault_probe_detach, fault_probe_detach_fn);
 
 /* A detail watch published: attach, or keep what a pending detach would drop. */
-static void get_fault_kretprobe(void)
+static void get_fault_probe(void)
 {
 	lockdep_assert_held(&ptscope_watch_lock);
 	if (ptscope_nr_detail++)
 		return;
 	/* not _sync: the work takes our lock; run late, it sees the watch */
-	cancel_delayed_work(&ptscope_krp_detach);
-	if (!ptscope_fault_krp_attached)
-		attach_fault_kretprobe();
+	cancel_delayed_work(&ptscope_fault_probe_detach);
+	if (!ptscope_fault_probe_attached)
+		attach_fault_probe();
 }
 
-/* A detail watch removed: the last one detaches PTSCOPE_KRP_LINGER later. */
-static void put_fault_kretprobe(void)
+/* A detail watch removed: the last one detaches PTSCOPE_FAULT_PROBE_LINGER later. */
+static void put_fault_probe(void)
 {
 	lockdep_assert_held(&ptscope_watch_lock);
 	if (!--ptscope_nr_detail)
-		mod_delayed_work(system_wq, &ptscope_krp_detach, PTSCOPE_KRP_LINGER);
+		mod_delayed_work(system_wq, &ptscope_fault_probe_detach,
+				 PTSCOPE_FAULT_PROBE_LINGER);
 }
 
 static void detach_hooks(void)
@@ -784,7 +881,7 @@ static void watch_publish(struct ptscope_watcher *w)
 	idr_replace(&ptscope_watch_ids, w, w->id);
 	ptscope_nr_watches++;
 	if (w->flags & PTSCOPE_WATCH_FAULT_DETAIL)
-		get_fault_kretprobe();
+		get_fault_probe();
 	w->start_ns = ktime_get_ns();
 	list_add_tail_rcu(&w->node, &ptscope_watches);
 	/*
@@ -803,7 +900,7 @@ static void watch_remove(struct ptscope_watcher *w)
 	list_del_rcu(&w->node);
 	idr_remove(&ptscope_watch_ids, w->id);
 	if (w->flags & PTSCOPE_WATCH_FAULT_DETAIL)
-		put_fault_kretprobe();
+		put_fault_probe();
 	ptscope_nr_watches--;
 }
 
@@ -1010,7 +1107,7 @@ static int watch_snapshot(const struct ptscope_watcher *w, bool dtlb,
 	c->pid = w->pid;
 	c->watch_flags = w->flags;
 	c->valid = ptscope_hooks_valid | ptscope_arch_counters_valid();
-	if ((w->flags & PTSCOPE_WATCH_FAULT_DETAIL) && ptscope_fault_krp_attached)
+	if ((w->flags & PTSCOPE_WATCH_FAULT_DETAIL) && ptscope_fault_probe_attached)
 		c->valid |= PTSCOPE_CNT_F_OUTCOME;
 	c->elapsed_ns = ktime_get_ns() - w->start_ns;
 	c->state = w->mm && !atomic_read(&w->mm->mm_users) ?
@@ -1222,11 +1319,11 @@ static int counters_show(struct seq_file *m, void *unused)
 		if (h->attached)
 			seq_printf(m, " %s", h->name);
 	ptscope_arch_counters_show(m);
-	if (ptscope_fault_krp_attached)
-		seq_puts(m, " kretprobe:handle_mm_fault");
+	if (ptscope_fault_probe_attached)
+		seq_puts(m, " " PTSCOPE_FAULT_PROBE_NAME);
 	seq_puts(m, "\n");
-	seq_printf(m, "kretprobe_missed %lu\n", ptscope_fault_krp_missed +
-		   (ptscope_fault_krp_attached ? ptscope_fault_krp.nmissed : 0));
+	seq_printf(m, "fault_probe_missed %lu\n", ptscope_fault_probe_missed +
+		   (ptscope_fault_probe_attached ? fault_probe_nmissed() : 0));
 	list_for_each_entry(w, &ptscope_watches, node) {
 		memset(c, 0, sizeof(*c));
 		err = watch_snapshot(w, true, c);
@@ -1265,14 +1362,14 @@ void ptscope_counters_init(void)
 /**
  * ptscope_counters_exit - detach every hook, at unload
  *
- * Every file, and so every watch, is gone by then; the kretprobe may still
+ * Every file, and so every watch, is gone by then; the fault probe may still
  * wait for its delayed detach, which is done now instead.
  */
 void ptscope_counters_exit(void)
 {
-	cancel_delayed_work_sync(&ptscope_krp_detach);
+	cancel_delayed_work_sync(&ptscope_fault_probe_detach);
 	mutex_lock(&ptscope_watch_lock);
-	detach_fault_kretprobe();
+	detach_fault_probe();
 	mutex_unlock(&ptscope_watch_lock);
 	detach_hooks();
 }

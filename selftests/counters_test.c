@@ -316,7 +316,7 @@ TEST_F(counters, article_64_minor_faults)
 
 	ASSERT_EQ(0, counters(self->fd, id, &self->a));
 	if (!(self->a.valid & PTSCOPE_CNT_F_OUTCOME))
-		SKIP(goto out, "no kretprobe on handle_mm_fault in this kernel");
+		SKIP(goto out, "no probe on handle_mm_fault in this kernel");
 	ru0 = self_minflt();
 	for (i = 0; i < 64; i++)
 		p[i * PAGE] = 1;
@@ -370,7 +370,7 @@ TEST_F(counters, swapped_page_major_faults)
 	ASSERT_LT(0, id);
 	ASSERT_EQ(0, counters(self->fd, id, &self->a));
 	if (!(self->a.valid & PTSCOPE_CNT_F_OUTCOME))
-		SKIP(goto out_unmap, "no kretprobe on handle_mm_fault in this kernel");
+		SKIP(goto out_unmap, "no probe on handle_mm_fault in this kernel");
 	maj0 = stat_majflt(getpid());
 	for (i = 0; i < n; i++)
 		EXPECT_EQ(i + 1, ((volatile char *)p)[i * PAGE]);
@@ -446,7 +446,7 @@ TEST_F(counters, thp_fault_counts_2m)
 	ASSERT_LT(0, id);
 	ASSERT_EQ(0, counters(self->fd, id, &self->a));
 	if (!(self->a.valid & PTSCOPE_CNT_F_OUTCOME))
-		SKIP(goto out, "no kretprobe on handle_mm_fault in this kernel");
+		SKIP(goto out, "no probe on handle_mm_fault in this kernel");
 	p[0] = 1;
 	ASSERT_EQ(0, counters(self->fd, id, &self->b));
 	kb = kb_field("/proc/self/smaps", p, "AnonHugePages");
@@ -547,7 +547,7 @@ TEST_F(counters, exited_target_readable_until_released)
 	ASSERT_TRUE(WIFEXITED(status));
 	ASSERT_EQ(0, counters(self->fd, id, &self->b));
 	if (!(self->b.valid & PTSCOPE_CNT_F_OUTCOME))
-		SKIP(return, "no kretprobe on handle_mm_fault in this kernel");
+		SKIP(return, "no probe on handle_mm_fault in this kernel");
 
 	EXPECT_EQ(PTSCOPE_WATCH_GONE, self->b.state);
 	EXPECT_EQ(ch.pid, self->b.pid);
@@ -690,29 +690,52 @@ TEST_F(counters, global_watch_counts_everyone)
 	EXPECT_EQ(PTSCOPE_WATCH_GLOBAL | PTSCOPE_WATCH_FAULT_DETAIL, self->b.watch_flags);
 }
 
-/* fault_kretprobe_listed - handle_mm_fault's kretprobe in debugfs kprobes/list: 1, 0, -1 */
-static int fault_kretprobe_listed(void)
+/*
+ * listed - does a line of @path have @word (@at_start: start with it)? 1,
+ * 0, or -1 (no such file)
+ */
+static int listed(const char *path, const char *word, bool at_start)
 {
-	FILE *f = fopen("/sys/kernel/debug/kprobes/list", "r");
+	FILE *f = fopen(path, "r");
 	char line[512];
 	int found = 0;
 
 	if (!f)
 		return -1;
-	while (fgets(line, sizeof(line), f))
-		found |= strstr(line, "  r  handle_mm_fault+") != NULL;	/* +0x4 with IBT */
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strstr(line, word);
+
+		found |= p && (!at_start || p == line);
+	}
 	fclose(f);
 	return found;
 }
 
-/* hooks_kretprobe - ptscope's own word: debugfs counters' hooks line names it (1), or not (0) */
-static int hooks_kretprobe(void)
+/*
+ * fault_probe_listed - the kernel's word on a probe on handle_mm_fault: a
+ * kretprobe in debugfs kprobes/list, or ftrace's call (fprobe, or a kprobe
+ * on ftrace) in tracefs enabled_functions. 1, 0, or -1 (neither file).
+ */
+static int fault_probe_listed(void)
+{
+	/* "ADDRESS  r  handle_mm_fault+0x0", +0x4 with IBT */
+	int kp = listed("/sys/kernel/debug/kprobes/list", "  r  handle_mm_fault+", false);
+	/* "handle_mm_fault (1) ..." */
+	int ft = listed("/sys/kernel/tracing/enabled_functions", "handle_mm_fault (", true);
+
+	if (kp < 0 && ft < 0)
+		return -1;
+	return kp > 0 || ft > 0;
+}
+
+/* hooks_fault_probe - ptscope's own word: debugfs counters' hooks line names it (1), or not (0) */
+static int hooks_fault_probe(void)
 {
 	char buf[256];
 
 	if (!debugfs_value("counters", "hooks", buf, sizeof(buf)))
 		return -1;
-	return strstr(buf, "kretprobe:handle_mm_fault") != NULL;
+	return strstr(buf, "probe:handle_mm_fault") != NULL;
 }
 
 static double now_s(void)
@@ -723,12 +746,12 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* wait_detached - wait up to @max seconds for the kretprobe to go; seconds waited, or -1 */
+/* wait_detached - wait up to @max seconds for the fault probe to go; seconds waited, or -1 */
 static double wait_detached(double max)
 {
 	double t0 = now_s();
 
-	while (fault_kretprobe_listed() > 0 || hooks_kretprobe() > 0) {
+	while (fault_probe_listed() > 0 || hooks_fault_probe() > 0) {
 		if (now_s() - t0 > max)
 			return -1;
 		usleep(20000);
@@ -737,10 +760,10 @@ static double wait_detached(double max)
 }
 
 /*
- * Without PTSCOPE_WATCH_FAULT_DETAIL there is no kretprobe: no outcome
+ * Without PTSCOPE_WATCH_FAULT_DETAIL there is no fault probe: no outcome
  * counters, while the tracepoints and the kernel's own counts go on.
  */
-TEST_F(counters, plain_watch_has_no_kretprobe)
+TEST_F(counters, plain_watch_has_no_fault_probe)
 {
 	char buf[256];
 	long ru0, ru1;
@@ -754,9 +777,9 @@ TEST_F(counters, plain_watch_has_no_kretprobe)
 	ASSERT_LE(0, wait_detached(10));
 	id = watch(self->fd, getpid(), 0);
 	ASSERT_LT(0, id);
-	EXPECT_EQ(0, fault_kretprobe_listed());
+	EXPECT_EQ(0, fault_probe_listed());
 	ASSERT_NE(NULL, debugfs_value("counters", "hooks", buf, sizeof(buf)));
-	EXPECT_EQ(NULL, strstr(buf, "kretprobe")) TH_LOG("hooks: %s", buf);
+	EXPECT_EQ(NULL, strstr(buf, ":handle_mm_fault")) TH_LOG("hooks: %s", buf);
 	ASSERT_EQ(0, counters(self->fd, id, &self->a));
 	ru0 = self_minflt();
 	for (i = 0; i < 16; i++)
@@ -882,7 +905,7 @@ TEST_F(counters, remote_shootdowns_match_tracefs)
  * Watches created and released over and over while another CPU faults and
  * flushes through the probes: every call succeeds, and scripts/vm fails the
  * run on any kernel report (a probe reading a watch after it was freed).
- * One detail watch stays for the whole test, so the kretprobe is attached
+ * One detail watch stays for the whole test, so the fault probe is attached
  * once: patching kernel text while another CPU runs it crashes multi-threaded
  * QEMU TCG guests (toggling a tracefs kprobe event does it too, without
  * ptscope), and the test should hold wherever it runs.
@@ -1257,7 +1280,7 @@ TEST_F(counters, watch_other_without_cap_eperm)
 }
 
 /*
- * PTSCOPE_WATCH_FAULT_DETAIL attaches a kretprobe to every fault of the
+ * PTSCOPE_WATCH_FAULT_DETAIL attaches a probe to every fault of the
  * system: it needs what a kprobe through perf needs, CAP_PERFMON or
  * CAP_SYS_ADMIN (-EPERM otherwise, and no watch). A plain watch needs
  * neither, and then never gets the dTLB counter, a perf hardware event
@@ -1546,19 +1569,19 @@ TEST_F(counters, passed_watch_file_rechecked_eperm)
 }
 
 /* ------------------------------------------------------------------------
- * The fault-detail kretprobe: attached with the first detail watch, detached
+ * The fault-detail probe: attached with the first detail watch, detached
  * a delay after the last, so a WATCH/UNWATCH loop cannot patch the kernel
  * at will.
  */
 
 /* 22 s under TCG with the debug kernel: an UNWATCH waits for a grace period */
-TEST_F_TIMEOUT(counters, detail_loop_keeps_kretprobe_until_delay, 180)
+TEST_F_TIMEOUT(counters, detail_loop_keeps_fault_probe_until_delay, 180)
 {
 	double t0, loop, waited;
 	int i, id;
 
-	if (fault_kretprobe_listed() < 0)
-		SKIP(return, "no debugfs kprobes/list");
+	if (fault_probe_listed() < 0)
+		SKIP(return, "no debugfs kprobes/list, no tracefs enabled_functions");
 	/* a detail watch of an earlier test may still have its detach pending */
 	ASSERT_LE(0, wait_detached(10));
 	t0 = now_s();
@@ -1569,12 +1592,12 @@ TEST_F_TIMEOUT(counters, detail_loop_keeps_kretprobe_until_delay, 180)
 		if (i % 100 != 99)
 			continue;
 		/* no detail watch left, and still attached */
-		ASSERT_EQ(1, fault_kretprobe_listed()) TH_LOG("detached after UNWATCH %d", i);
-		ASSERT_EQ(1, hooks_kretprobe());
+		ASSERT_EQ(1, fault_probe_listed()) TH_LOG("detached after UNWATCH %d", i);
+		ASSERT_EQ(1, hooks_fault_probe());
 	}
 	loop = now_s() - t0;
 	waited = wait_detached(10);
-	ksft_print_msg("1000 detail WATCH/UNWATCH in %.2f s; kretprobe detached %.2f s after the last\n",
+	ksft_print_msg("1000 detail WATCH/UNWATCH in %.2f s; fault probe detached %.2f s after the last\n",
 		       loop, waited);
 	EXPECT_LE(0.5, waited) TH_LOG("detached before the delay");
 	EXPECT_GE(5.0, waited);
