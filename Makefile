@@ -193,6 +193,7 @@ stage: tool selftests $(BENCHES) $(DEMO_PROGS)
 	@rm -rf $(GUEST)/bin && mkdir -p $(GUEST)/bin
 	@cp $(TOOL) $(SELFTESTS) $(BENCHES) selftests/run-guest selftests/cli-guest \
 		selftests/serve-guest selftests/lifecycle-guest selftests/metrics-guest selftests/torture-guest \
+		selftests/inflight-guest \
 		$(DEMO_PROGS) $(GUEST)/bin/
 
 # What the tour needs on the guest's PATH: no selftests (no kernel source).
