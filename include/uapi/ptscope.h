@@ -527,7 +527,7 @@ struct ptscope_vtop {
  * watch is released. Several watches, on the same or other files, count
  * independently. The module's tracepoint probes stay attached while it is
  * loaded (with no watch, a probe is a call and an empty list walk); the
- * kretprobe of PTSCOPE_WATCH_FAULT_DETAIL is attached with the first such
+ * fault probe of PTSCOPE_WATCH_FAULT_DETAIL is attached with the first such
  * watch and detached a second after the last (a detail watch started within
  * that second finds it attached).
  *
@@ -562,9 +562,10 @@ struct ptscope_vtop {
  *    it (also faults the kernel fixes up without handle_mm_fault, such as
  *    spurious ones, and access errors that end in a signal).
  *  - minor, major, outcome, page size and VMA, for a watch with
- *    PTSCOPE_WATCH_FAULT_DETAIL only: a kretprobe on handle_mm_fault() (no
- *    tracepoint reports its result, and a kretprobe costs about a tenth of
- *    a fault: `make bench`), with the
+ *    PTSCOPE_WATCH_FAULT_DETAIL only: a probe on handle_mm_fault()'s entry
+ *    and return, a kretprobe or (arm64 7.x) an fprobe (no tracepoint
+ *    reports its result, and the probe costs a tenth to a fifth of a
+ *    fault: `make bench`), with the
  *    kernel's own accounting rule (mm_account_fault()): retried attempts are
  *    not counted until they complete, failed ones are not minor or major,
  *    and a fault that needed a retry is major. Like the kernel's min_flt,
@@ -592,8 +593,8 @@ struct ptscope_vtop {
  *    permission fault before it looks for the VMA, counted for user mode
  *    only, one per exception. The access kind (the ESR) is not passed to
  *    it, so READ, WRITE and EXEC are not counted.
- *  - detail (the kretprobe), signals, the kernel's own counts and dTLB: as
- *    on x86-64.
+ *  - detail (an fprobe on 7.x, a kretprobe before), signals, the kernel's
+ *    own counts and dTLB: as on x86-64.
  */
 
 #define PTSCOPE_WATCH_MAX	64	/* watches in the module, of every file */

@@ -10,7 +10,7 @@
  * What it exports:
  *  - system-wide TLB flushes by reason and user page-fault exceptions by
  *    access, from a global watch (PTSCOPE_WATCH_GLOBAL, no FAULT_DETAIL:
- *    the kretprobe would cost every fault of the machine); totals since
+ *    the fault probe would cost every fault of the machine); totals since
  *    the watch started, which ptscope_watch_start_time_seconds gives;
  *  - the hugetlb pools of every page size and the THP counters
  *    (PTSCOPE_IOC_HUGE_SYSTEM);
