@@ -801,23 +801,36 @@ static int case_sparse(void)
 
 /*
  * In the target: a thread that maps a page, writes it (a fault) and unmaps
- * it, over and over while the bench measures, keeping its worst iteration.
- * mmap and munmap take mmap_lock for write: they wait for a reader's hold,
- * and every fault queued behind them waits too.
+ * it, then changes the protection of the first page of the VMA being read
+ * and changes it back, over and over while the bench measures, keeping
+ * the worst of each. mmap, munmap and mprotect take mmap_lock for write:
+ * they wait for a reader's hold, and every fault queued behind them waits
+ * too. mprotect also splits and merges the VMA, which takes that VMA's lock
+ * for write: it waits for a reader that holds the VMA's read lock (6.17+
+ * smaps, and ptscope where VMAs are locked under RCU), with mmap_lock held.
  */
 struct faulter {
 	volatile int measure, stop;
-	volatile double worst_ns;
+	volatile double worst_ns;		/* mmap, write fault, munmap */
+	volatile double worst_writer_ns;	/* the two mprotect() calls */
 	volatile long iterations;
 };
 
 static struct faulter *faulter;	/* shared with the targets */
+static char *faulter_vma;	/* in the target: the VMA whose first page it mprotects */
+static int faulter_prot;	/* and that VMA's protection */
+
+static void faulter_worst(volatile double *worst, double dt)
+{
+	if (faulter->measure && dt > *worst)
+		*worst = dt;
+}
 
 static void *faulter_thread(void *arg)
 {
 	(void)arg;
 	while (!faulter->stop) {
-		double t0, dt;
+		double t0, t1;
 		char *p;
 
 		if (!faulter->measure) {
@@ -830,51 +843,87 @@ static void *faulter_thread(void *arg)
 			p[0] = 1;
 			munmap(p, PAGE);
 		}
-		dt = now_ns() - t0;
-		if (faulter->measure) {
-			if (dt > faulter->worst_ns)
-				faulter->worst_ns = dt;
+		t1 = now_ns();
+		faulter_worst(&faulter->worst_ns, t1 - t0);
+		if (!mprotect(faulter_vma, PAGE, faulter_prot ^ PROT_WRITE))
+			mprotect(faulter_vma, PAGE, faulter_prot);
+		faulter_worst(&faulter->worst_writer_ns, now_ns() - t1);
+		if (faulter->measure)
 			faulter->iterations++;
-		}
 	}
 	return NULL;
 }
 
-static int start_faulter(void)
+/* In the target: the faulter, changing the protection of @vma's first page. */
+static int start_faulter(char *vma, int prot)
 {
 	pthread_t th;
 
+	faulter_vma = vma;
+	faulter_prot = prot;
 	return pthread_create(&th, NULL, faulter_thread, NULL) ? -1 : 0;
 }
 
-/*
- * stall_round - run @fn once while the faulter runs; its longest mmap_lock
- * read hold and the faulter's worst iteration, in ns.
- */
-static int stall_round(bench_fn fn, void *ctx, double *hold, double *worst, long *holds)
+/* What one round of the stall case measured, in ns. */
+enum {
+	STALL_HOLD,	/* the reader's longest mmap_lock read hold */
+	STALL_FAULT,	/* the faulter's worst mmap + write fault + munmap */
+	STALL_WRITER,	/* and its worst pair of mprotect() calls */
+	STALL_N
+};
+
+struct stall {
+	double ns[STALL_N];
+};
+
+/* stall_round - run @fn once while the faulter runs, into @s */
+static int stall_round(bench_fn fn, void *ctx, struct stall *s, long *holds)
 {
 	int err;
 
 	faulter->worst_ns = 0;
+	faulter->worst_writer_ns = 0;
 	faulter->iterations = 0;
 	faulter->measure = 1;
 	usleep(20000);
 	err = holds_start();
 	if (!err)
 		err = fn(ctx);
-	err = err ?: holds_stop(hold, holds);
+	err = err ?: holds_stop(&s->ns[STALL_HOLD], holds);
 	faulter->measure = 0;
-	*worst = faulter->worst_ns;
+	s->ns[STALL_FAULT] = faulter->worst_ns;
+	s->ns[STALL_WRITER] = faulter->worst_writer_ns;
 	return err;
 }
 
-/* Rows "@what: longest mmap_lock hold" and "worst fault", @fn against smaps. */
+/* One of stall_rows()' rows: the medians of @what of @p and @s, and of their ratio. */
+static void stall_row(struct row *r, const struct stall *p, const struct stall *s,
+		      int what, int n)
+{
+	double vp[MAX_ROUNDS], vs[MAX_ROUNDS], q[MAX_ROUNDS];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		vp[i] = p[i].ns[what];
+		vs[i] = s[i].ns[what];
+		q[i] = vp[i] / vs[i];
+	}
+	r->rounds = n;
+	r->pt = median(vp, n) / 1e6;
+	r->ref_val = median(vs, n) / 1e6;
+	r->ratio = median(q, n);
+}
+
+/*
+ * Rows "@what: longest lock hold", "worst fault" and "longest mprotect of
+ * the VMA", @fn against smaps: the reader's longest mmap_lock hold, and
+ * what the faulter waited for at worst (see struct faulter).
+ */
 static void stall_rows(struct reader *rd, const char *what, const char *how, bench_fn fn,
 		       double target, int n)
 {
-	double hp[MAX_ROUNDS], hs[MAX_ROUNDS], wp[MAX_ROUNDS], ws[MAX_ROUNDS];
-	double qh[MAX_ROUNDS], qw[MAX_ROUNDS];
-	struct row *h, *w;
+	struct stall sp[MAX_ROUNDS] = { 0 }, ss[MAX_ROUNDS] = { 0 };
+	struct row *h, *w, *m;
 	char name[64];
 	long np = 0, ns = 0;
 	int i, err = 0;
@@ -883,37 +932,37 @@ static void stall_rows(struct reader *rd, const char *what, const char *how, ben
 	h = row_new(name, "smaps", "ms", target);
 	snprintf(name, sizeof(name), "%s: worst fault, %s", what, how);
 	w = row_new(name, "smaps", "ms", 0);
+	snprintf(name, sizeof(name), "%s: worst mprotect, %s", what, how);
+	m = row_new(name, "smaps", "ms", target);
 	for (i = 0; i < n && !err; i++) {
 		if (i % 2)
-			err = stall_round(ref_smaps, rd, &hs[i], &ws[i], &ns) ?:
-			      stall_round(fn, rd, &hp[i], &wp[i], &np);
+			err = stall_round(ref_smaps, rd, &ss[i], &ns) ?:
+			      stall_round(fn, rd, &sp[i], &np);
 		else
-			err = stall_round(fn, rd, &hp[i], &wp[i], &np) ?:
-			      stall_round(ref_smaps, rd, &hs[i], &ws[i], &ns);
-		qh[i] = hp[i] / hs[i];
-		qw[i] = wp[i] / ws[i];
+			err = stall_round(fn, rd, &sp[i], &np) ?:
+			      stall_round(ref_smaps, rd, &ss[i], &ns);
 	}
 	if (err) {
-		h->state = w->state = ROW_FAILED;
+		h->state = w->state = m->state = ROW_FAILED;
 		row_note(h, "%s", strerror(-err));
 		return;
 	}
-	h->rounds = w->rounds = n;
+	stall_row(h, sp, ss, STALL_HOLD, n);
+	stall_row(w, sp, ss, STALL_FAULT, n);
+	stall_row(m, sp, ss, STALL_WRITER, n);
 	if (!ns) {
 		/* 6.17+: smaps reads under per-VMA locks, not mmap_lock */
 		row_na(h, "smaps took no mmap_lock read hold on this kernel");
+		h->ratio = NAN;
 	}
-	h->pt = median(hp, n) / 1e6;
-	h->ref_val = median(hs, n) / 1e6;
-	h->ratio = ns ? median(qh, n) : NAN;
-	w->pt = median(wp, n) / 1e6;
-	w->ref_val = median(ws, n) / 1e6;
-	w->ratio = median(qw, n);
 	row_note(h, "tracefs mmap_lock acquire_returned/released of the reader; "
 		 "last round: ptscope %ld holds, smaps %ld", np, ns);
 	row_note(w, "the target's slowest mmap + write fault + munmap while read");
+	row_note(m, "the target's slowest pair of mprotect() of the read VMA's first page, "
+		 "which write-locks that VMA");
 	row_judge(h);
 	row_judge(w);
+	row_judge(m);
 }
 
 /* PTSCOPE_IOC_VMAS over the whole process with @flags, the records discarded. */
@@ -964,7 +1013,7 @@ static int act_big_vma(struct target_shared *sh, int cmd)
 		return -1;
 	sh->addr[0] = (uintptr_t)p;
 	sh->len[0] = len;
-	return start_faulter();
+	return start_faulter(p, PROT_READ);
 }
 
 static int case_stall16(void)
@@ -1005,7 +1054,7 @@ static int act_summary(struct target_shared *sh, int cmd)
 			return -1;
 	sh->addr[0] = (uintptr_t)p;
 	sh->len[0] = len;
-	return start_faulter();
+	return start_faulter(p, PROT_READ | PROT_WRITE);
 }
 
 struct smaps_vma {
@@ -1406,9 +1455,10 @@ static void usage(void)
 static void machine_line(char *buf, size_t len, const char *host)
 {
 	long mem = meminfo_value("MemTotal");
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
-	snprintf(buf, len, "%s%sguest: %ld vCPUs, %ld MiB", host ? host : "", host ? "; " : "",
-		 sysconf(_SC_NPROCESSORS_ONLN), mem / 1024);
+	snprintf(buf, len, "%s%sguest: %ld vCPU%s, %ld MiB", host ? host : "", host ? "; " : "",
+		 cpus, cpus == 1 ? "" : "s", mem / 1024);
 }
 
 int main(int argc, char **argv)
