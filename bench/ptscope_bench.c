@@ -622,13 +622,6 @@ static int case_thp(void)
  * maps a page of a large folio: what the walk pays per folio and per block.
  */
 
-static unsigned long mthp_size(void)
-{
-	unsigned int shift = ptscope_version_info()->cont_shift[PTSCOPE_LEVEL_PTE];
-
-	return shift ? 1UL << shift : 64 * 1024;
-}
-
 /* 1 GiB written, under the THP settings of case_mthp(). */
 static int act_mthp(struct target_shared *sh, int cmd)
 {

@@ -400,6 +400,7 @@ static inline uint64_t *pagemap_range(pid_t pid, uint64_t start, uint64_t end)
 #define KPF_ZERO_PAGE	24
 #define KPF_HUGE	17
 #define KPF_COMPOUND_HEAD 15
+#define KPF_COMPOUND_TAIL 16
 
 /* kpage_value - the 64-bit value of @pfn in /proc/kpageflags or kpagecount; 0 if unreadable */
 static inline uint64_t kpage_value(const char *file, uint64_t pfn)
@@ -533,6 +534,18 @@ static inline int sysfs_write(const char *path, const char *text)
 }
 
 #define THP_SYSFS "/sys/kernel/mm/transparent_hugepage"
+
+/*
+ * mthp_size - the size of the mTHPs the tests and the bench ask for: arm64's
+ * contiguous block of PTEs (VERSION's cont_shift: 64 KiB with 4 KiB pages,
+ * 2 MiB with 16 KiB), 64 KiB elsewhere
+ */
+static inline unsigned long mthp_size(void)
+{
+	unsigned int shift = ptscope_version_info()->cont_shift[PTSCOPE_LEVEL_PTE];
+
+	return shift ? 1UL << shift : 64 * 1024;
+}
 
 /* The THP sizes' settings that mthp_only() changed, to put back. */
 struct mthp_saved {

@@ -481,6 +481,62 @@ static int act_fork_unmap_middle(struct target_shared *sh, int cmd)
 	return pid > 0 && read(up[0], &c, 1) == 1 ? 0 : -1;
 }
 
+/*
+ * mTHPs in every shape the walker's batches of a folio must break at:
+ * MTHP_FOLIOS folios of mthp_size() (MADV_POPULATE_WRITE, under mthp_only()),
+ * then, by folio (sh->arg: pages per folio, P):
+ *   2: its second half read-only (the block unfolded, the folio whole);
+ *   3: its first quarter unmapped (the folio partly mapped);
+ *   4, 5: MADV_FREE (clean and old), then one page of 4 written;
+ *   6 to 9: shared with a child (the rest MADV_DONTFORK) that unmaps the
+ *      second half of 7 and page 1 of 8: mapcounts 2 and 1 inside a folio.
+ * THP is then disabled for the process (PR_SET_THP_DISABLE): khugepaged
+ * leaves the folios be. Action 1, after the test's clear_refs: page 5 of 10
+ * read, page 9 of 11 written, all of 12 read (young and dirty for some
+ * entries of a block).
+ */
+#define MTHP_FOLIOS 16
+
+static int act_mthp_shapes(struct target_shared *sh, int cmd)
+{
+	size_t sz = mthp_size(), per = sz / PAGE, i;
+	char *p = (char *)(uintptr_t)sh->addr[0], c = 0;
+	volatile char sink = 0;
+	int up[2];
+	pid_t pid;
+
+	if (cmd == 1) {
+		sink += p[10 * sz + 5 * PAGE];
+		p[11 * sz + 9 * PAGE] = 2;
+		for (i = 0; i < per; i++)
+			sink += p[12 * sz + i * PAGE];
+		return 0;
+	}
+	if (cmd)
+		return 0;
+	p = map_aligned(MTHP_FOLIOS * sz, pmd_size());
+	if (p == MAP_FAILED || madvise(p, MTHP_FOLIOS * sz, MADV_POPULATE_WRITE) ||
+	    mprotect(p + 2 * sz + sz / 2, sz / 2, PROT_READ) || munmap(p + 3 * sz, sz / 4) ||
+	    madvise(p + 4 * sz, 2 * sz, MADV_FREE) || madvise(p, 3 * sz, MADV_DONTFORK) ||
+	    madvise(p + 3 * sz + sz / 4, 3 * sz - sz / 4, MADV_DONTFORK) ||
+	    madvise(p + 10 * sz, 6 * sz, MADV_DONTFORK) ||
+	    prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) || pipe(up))
+		return -1;
+	p[4 * sz + 3 * PAGE] = 1;
+	pid = fork();
+	if (pid == 0) {
+		munmap(p + 7 * sz + sz / 2, sz / 2);
+		munmap(p + 8 * sz + PAGE, PAGE);
+		if (write(up[1], &c, 1) == 1)
+			pause();
+		_exit(0);
+	}
+	sh->addr[0] = (uintptr_t)p;
+	sh->addr[1] = pid;
+	sh->arg = per;
+	return pid > 0 && read(up[0], &c, 1) == 1 ? 0 : -1;
+}
+
 /* Shared memory between two processes: a MAP_SHARED page written by both. */
 static char *shared_page;
 
@@ -1013,6 +1069,190 @@ TEST_F(walk, runs_break_where_mapcount_does)
 		     smaps_field(self->t.pid, v.start, "Private_Dirty");
 	EXPECT_EQ(private_kb, (long)(v.counts[PTSCOPE_CNT_EXCLUSIVE] * PAGE_KB));
 	kill(self->t.sh->arg, SIGKILL);
+}
+
+/*
+ * kpf_folio_order - the order of the folio holding @pfn by /proc/kpageflags
+ * (@kfd): its compound head and tails, in the naturally aligned window of
+ * 2^@max pages around @pfn; 0 for a page of no compound, -1 for a folio
+ * larger than the window or an unreadable one.
+ */
+static int kpf_folio_order(int kfd, uint64_t pfn, unsigned int max)
+{
+	const uint64_t head = 1ULL << KPF_COMPOUND_HEAD, tail = 1ULL << KPF_COMPOUND_TAIL;
+	size_t n = 1UL << max, i = pfn & (n - 1), j;
+	uint64_t f[n];
+
+	if (pread(kfd, f, sizeof(f), (pfn & ~(uint64_t)(n - 1)) * 8) != (ssize_t)sizeof(f))
+		return -1;
+	if (!(f[i] & (head | tail)))
+		return 0;
+	while (i && !(f[i] & head))
+		i--;
+	if (!(f[i] & head))
+		return -1;
+	for (j = i + 1; j < n && (f[j] & tail); j++)
+		;
+	/* a folio from the window's first page to its end may go on past it */
+	return j < n || i ? __builtin_ctzl(j - i) : -1;
+}
+
+/* Pages of the runs in [start, end) with all of @bits. */
+static long pages_with(const struct ptscope_run *runs, long n, uint64_t start, uint64_t end,
+		       uint64_t bits)
+{
+	long i, pages = 0;
+
+	for (i = 0; i < n; i++)
+		if (runs[i].kind == PTSCOPE_KIND_PAGE && runs[i].start >= start &&
+		    runs[i].start < end && (runs[i].bits & bits) == bits)
+			pages += runs[i].count;
+	return pages;
+}
+
+/*
+ * expect_cont_folded - arm64: each contiguous block's view, the same in
+ * all of its entries, is its descriptors' young and dirty bits folded as
+ * ptep_get() folds them (young: one access flag; dirty: one software dirty
+ * bit, or one writable entry made writable by DBM). Counts into @partial the
+ * blocks whose descriptors differ in either, which the fold is about.
+ */
+static void expect_cont_folded(struct __test_metadata *_metadata, const struct ptscope_run *runs,
+			       long n, uint64_t start, uint64_t end, long *partial)
+{
+	uint64_t block = mthp_size(), a;
+
+	for (a = start; a < end; a += block) {
+		uint64_t view = 0, young = 0, dirty = 0, ndesc = 0, nyoung = 0, ndirty = 0;
+		uint64_t p;
+		int seen = 0;
+
+		for (p = a; p < a + block; p += PAGE) {
+			struct page_view pv = page_view_of(runs, n, p);
+			uint64_t b = pv.bits;
+			int d = (b & PTSCOPE_B_ARM64_SW_DIRTY) ||
+				((b & PTSCOPE_B_ARM64_DBM) && !(b & PTSCOPE_B_ARM64_AP_RO));
+
+			if (pv.kind != PTSCOPE_KIND_PAGE || !(b & PTSCOPE_B_ARM64_CONT))
+				break;
+			if (seen++)
+				EXPECT_EQ(view, b & (PTSCOPE_B_ACCESSED | PTSCOPE_B_DIRTY))
+					TH_LOG("%#llx: the block's view differs", (unsigned long long)p);
+			view = b & (PTSCOPE_B_ACCESSED | PTSCOPE_B_DIRTY);
+			young |= !!(b & PTSCOPE_B_ARM64_AF);
+			dirty |= d;
+			ndesc++;
+			nyoung += !!(b & PTSCOPE_B_ARM64_AF);
+			ndirty += d;
+		}
+		if (!seen)
+			continue;
+		EXPECT_EQ(block / PAGE, ndesc) TH_LOG("%#llx: a part of a block", (unsigned long long)a);
+		EXPECT_EQ(young, !!(view & PTSCOPE_B_ACCESSED)) TH_LOG("%#llx", (unsigned long long)a);
+		EXPECT_EQ(dirty, !!(view & PTSCOPE_B_DIRTY)) TH_LOG("%#llx", (unsigned long long)a);
+		*partial += (nyoung && nyoung < ndesc) || (ndirty && ndirty < ndesc);
+	}
+}
+
+/*
+ * mTHPs mapped by PTEs, in the shapes of act_mthp_shapes(), after a
+ * clear_refs and a few accesses: page by page, pagemap (frame, exclusive,
+ * present) and kpageflags (the folio's order from its compound head and
+ * tails, THP); VMA by VMA, the young and dirty pages against smaps'
+ * Referenced and dirty (its view, ptep_get()'s: on arm64 a contiguous
+ * block's bits folded); on arm64 every block's view against its
+ * descriptors. The walker decodes a folio once and folds a block once:
+ * these are the answers it must still give for every page.
+ */
+TEST_F(walk, mthp_folios_page_by_page)
+{
+	unsigned long sz = mthp_size(), per = sz / PAGE;
+	unsigned int order = __builtin_ctzl(per);
+	struct ptscope_run *runs = NULL;
+	struct mthp_saved saved;
+	long n, i, bad = 0, large = 0, partial = 0;
+	uint64_t a, end, *pm;
+	char path[64];
+	int ret, kfd;
+
+	if (mthp_only(sz, pmd_size(), &saved))
+		SKIP(return, "no per-size THP setting for %lu KiB (6.8+)", sz / 1024);
+	ret = start_case(_metadata, self, act_mthp_shapes);
+	EXPECT_EQ(0, mthp_restore(&saved));
+	if (!ret) {
+		snprintf(path, sizeof(path), "/proc/%d/clear_refs", self->t.pid);
+		kfd = open(path, O_WRONLY);
+		ret = kfd < 0 || write(kfd, "1", 1) != 1 || target_do(&self->t, 1);
+		if (kfd >= 0)
+			close(kfd);
+	}
+	a = self->t.sh->addr[0];
+	end = a + MTHP_FOLIOS * sz;
+	ASSERT_EQ(0, ret);
+	kfd = open("/proc/kpageflags", O_RDONLY);
+	ASSERT_LE(0, kfd);
+	pm = pagemap_range(self->t.pid, a, end);
+	ASSERT_NE(NULL, pm);
+	n = ptscope_walk_all(self->fd, a, end, 0, &runs);
+	ASSERT_LT(0, n);
+
+	for (i = 0; i < (long)((end - a) / PAGE) && bad < 5; i++) {
+		uint64_t va = a + i * PAGE, pfn = pm[i] & PM_PFN_MASK;
+		struct page_view pv = page_view_of(runs, n, va);
+		const struct ptscope_run *r;
+		int kpf_order, thp;
+		long k;
+
+		if (!(pm[i] & PM_PRESENT))
+			continue;
+		for (k = 0, r = NULL; k < n && !r; k++)
+			if (runs[k].kind == PTSCOPE_KIND_PAGE && va >= runs[k].start &&
+			    va < runs[k].start + (runs[k].count << runs[k].shift))
+				r = &runs[k];
+		ASSERT_NE(NULL, r);
+		kpf_order = kpf_folio_order(kfd, pfn, order + 1);
+		thp = !!(kpageflags(pfn) & (1ULL << KPF_THP));
+		large += kpf_order == (int)order;
+		if (kpf_order != (int)r->folio_order || thp != !!(pv.page & PTSCOPE_PAGE_THP)) {
+			bad++;
+			TH_LOG("%#llx pfn %#llx: kpageflags order %d thp %d, module order %u page %#x",
+			       (unsigned long long)va, (unsigned long long)pfn, kpf_order, thp,
+			       r->folio_order, pv.page);
+		}
+	}
+	EXPECT_EQ(0, bad);
+	ksft_print_msg("%ld pages in folios of %lu KiB\n", large, sz / 1024);
+	if (!bad && large < (long)(8 * per))
+		SKIP(goto out, "the kernel gave only %ld pages in %lu KiB folios", large,
+		     sz / 1024);
+
+	/* VMA by VMA: pagemap, and smaps' young and dirty (its view, ptep_get()'s) */
+	for (a = self->t.sh->addr[0]; a < end;) {
+		struct ptscope_vma v;
+
+		if (ptscope_vma_at(self->fd, a, &v)) {
+			a += PAGE;
+			continue;
+		}
+		expect_matches_pagemap(_metadata, self->fd, self->t.pid, v.start, v.start, v.end);
+		EXPECT_EQ(smaps_field(self->t.pid, v.start, "Referenced"),
+			  pages_with(runs, n, v.start, v.end, PTSCOPE_B_ACCESSED) * (long)PAGE_KB)
+			TH_LOG("VMA %#llx", (unsigned long long)v.start);
+		EXPECT_EQ(smaps_field(self->t.pid, v.start, "Private_Dirty") +
+			  smaps_field(self->t.pid, v.start, "Shared_Dirty"),
+			  pages_with(runs, n, v.start, v.end, PTSCOPE_B_DIRTY) * (long)PAGE_KB)
+			TH_LOG("VMA %#llx", (unsigned long long)v.start);
+		a = v.end;
+	}
+	if (ptscope_arch_is(PTSCOPE_ARCH_ARM64)) {
+		expect_cont_folded(_metadata, runs, n, self->t.sh->addr[0], end, &partial);
+		ksft_print_msg("%ld blocks with some entries young or dirty, not all\n", partial);
+	}
+out:
+	close(kfd);
+	free(pm);
+	free(runs);
+	kill(self->t.sh->addr[1], SIGKILL);
 }
 
 /*
