@@ -776,14 +776,16 @@ static void ptscope_decode_leaf_test(struct kunit *test) { decode_check(test, te
 /*
  * A contiguous block: CONT_PTES entries with the contiguous bit, of which
  * the MMU set the access flag in entry @young and dirtied entry @dirty
- * (-1: none). What ptscope_arch_ptep_get() reads of each entry: its own
- * descriptor, and the kernel's view with the young and dirty bits of the
- * whole block, as pte_young() and pte_dirty() of the entries say.
+ * (-1: none). What ptscope_arch_ptep_get() reads of each entry, with the
+ * block folded once for all of them: its own descriptor, and the kernel's
+ * view with the young and dirty bits of the whole block, as pte_young() and
+ * pte_dirty() of the entries say: what ptep_get() returns, bit for bit.
  */
 static void contpte_check(struct kunit *test, pte_t *blk, int young, int dirty)
 {
 	bool any_young = false, any_dirty = false;
 	const u64 folded = PTE_AF | PTE_DIRTY | PTE_RDONLY;
+	struct ptscope_arch_ptes s;
 	int i;
 
 	for (i = 0; i < CONT_PTES; i++) {
@@ -797,16 +799,18 @@ static void contpte_check(struct kunit *test, pte_t *blk, int young, int dirty)
 		any_dirty |= pte_dirty(pte);
 		WRITE_ONCE(blk[i], pte);
 	}
+	ptscope_arch_ptes_init(&s);
 	for (i = 0; i < CONT_PTES; i++) {
 		struct ptscope_entry e = { };
 		u64 desc = 0;
-		pte_t view = ptscope_arch_ptep_get(&blk[i], &desc);
+		pte_t view = ptscope_arch_ptep_get(&blk[i], &desc, &s);
 
 		KUNIT_EXPECT_EQ_MSG(test, desc, pte_val(blk[i]), "entry %d", i);
 		KUNIT_EXPECT_EQ_MSG(test, pte_young(view), any_young, "entry %d", i);
 		KUNIT_EXPECT_EQ_MSG(test, pte_dirty(view), any_dirty, "entry %d", i);
 		KUNIT_EXPECT_EQ_MSG(test, (u64)pte_pfn(view), TEST_HPFN + i, "entry %d", i);
 		KUNIT_EXPECT_EQ_MSG(test, (pte_val(view) ^ desc) & ~folded, 0, "entry %d", i);
+		KUNIT_EXPECT_EQ_MSG(test, pte_val(view), pte_val(ptep_get(&blk[i])), "entry %d", i);
 		/* Decoded, the view's bits; the descriptor alone has its own. */
 		ptscope_decode_pte(view, false, &e);
 		KUNIT_EXPECT_EQ(test, e.bits, arm64_leaf_bits(test, view));
@@ -817,6 +821,7 @@ static void ptscope_contpte_test(struct kunit *test)
 {
 	static const int at[] = { -1, 0, 5, CONT_PTES - 1 };
 	pte_t *blk = kunit_kcalloc(test, CONT_PTES, sizeof(*blk), GFP_KERNEL);
+	struct ptscope_arch_ptes s;
 	unsigned int y, d;
 	u64 desc = 0;
 
@@ -829,7 +834,8 @@ static void ptscope_contpte_test(struct kunit *test)
 	/* Without the contiguous bit, each entry is read as it is. */
 	blk[1] = pte_mkyoung(pte_mkdirty(pfn_pte(TEST_HPFN + 1, USER_RW)));
 	blk[2] = pte_mkold(pte_mkclean(pfn_pte(TEST_HPFN + 2, USER_RW)));
-	KUNIT_EXPECT_EQ(test, pte_val(ptscope_arch_ptep_get(&blk[2], &desc)), pte_val(blk[2]));
+	ptscope_arch_ptes_init(&s);
+	KUNIT_EXPECT_EQ(test, pte_val(ptscope_arch_ptep_get(&blk[2], &desc, &s)), pte_val(blk[2]));
 	KUNIT_EXPECT_EQ(test, desc, pte_val(blk[2]));
 }
 #endif

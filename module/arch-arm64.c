@@ -34,6 +34,7 @@
  * hotplug lock. Until it has run for a CPU that came up or went down, the
  * count says it is not whole. The handler only counts.
  */
+#include <kunit/visibility.h>
 #include <linux/bitfield.h>
 #include <linux/cpu.h>
 #include <linux/cpuhotplug.h>
@@ -171,6 +172,33 @@ void ptscope_arch_decode_leaf(pte_t pte, u64 desc, bool large, struct ptscope_en
 	if (system_supports_poe())
 		e->pkey = FIELD_GET(PTE_PO_IDX_MASK, desc);
 }
+
+/**
+ * ptscope_arm64_fold_block - fold the young and dirty bits of a contiguous block
+ * @block: its first entry, in a PTE table whose lock the caller holds
+ * @s:     the bits, for each entry of the block (ptscope_arch_ptep_get())
+ *
+ * What contpte_ptep_get() (6.9+) folds into each entry it is asked about:
+ * the block is young when one of its entries is (the access flag), dirty
+ * when one is (pte_dirty(): the software dirty bit, or writable with the
+ * read-only bit cleared by DBM); each entry's view is then its descriptor
+ * with pte_mkyoung() and pte_mkdirty() applied.
+ */
+void ptscope_arm64_fold_block(pte_t *block, struct ptscope_arch_ptes *s)
+{
+	unsigned int i;
+
+	s->block = block;
+	s->young = false;
+	s->dirty = false;
+	for (i = 0; i < CONT_PTES && !(s->young && s->dirty); i++) {
+		pte_t pte = __ptep_get(block + i);
+
+		s->young |= pte_young(pte);
+		s->dirty |= pte_dirty(pte);
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(ptscope_arm64_fold_block);
 
 /**
  * ptscope_arch_decode_table - the bits and next table of a table descriptor

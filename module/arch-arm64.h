@@ -39,23 +39,56 @@ extern u64 ptscope_arm64_frame_mask;
 #define PTSCOPE_ARCH_COPY_OUT_WORDS	0
 
 /*
- * ptscope_arch_ptep_get - read a PTE: the kernel's view of it, and the
- * descriptor as the MMU reads it from memory
- *
  * Since 6.9 (CONFIG_ARM64_CONTPTE) the kernel maps an aligned part of a
  * large folio with the contiguous bit (CONT_PTES entries), and the MMU may
  * set the access flag or clear the read-only bit (DBM: dirty) in any one
  * of them: ptep_get() folds the young and dirty bits of the whole block
- * into each entry, __ptep_get() reads the one descriptor. The walker
- * decodes the kernel's view (what pagemap, smaps and reclaim see) and
- * reports the descriptor's own bits as PTSCOPE_B_ARM64_*.
+ * into each entry (contpte_ptep_get(), which reads the block again for
+ * every entry asked about), __ptep_get() reads the one descriptor. The
+ * walker decodes the kernel's view (what pagemap, smaps and reclaim see)
+ * and reports the descriptor's own bits as PTSCOPE_B_ARM64_*.
+ *
+ * struct ptscope_arch_ptes: what the walker keeps while it reads one PTE
+ * table under its lock, the block it folded last: a block is folded once
+ * for all of its entries (ptscope_arm64_fold_block()). Under the lock a
+ * block cannot be unfolded or changed, but for the bits the MMU sets,
+ * which ptep_get() may miss as well.
  */
-static __always_inline pte_t ptscope_arch_ptep_get(pte_t *ptep, u64 *desc)
+struct ptscope_arch_ptes {
+	pte_t *block;		/* the first entry of the block folded, or NULL */
+	bool young;		/* an entry of it is young */
+	bool dirty;		/* an entry of it is dirty (pte_dirty()) */
+};
+
+static __always_inline void ptscope_arch_ptes_init(struct ptscope_arch_ptes *s)
+{
+	s->block = NULL;
+}
+
+void ptscope_arm64_fold_block(pte_t *block, struct ptscope_arch_ptes *s);
+
+/*
+ * ptscope_arch_ptep_get - read a PTE of the table @s was set up for: the
+ * kernel's view of it, as ptep_get() returns it, and the descriptor as the
+ * MMU reads it from memory (@desc)
+ */
+static __always_inline pte_t ptscope_arch_ptep_get(pte_t *ptep, u64 *desc,
+						   struct ptscope_arch_ptes *s)
 {
 	pte_t pte = __ptep_get(ptep);
+	pte_t *block;
 
 	*desc = pte_val(pte);
-	return pte_valid_cont(pte) ? ptep_get(ptep) : pte;
+	if (!IS_ENABLED(CONFIG_ARM64_CONTPTE) || !pte_valid_cont(pte))
+		return pte;
+	block = PTR_ALIGN_DOWN(ptep, sizeof(*ptep) * CONT_PTES);
+	if (block != s->block)
+		ptscope_arm64_fold_block(block, s);
+	if (s->dirty)
+		pte = pte_mkdirty(pte);
+	if (s->young)
+		pte = pte_mkyoung(pte);
+	return pte;
 }
 
 /* A PTE's descriptor alone, for a test that needs no view (ptes_none()). */

@@ -24,12 +24,21 @@
  */
 #define PTSCOPE_ARCH_COPY_OUT_WORDS	1
 
+/* Nothing to keep across the PTEs of a table (see arch-arm64.h). */
+struct ptscope_arch_ptes {
+};
+
+static __always_inline void ptscope_arch_ptes_init(struct ptscope_arch_ptes *s)
+{
+}
+
 /*
  * ptscope_arch_ptep_get - read a PTE: the kernel's view of it, and the
  * descriptor as the MMU reads it from memory. x86 has one PTE per page:
  * both are the same word.
  */
-static __always_inline pte_t ptscope_arch_ptep_get(pte_t *ptep, u64 *desc)
+static __always_inline pte_t ptscope_arch_ptep_get(pte_t *ptep, u64 *desc,
+						   struct ptscope_arch_ptes *s)
 {
 	pte_t pte = ptep_get(ptep);
 

@@ -549,7 +549,8 @@ static __always_inline bool pte_continues(u8 batch, bool pages,
  */
 static __always_inline unsigned int batch_small_frames(const struct ptscope_entry *e,
 						       pte_t *ptep, unsigned int max,
-						       const struct small_page *first)
+						       const struct small_page *first,
+						       struct ptscope_arch_ptes *ap)
 {
 	unsigned long pfn = e->pfn;
 	struct page *page = pfn_to_page(pfn);
@@ -558,7 +559,7 @@ static __always_inline unsigned int batch_small_frames(const struct ptscope_entr
 	pte_t pte;
 
 	for (n = 0; n < max; n++) {
-		pte = ptscope_arch_ptep_get(ptep + n, &desc);
+		pte = ptscope_arch_ptep_get(ptep + n, &desc, ap);
 		want += PAGE_SIZE;
 		if (desc != want)
 			break;
@@ -580,11 +581,69 @@ static __always_inline unsigned int batch_small_frames(const struct ptscope_entr
 }
 
 /*
+ * batch_folio_frames - pte_continues() for a batch of pages of large folios
+ * in PTSCOPE_BATCH_FRAMES: PTE i (counting from @e) maps @e's frame + i.
+ * A folio is decoded once, where the batch enters it (for @e's, by
+ * decode_page()): its kind, order and entire mapcount are the same for all
+ * of its pages, and a page of it has @e's mapcount exactly when it has the
+ * same word of its own (page->_mapcount) as the batch's first page of that
+ * folio; its struct pages are consecutive. The PTE lock keeps a folio mapped
+ * by PTEs of this table from being split under us. The loop's head is
+ * batch_small_frames()'s, written out in both: shared through a helper, it
+ * cost dense memory 3 more instructions per PTE (GCC 14, arm64).
+ */
+static __always_inline unsigned int batch_folio_frames(const struct ptscope_entry *e,
+						       pte_t *ptep, unsigned int max,
+						       struct ptscope_arch_ptes *ap)
+{
+	unsigned long pfn = e->pfn, valid_sub = pfn / PAGES_PER_SUBSECTION, folio_end;
+	struct page *page = pfn_to_page(pfn);
+	struct folio *folio = page_folio(page);
+	int word = atomic_read(&page->_mapcount);
+	u64 want = e->raw, desc;
+	unsigned int n;
+	u32 mapcount;
+	pte_t pte;
+
+	folio_end = folio_pfn(folio) + folio_nr_pages(folio);
+	for (n = 0; n < max; n++) {
+		pte = ptscope_arch_ptep_get(ptep + n, &desc, ap);
+		want += PAGE_SIZE;
+		if (desc != want)
+			break;
+		if (PTSCOPE_ARCH_VIEW_DIFFERS && (pte_val(pte) ^ desc) != e->view_xor)
+			break;
+		if (++pfn < folio_end) {
+			if (atomic_read(&(++page)->_mapcount) != word)
+				break;
+			continue;
+		}
+		/* the next folio, decoded as decode_page() would */
+		if (is_zero_pfn(pfn))
+			break;
+		if (pfn / PAGES_PER_SUBSECTION != valid_sub) {
+			if (!pfn_valid(pfn))
+				break;
+			valid_sub = pfn / PAGES_PER_SUBSECTION;
+		}
+		page = pfn_to_page(pfn);
+		folio = page_folio(page);
+		if (page_kind(folio, page, &mapcount) != e->page || mapcount != e->mapcount ||
+		    folio_order(folio) != e->folio_order)
+			break;
+		folio_end = folio_pfn(folio) + folio_nr_pages(folio);
+		word = atomic_read(&page->_mapcount);
+	}
+	return n;
+}
+
+/*
  * batch_entries - pte_continues() for PTSCOPE_BATCH_ALIKE without pages:
  * the entries alone, whatever their frames.
  */
 static __always_inline unsigned int batch_entries(const struct ptscope_entry *e,
-						  pte_t *ptep, unsigned int max)
+						  pte_t *ptep, unsigned int max,
+						  struct ptscope_arch_ptes *ap)
 {
 	const u64 flags = ~(u64)PTSCOPE_ARCH_PTE_FRAME_MASK;
 	unsigned int n;
@@ -592,7 +651,7 @@ static __always_inline unsigned int batch_entries(const struct ptscope_entry *e,
 	u64 desc;
 
 	for (n = 0; n < max; n++) {
-		pte = ptscope_arch_ptep_get(ptep + n, &desc);
+		pte = ptscope_arch_ptep_get(ptep + n, &desc, ap);
 		if ((desc ^ e->raw) & flags)
 			break;
 		if (PTSCOPE_ARCH_VIEW_DIFFERS && (pte_val(pte) ^ desc) != e->view_xor)
@@ -608,7 +667,8 @@ static __always_inline unsigned int batch_entries(const struct ptscope_entry *e,
  */
 static __always_inline unsigned int batch_ptes(struct ptscope_walker *w,
 					       const struct ptscope_entry *e,
-					       pte_t *ptep, unsigned int max)
+					       pte_t *ptep, unsigned int max,
+					       struct ptscope_arch_ptes *ap)
 {
 	/* @e's frame has a memmap where it has a page (decode_page()) */
 	unsigned long valid_sub = e->pfn / PAGES_PER_SUBSECTION;
@@ -622,13 +682,15 @@ static __always_inline unsigned int batch_ptes(struct ptscope_walker *w,
 		/* Frames counted down (x86's inverted PROT_NONE entries) do not batch. */
 		if (pte_pfn(__pte(e->raw + PAGE_SIZE)) != e->pfn + 1)
 			return 0;
+		if (!w->no_page && e->folio_order && e->page && e->page != PTSCOPE_PAGE_ZERO)
+			return batch_folio_frames(e, ptep, max, ap);
 	} else if (w->no_page) {
-		return batch_entries(e, ptep, max);
+		return batch_entries(e, ptep, max, ap);
 	} else if (e->page && e->page != PTSCOPE_PAGE_ZERO && !e->folio_order) {
 		small = small_page_read(pfn_to_page(e->pfn), &first);
 	}
 	for (n = 0; n < max; n++) {
-		pte = ptscope_arch_ptep_get(ptep + n, &desc);
+		pte = ptscope_arch_ptep_get(ptep + n, &desc, ap);
 		if (!pte_continues(w->batch, !w->no_page, e, n + 1, pte, desc, &first, small,
 				   &valid_sub))
 			break;
@@ -714,14 +776,16 @@ static int walk_ptes(struct ptscope_walker *w, pte_t *ptep, unsigned long addr,
 {
 	struct ptscope_entry e __uninitialized;
 	struct small_page first;	/* of a batch of small frames */
+	struct ptscope_arch_ptes ap;	/* what the arch keeps under this lock */
 	bool small = false;		/* @e is one */
 	unsigned int n, max;
 	int ret;
 
+	ptscope_arch_ptes_init(&ap);
 	w->work += (end - addr) >> PAGE_SHIFT;
 	for (; addr < end; addr += PAGE_SIZE, ptep++) {
 		u64 desc;
-		pte_t pte = ptscope_arch_ptep_get(ptep, &desc);
+		pte_t pte = ptscope_arch_ptep_get(ptep, &desc, &ap);
 
 		if (pte_none(pte)) {
 			/* and the empty entries after it, a group at a time */
@@ -737,9 +801,9 @@ static int walk_ptes(struct ptscope_walker *w, pte_t *ptep, unsigned long addr,
 		/* Merge here what the consumer would merge: one report per batch. */
 		max = ((end - addr) >> PAGE_SHIFT) - 1;
 		if (small)
-			n = batch_small_frames(&e, ptep + 1, max, &first);
+			n = batch_small_frames(&e, ptep + 1, max, &first, &ap);
 		else if (w->batch && e.kind == PTSCOPE_KIND_PAGE)
-			n = batch_ptes(w, &e, ptep + 1, max);
+			n = batch_ptes(w, &e, ptep + 1, max, &ap);
 		else
 			n = 0;
 		addr += (unsigned long)n << PAGE_SHIFT;
