@@ -46,7 +46,7 @@ static u64 decode_flags(unsigned long flags, bool leaf, bool large)
 	if (!leaf)
 		return bits;
 	bits |= PTSCOPE_B_LEAF;
-	if (flags & _PAGE_DIRTY)
+	if (flags & PTSCOPE_PAGE_DIRTY_BITS)
 		bits |= PTSCOPE_B_DIRTY;
 	/* Without _PAGE_PRESENT, the global bit is _PAGE_PROTNONE. */
 	if ((flags & (_PAGE_PRESENT | _PAGE_GLOBAL)) == (_PAGE_PRESENT | _PAGE_GLOBAL))

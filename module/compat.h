@@ -133,6 +133,18 @@ static inline unsigned long ptscope_mthp_orders(void)
 #endif
 
 /*
+ * The bits of a leaf that the kernel's pte_dirty() and pmd_dirty() read on
+ * x86: since 6.6, write-protecting an entry (mprotect(), fork()'s COW, a
+ * uffd-wp) moves its Dirty bit to the software bit _PAGE_SAVED_DIRTY, as
+ * Write=0 with Dirty=1 is what a shadow-stack entry is.
+ */
+#ifdef _PAGE_SAVED_DIRTY
+#define PTSCOPE_PAGE_DIRTY_BITS	(_PAGE_DIRTY | _PAGE_SAVED_DIRTY)
+#else
+#define PTSCOPE_PAGE_DIRTY_BITS	_PAGE_DIRTY
+#endif
+
+/*
  * The devmap bit of present entries (ZONE_DEVICE pages) is gone in 7.x,
  * with pte_devmap(): there, no entry has it. x86 reads the bit, arm64 asks
  * pte_devmap().

@@ -1158,9 +1158,9 @@ static void expect_cont_folded(struct __test_metadata *_metadata, const struct p
  * mTHPs mapped by PTEs, in the shapes of act_mthp_shapes(), after a
  * clear_refs and a few accesses: page by page, pagemap (frame, exclusive,
  * present) and kpageflags (the folio's order from its compound head and
- * tails, THP); VMA by VMA, the young and dirty pages against smaps'
- * Referenced and dirty (its view, ptep_get()'s: on arm64 a contiguous
- * block's bits folded); on arm64 every block's view against its
+ * tails, THP); VMA by VMA, the young and dirty pages of the walk and of
+ * VMAS with counts against smaps' Referenced and dirty (its view,
+ * ptep_get()'s: on arm64 a contiguous block's bits folded); on arm64 every block's view against its
  * descriptors. The walker decodes a folio once and folds a block once:
  * these are the answers it must still give for every page.
  */
@@ -1229,19 +1229,23 @@ TEST_F(walk, mthp_folios_page_by_page)
 	/* VMA by VMA: pagemap, and smaps' young and dirty (its view, ptep_get()'s) */
 	for (a = self->t.sh->addr[0]; a < end;) {
 		struct ptscope_vma v;
+		long young_kb, dirty_kb;
 
 		if (ptscope_vma_at(self->fd, a, &v)) {
 			a += PAGE;
 			continue;
 		}
 		expect_matches_pagemap(_metadata, self->fd, self->t.pid, v.start, v.start, v.end);
-		EXPECT_EQ(smaps_field(self->t.pid, v.start, "Referenced"),
-			  pages_with(runs, n, v.start, v.end, PTSCOPE_B_ACCESSED) * (long)PAGE_KB)
-			TH_LOG("VMA %#llx", (unsigned long long)v.start);
-		EXPECT_EQ(smaps_field(self->t.pid, v.start, "Private_Dirty") +
-			  smaps_field(self->t.pid, v.start, "Shared_Dirty"),
-			  pages_with(runs, n, v.start, v.end, PTSCOPE_B_DIRTY) * (long)PAGE_KB)
-			TH_LOG("VMA %#llx", (unsigned long long)v.start);
+		young_kb = smaps_field(self->t.pid, v.start, "Referenced");
+		dirty_kb = smaps_field(self->t.pid, v.start, "Private_Dirty") +
+			   smaps_field(self->t.pid, v.start, "Shared_Dirty");
+		EXPECT_EQ(young_kb, pages_with(runs, n, v.start, v.end, PTSCOPE_B_ACCESSED) *
+				    (long)PAGE_KB) TH_LOG("VMA %#llx", (unsigned long long)v.start);
+		EXPECT_EQ(dirty_kb, pages_with(runs, n, v.start, v.end, PTSCOPE_B_DIRTY) *
+				    (long)PAGE_KB) TH_LOG("VMA %#llx", (unsigned long long)v.start);
+		/* and VMAS with counts, whose batches take any frame */
+		EXPECT_EQ(young_kb, (long)(v.counts[PTSCOPE_CNT_YOUNG] * PAGE_KB));
+		EXPECT_EQ(dirty_kb, (long)(v.counts[PTSCOPE_CNT_DIRTY] * PAGE_KB));
 		a = v.end;
 	}
 	if (ptscope_arch_is(PTSCOPE_ARCH_ARM64)) {
