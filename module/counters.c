@@ -351,6 +351,17 @@ static int fault_page_index(struct mm_struct *mm, unsigned long addr)
 	return pmd_leaf(pmd) ? PTSCOPE_FLT_PAGE_2M : PTSCOPE_FLT_PAGE_4K;
 }
 
+/*
+ * The counters only the fault probe's return writes (outcome, minor/major,
+ * page size, VMAs) have one writer per CPU: its handler runs with
+ * preemption off and never nests (no fault is handled in interrupt
+ * context), so a plain increment, written once for the readers, is enough.
+ */
+static void detail_inc(u64 *v)
+{
+	WRITE_ONCE(*v, *v + 1);
+}
+
 /* Count a completed fault against its VMA in this CPU's table. */
 static void count_fault_vma(struct ptscope_watch_cpu *c,
 			    const struct ptscope_fault_call *call, bool major)
@@ -409,18 +420,21 @@ static void fault_call_end(const struct ptscope_fault_call *call, vm_fault_t ret
 
 	rcu_read_lock();
 	list_for_each_entry_rcu(w, &ptscope_watches, node) {
+		struct ptscope_watch_cpu *c;
+
 		if (!detail_matches(w, mm))
 			continue;
-		this_cpu_inc(w->cpu->faults[outcome]);
+		c = this_cpu_ptr(w->cpu);
+		detail_inc(&c->faults[outcome]);
 		if (!user)
-			this_cpu_inc(w->cpu->faults[PTSCOPE_FLT_KERNEL_MODE]);
+			detail_inc(&c->faults[PTSCOPE_FLT_KERNEL_MODE]);
 		if (!done)
 			continue;
-		this_cpu_inc(w->cpu->faults[major ? PTSCOPE_FLT_MAJOR : PTSCOPE_FLT_MINOR]);
+		detail_inc(&c->faults[major ? PTSCOPE_FLT_MAJOR : PTSCOPE_FLT_MINOR]);
 		if (page >= 0)
-			this_cpu_inc(w->cpu->faults[page]);
+			detail_inc(&c->faults[page]);
 		if (!(w->flags & PTSCOPE_WATCH_GLOBAL))
-			count_fault_vma(this_cpu_ptr(w->cpu), call, major);
+			count_fault_vma(c, call, major);
 	}
 	rcu_read_unlock();
 }
