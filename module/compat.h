@@ -415,4 +415,33 @@ static inline struct vm_area_struct *ptscope_lock_vma_rcu(struct mm_struct *mm,
 #include <linux/kprobes.h>
 #endif
 
+/*
+ * mmap_lock_speculate_try_begin() and _retry() (7.x): mmap_lock's write
+ * sequence, for a reader under RCU to learn that nobody took mmap_lock for
+ * write meanwhile, and so changed no VMA, as lock_next_vma() asks before it
+ * looks a VMA up again. Without them, or per-VMA locks: no speculation
+ * begins, and the caller always looks again.
+ */
+#if defined(CONFIG_PER_VMA_LOCK) && defined(PTSCOPE_HAVE_MMAP_LOCK_SPECULATE)
+static inline bool ptscope_mmap_speculate_begin(struct mm_struct *mm, unsigned int *seq)
+{
+	return mmap_lock_speculate_try_begin(mm, seq);
+}
+
+static inline bool ptscope_mmap_speculate_retry(struct mm_struct *mm, unsigned int seq)
+{
+	return mmap_lock_speculate_retry(mm, seq);
+}
+#else
+static inline bool ptscope_mmap_speculate_begin(struct mm_struct *mm, unsigned int *seq)
+{
+	return false;
+}
+
+static inline bool ptscope_mmap_speculate_retry(struct mm_struct *mm, unsigned int seq)
+{
+	return true;
+}
+#endif
+
 #endif /* _PTSCOPE_COMPAT_H */

@@ -1196,9 +1196,13 @@ static struct vm_area_struct *first_vma(struct mm_struct *mm, unsigned long addr
  * mmap_lock, by the rules of the core's lock_next_vma(): found under RCU
  * (its fields may be stale there), locked by the address it was found at
  * (lock_vma_under_rcu() checks that it still covers it), and when it starts
- * after @addr, looked for again from @addr once locked: a VMA that shrank
- * while another took the space it left must not read as a gap that never
- * was. Shared hugetlb VMAs are walked under mmap_lock (see the top).
+ * after @addr, looked for again from @addr once locked, unless mmap_lock
+ * was not taken for write since the first look (its write sequence, read
+ * before it, is the same): a VMA that shrank while another took the space
+ * it left must not read as a gap that never was. Each look-up is a walk
+ * of the maple tree, a third of what locking a VMA costs: a sparse address
+ * space's VMAs all start after a gap. Shared hugetlb VMAs are walked under
+ * mmap_lock (see the top).
  *
  * Return: the VMA, NULL when there is none, or ERR_PTR(-EAGAIN) when it
  * cannot be locked this way: look under mmap_lock.
@@ -1208,10 +1212,13 @@ static struct vm_area_struct *lock_vma_rcu(struct mm_struct *mm, unsigned long a
 {
 	struct vm_area_struct *vma, *first;
 	unsigned long start;
+	unsigned int seq;
+	bool unchanged;
 
 	if (!PTSCOPE_LOCK_VMA_RCU)
 		return ERR_PTR(-EAGAIN);
 	rcu_read_lock();
+	unchanged = ptscope_mmap_speculate_begin(mm, &seq);
 	vma = first_vma(mm, addr, end);
 	start = vma ? max(addr, READ_ONCE(vma->vm_start)) : 0;
 	rcu_read_unlock();
@@ -1223,7 +1230,8 @@ static struct vm_area_struct *lock_vma_rcu(struct mm_struct *mm, unsigned long a
 	if (!vma)
 		return ERR_PTR(-EAGAIN);
 	first = vma;
-	if (vma->vm_start > addr) {
+	if (vma->vm_start > addr &&
+	    (!unchanged || ptscope_mmap_speculate_retry(mm, seq))) {
 		rcu_read_lock();
 		first = first_vma(mm, addr, end);
 		rcu_read_unlock();
