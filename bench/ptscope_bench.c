@@ -701,7 +701,7 @@ static int case_mthp(void)
 
 	size_name(sz, sizeof(sz), size);
 	snprintf(name, sizeof(name), "mTHP 1 GiB %s: full information", sz);
-	if (mthp_only(size, pmd_size(), &saved)) {
+	if (mthp_only(size, pmd_size(), "enabled", &saved)) {
 		row_na(row_new(name, "pagemap", "ms", 0.5),
 		       "no per-size THP setting (hugepages-<size>kB) before 6.8");
 		return 0;

@@ -839,7 +839,7 @@ TEST_F(huge, mthp_pte_mapped_folios)
 	snprintf(stat, sizeof(stat), THP_SYSFS "/hugepages-%lukB/stats/anon_fault_alloc",
 		 16 * PAGE_KB);
 	alloc0 = sysfs_long(stat);
-	ASSERT_EQ(0, mthp_only(16 * PAGE, PMD, &saved));
+	ASSERT_EQ(0, mthp_only(16 * PAGE, PMD, "enabled", &saved));
 	ret = start_target(self, act_touch_mthp, 0);
 	EXPECT_EQ(0, mthp_restore(&saved));
 	ASSERT_EQ(0, ret);

@@ -560,17 +560,19 @@ static inline int mthp_restore(const struct mthp_saved *s)
 }
 
 /*
- * mthp_only - anonymous THP of @size bytes only: its per-size setting
- * (hugepages-<size>kB/enabled, 6.8+) "always", that of the PMD size
- * (@pmd_bytes) "never"; the settings before into @s, for mthp_restore().
- * -1 when this kernel has no per-size setting for @size (nothing changed).
+ * mthp_only - THP of @size bytes only: its per-size setting @knob
+ * (hugepages-<size>kB/@knob: "enabled" for anonymous memory, 6.8+;
+ * "shmem_enabled" for shared anonymous memory, 6.11+) "always", that of
+ * the PMD size (@pmd_bytes) "never"; the settings before into @s, for
+ * mthp_restore(). -1 when this kernel has no such setting (nothing changed).
  */
-static inline int mthp_only(unsigned long size, unsigned long pmd_bytes, struct mthp_saved *s)
+static inline int mthp_only(unsigned long size, unsigned long pmd_bytes, const char *knob,
+			    struct mthp_saved *s)
 {
-	snprintf(s->size_path, sizeof(s->size_path), THP_SYSFS "/hugepages-%lukB/enabled",
-		 size / 1024);
-	snprintf(s->pmd_path, sizeof(s->pmd_path), THP_SYSFS "/hugepages-%lukB/enabled",
-		 pmd_bytes / 1024);
+	snprintf(s->size_path, sizeof(s->size_path), THP_SYSFS "/hugepages-%lukB/%s",
+		 size / 1024, knob);
+	snprintf(s->pmd_path, sizeof(s->pmd_path), THP_SYSFS "/hugepages-%lukB/%s",
+		 pmd_bytes / 1024, knob);
 	if (!sysfs_choice(s->size_path, s->size, sizeof(s->size))[0] ||
 	    !sysfs_choice(s->pmd_path, s->pmd, sizeof(s->pmd))[0])
 		return -1;

@@ -537,6 +537,47 @@ static int act_mthp_shapes(struct target_shared *sh, int cmd)
 	return pid > 0 && read(up[0], &c, 1) == 1 ? 0 : -1;
 }
 
+/*
+ * MTHP_FOLIOS folios of mthp_size() of shared anonymous memory (shmem,
+ * under mthp_only(..., "shmem_enabled")), written: the second half of folio
+ * 1 read-only, the first quarter of folio 2 unmapped, and shared with a
+ * child that maps folios 4 and 5 but for the second half of 4 and page 1
+ * of 5 (fork() copies no PTEs of a shared mapping: the child faults its
+ * own in). THP is then disabled for the process, for khugepaged.
+ */
+static int act_mthp_shmem(struct target_shared *sh, int cmd)
+{
+	size_t sz = mthp_size(), len = MTHP_FOLIOS * sz;
+	char *p, c = 0;
+	int up[2];
+	pid_t pid;
+
+	if (cmd)
+		return 0;
+	p = map_aligned(len, pmd_size());
+	if (p != MAP_FAILED)
+		p = mmap(p, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED,
+			 -1, 0);
+	if (p == MAP_FAILED || madvise(p, len, MADV_POPULATE_WRITE) ||
+	    mprotect(p + sz + sz / 2, sz / 2, PROT_READ) || munmap(p + 2 * sz, sz / 4) ||
+	    prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) || pipe(up))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		munmap(p + 4 * sz + sz / 2, sz / 2);
+		munmap(p + 5 * sz + PAGE, PAGE);
+		if (!madvise(p + 4 * sz, sz / 2, MADV_POPULATE_READ) &&
+		    !madvise(p + 5 * sz, PAGE, MADV_POPULATE_READ) &&
+		    !madvise(p + 5 * sz + 2 * PAGE, sz - 2 * PAGE, MADV_POPULATE_READ) &&
+		    write(up[1], &c, 1) == 1)
+			pause();
+		_exit(0);
+	}
+	sh->addr[0] = (uintptr_t)p;
+	sh->addr[1] = pid;
+	return pid > 0 && read(up[0], &c, 1) == 1 ? 0 : -1;
+}
+
 /* Shared memory between two processes: a MAP_SHARED page written by both. */
 static char *shared_page;
 
@@ -1155,41 +1196,27 @@ static void expect_cont_folded(struct __test_metadata *_metadata, const struct p
 }
 
 /*
- * mTHPs mapped by PTEs, in the shapes of act_mthp_shapes(), after a
- * clear_refs and a few accesses: page by page, pagemap (frame, exclusive,
- * present) and kpageflags (the folio's order from its compound head and
- * tails, THP); VMA by VMA, the young and dirty pages of the walk and of
- * VMAS with counts against smaps' Referenced and dirty (its view,
- * ptep_get()'s: on arm64 a contiguous block's bits folded); on arm64 every block's view against its
+ * expect_mthp_pages - MTHP_FOLIOS folios of mthp_size() from sh->addr[0] of
+ * the target, in whatever shapes its action left them: page by page,
+ * pagemap (frame, exclusive, present, VMA by VMA) and kpageflags (the
+ * folio's order from its compound head and tails, THP); with @young_dirty,
+ * VMA by VMA, the dirty pages of the walk and of VMAS with counts against
+ * smaps' dirty (its view, ptep_get()'s: on arm64 a contiguous block's bits
+ * folded), and their young pages at most smaps' Referenced; on arm64 every block's view against its
  * descriptors. The walker decodes a folio once and folds a block once:
- * these are the answers it must still give for every page.
+ * these are the answers it must still give for every page. Skips when the
+ * kernel gave fewer than half the folios.
  */
-TEST_F(walk, mthp_folios_page_by_page)
+static void expect_mthp_pages(struct __test_metadata *_metadata, FIXTURE_DATA(walk) *self,
+			      bool young_dirty)
 {
 	unsigned long sz = mthp_size(), per = sz / PAGE;
 	unsigned int order = __builtin_ctzl(per);
+	uint64_t a = self->t.sh->addr[0], end = a + MTHP_FOLIOS * sz, *pm;
 	struct ptscope_run *runs = NULL;
-	struct mthp_saved saved;
 	long n, i, bad = 0, large = 0, partial = 0;
-	uint64_t a, end, *pm;
-	char path[64];
-	int ret, kfd;
+	int kfd = open("/proc/kpageflags", O_RDONLY);
 
-	if (mthp_only(sz, pmd_size(), &saved))
-		SKIP(return, "no per-size THP setting for %lu KiB (6.8+)", sz / 1024);
-	ret = start_case(_metadata, self, act_mthp_shapes);
-	EXPECT_EQ(0, mthp_restore(&saved));
-	if (!ret) {
-		snprintf(path, sizeof(path), "/proc/%d/clear_refs", self->t.pid);
-		kfd = open(path, O_WRONLY);
-		ret = kfd < 0 || write(kfd, "1", 1) != 1 || target_do(&self->t, 1);
-		if (kfd >= 0)
-			close(kfd);
-	}
-	a = self->t.sh->addr[0];
-	end = a + MTHP_FOLIOS * sz;
-	ASSERT_EQ(0, ret);
-	kfd = open("/proc/kpageflags", O_RDONLY);
 	ASSERT_LE(0, kfd);
 	pm = pagemap_range(self->t.pid, a, end);
 	ASSERT_NE(NULL, pm);
@@ -1222,31 +1249,42 @@ TEST_F(walk, mthp_folios_page_by_page)
 	}
 	EXPECT_EQ(0, bad);
 	ksft_print_msg("%ld pages in folios of %lu KiB\n", large, sz / 1024);
-	if (!bad && large < (long)(8 * per))
+	if (!bad && large < (long)(MTHP_FOLIOS / 2 * per))
 		SKIP(goto out, "the kernel gave only %ld pages in %lu KiB folios", large,
 		     sz / 1024);
 
-	/* VMA by VMA: pagemap, and smaps' young and dirty (its view, ptep_get()'s) */
 	for (a = self->t.sh->addr[0]; a < end;) {
-		struct ptscope_vma v;
-		long young_kb, dirty_kb;
+		struct ptscope_run *vr = NULL;
+		struct ptscope_vma v, c;
+		long young_kb, dirty_kb, nv;
 
 		if (ptscope_vma_at(self->fd, a, &v)) {
 			a += PAGE;
 			continue;
 		}
+		a = v.end;
 		expect_matches_pagemap(_metadata, self->fd, self->t.pid, v.start, v.start, v.end);
+		if (!young_dirty)
+			continue;
+		/*
+		 * smaps first, then the walk and VMAS with counts (whose batches
+		 * take any frame). Young: smaps counts the folio's referenced
+		 * flags too, and reclaim's aging (MGLRU) may clear a young bit
+		 * meanwhile, never set one: ptscope's count is at most smaps'.
+		 */
 		young_kb = smaps_field(self->t.pid, v.start, "Referenced");
 		dirty_kb = smaps_field(self->t.pid, v.start, "Private_Dirty") +
 			   smaps_field(self->t.pid, v.start, "Shared_Dirty");
-		EXPECT_EQ(young_kb, pages_with(runs, n, v.start, v.end, PTSCOPE_B_ACCESSED) *
+		ASSERT_EQ(0, ptscope_vma_at(self->fd, v.start, &c));
+		nv = ptscope_walk_all(self->fd, v.start, v.end, 0, &vr);
+		ASSERT_LT(0, nv);
+		EXPECT_GE(young_kb, pages_with(vr, nv, v.start, v.end, PTSCOPE_B_ACCESSED) *
 				    (long)PAGE_KB) TH_LOG("VMA %#llx", (unsigned long long)v.start);
-		EXPECT_EQ(dirty_kb, pages_with(runs, n, v.start, v.end, PTSCOPE_B_DIRTY) *
+		EXPECT_EQ(dirty_kb, pages_with(vr, nv, v.start, v.end, PTSCOPE_B_DIRTY) *
 				    (long)PAGE_KB) TH_LOG("VMA %#llx", (unsigned long long)v.start);
-		/* and VMAS with counts, whose batches take any frame */
-		EXPECT_EQ(young_kb, (long)(v.counts[PTSCOPE_CNT_YOUNG] * PAGE_KB));
-		EXPECT_EQ(dirty_kb, (long)(v.counts[PTSCOPE_CNT_DIRTY] * PAGE_KB));
-		a = v.end;
+		EXPECT_GE(young_kb, (long)(c.counts[PTSCOPE_CNT_YOUNG] * PAGE_KB));
+		EXPECT_EQ(dirty_kb, (long)(c.counts[PTSCOPE_CNT_DIRTY] * PAGE_KB));
+		free(vr);
 	}
 	if (ptscope_arch_is(PTSCOPE_ARCH_ARM64)) {
 		expect_cont_folded(_metadata, runs, n, self->t.sh->addr[0], end, &partial);
@@ -1256,6 +1294,52 @@ out:
 	close(kfd);
 	free(pm);
 	free(runs);
+}
+
+/*
+ * Anonymous mTHPs in the shapes of act_mthp_shapes(), after a clear_refs
+ * and a few accesses, as expect_mthp_pages() says, young and dirty too.
+ */
+TEST_F(walk, mthp_folios_page_by_page)
+{
+	struct mthp_saved saved;
+	char path[64];
+	int ret, fd;
+
+	if (mthp_only(mthp_size(), pmd_size(), "enabled", &saved))
+		SKIP(return, "no per-size THP setting for %lu KiB (6.8+)", mthp_size() / 1024);
+	ret = start_case(_metadata, self, act_mthp_shapes);
+	EXPECT_EQ(0, mthp_restore(&saved));
+	if (!ret) {
+		snprintf(path, sizeof(path), "/proc/%d/clear_refs", self->t.pid);
+		fd = open(path, O_WRONLY);
+		ret = fd < 0 || write(fd, "1", 1) != 1 || target_do(&self->t, 1);
+		if (fd >= 0)
+			close(fd);
+	}
+	ASSERT_EQ(0, ret);
+	expect_mthp_pages(_metadata, self, true);
+	kill(self->t.sh->addr[1], SIGKILL);
+}
+
+/*
+ * Large folios of the page cache mapped by PTEs: shared anonymous memory
+ * (shmem) in mTHPs (hugepages-<size>kB/shmem_enabled, 6.11+), in the shapes
+ * of act_mthp_shmem(), as expect_mthp_pages() says (smaps' young and dirty
+ * count the folio's own flags for shmem: not compared).
+ */
+TEST_F(walk, mthp_shmem_folios_page_by_page)
+{
+	struct mthp_saved saved;
+	int ret;
+
+	if (mthp_only(mthp_size(), pmd_size(), "shmem_enabled", &saved))
+		SKIP(return, "no per-size shmem THP setting for %lu KiB (6.11+)",
+		     mthp_size() / 1024);
+	ret = start_case(_metadata, self, act_mthp_shmem);
+	EXPECT_EQ(0, mthp_restore(&saved));
+	ASSERT_EQ(0, ret);
+	expect_mthp_pages(_metadata, self, false);
 	kill(self->t.sh->addr[1], SIGKILL);
 }
 
