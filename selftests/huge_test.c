@@ -132,6 +132,25 @@ static long kpageflag_pages(pid_t pid, uint64_t start, uint64_t end, int flag)
 /* ---- the mapping cases --------------------------------------------------------- */
 
 /*
+ * MADV_COLLAPSE of [@p, @p + @len): 0 or -errno. -EAGAIN is "a temporary
+ * resource issue" (madvise(2): a page briefly off the LRU, in a per-CPU
+ * batch): asked again a few times, as the man page says to.
+ */
+static int collapse(char *p, size_t len)
+{
+	int i;
+
+	for (i = 0; i < 5; i++) {
+		if (!madvise(p, len, MADV_COLLAPSE))
+			return 0;
+		if (errno != EAGAIN)
+			return -errno;
+		usleep(20000);
+	}
+	return -EAGAIN;
+}
+
+/*
  * A 4 MiB 2 MiB-aligned anonymous region: MADV_HUGEPAGE, touched by
  * action 1; action 2 write-protects its first 1 MiB (splitting the first
  * PMD); action 3 makes it writable again and asks for MADV_COLLAPSE.
@@ -155,7 +174,7 @@ static int act_thp(struct target_shared *sh, int cmd)
 	case 3:
 		if (mprotect(p, PMD / 2, PROT_READ | PROT_WRITE))
 			return -errno;
-		return madvise(p, 2 * PMD, MADV_COLLAPSE) ? -errno : 0;
+		return collapse(p, 2 * PMD);
 	}
 	return 0;
 }
