@@ -861,7 +861,7 @@ static int start_faulter(char *vma, int prot)
 enum {
 	STALL_HOLD,	/* the reader's longest mmap_lock read hold */
 	STALL_FAULT,	/* the faulter's worst mmap + write fault + munmap */
-	STALL_WRITER,	/* and its worst pair of mprotect() calls */
+	STALL_ANY,	/* its worst of those and of its pair of mprotect() calls */
 	STALL_N
 };
 
@@ -885,7 +885,8 @@ static int stall_round(bench_fn fn, void *ctx, struct stall *s, long *holds)
 	err = err ?: holds_stop(&s->ns[STALL_HOLD], holds);
 	faulter->measure = 0;
 	s->ns[STALL_FAULT] = faulter->worst_ns;
-	s->ns[STALL_WRITER] = faulter->worst_writer_ns;
+	s->ns[STALL_ANY] = s->ns[STALL_FAULT] > faulter->worst_writer_ns ?
+			   s->ns[STALL_FAULT] : faulter->worst_writer_ns;
 	return err;
 }
 
@@ -908,9 +909,11 @@ static void stall_row(struct row *r, const struct stall *p, const struct stall *
 }
 
 /*
- * Rows "@what: longest lock hold", "worst fault" and "longest mprotect of
- * the VMA", @fn against smaps: the reader's longest mmap_lock hold, and
- * what the faulter waited for at worst (see struct faulter).
+ * Rows "@what: longest lock hold", "worst fault" and "worst stall", @fn
+ * against smaps: the reader's longest mmap_lock hold, the faulter's worst
+ * mmap + fault + munmap, and its worst wait of any kind (see struct
+ * faulter): which of its calls waits for a reader's hold depends on when
+ * the hold begins, so only the worst of all says what the reader cost it.
  */
 static void stall_rows(struct reader *rd, const char *what, const char *how, bench_fn fn,
 		       double target, int n)
@@ -925,7 +928,7 @@ static void stall_rows(struct reader *rd, const char *what, const char *how, ben
 	h = row_new(name, "smaps", "ms", target);
 	snprintf(name, sizeof(name), "%s: worst fault, %s", what, how);
 	w = row_new(name, "smaps", "ms", 0);
-	snprintf(name, sizeof(name), "%s: worst mprotect, %s", what, how);
+	snprintf(name, sizeof(name), "%s: worst stall, %s", what, how);
 	m = row_new(name, "smaps", "ms", target);
 	for (i = 0; i < n && !err; i++) {
 		if (i % 2)
@@ -942,7 +945,7 @@ static void stall_rows(struct reader *rd, const char *what, const char *how, ben
 	}
 	stall_row(h, sp, ss, STALL_HOLD, n);
 	stall_row(w, sp, ss, STALL_FAULT, n);
-	stall_row(m, sp, ss, STALL_WRITER, n);
+	stall_row(m, sp, ss, STALL_ANY, n);
 	if (!ns) {
 		/* 6.17+: smaps reads under per-VMA locks, not mmap_lock */
 		row_na(h, "smaps took no mmap_lock read hold on this kernel");
@@ -951,8 +954,8 @@ static void stall_rows(struct reader *rd, const char *what, const char *how, ben
 	row_note(h, "tracefs mmap_lock acquire_returned/released of the reader; "
 		 "last round: ptscope %ld holds, smaps %ld", np, ns);
 	row_note(w, "the target's slowest mmap + write fault + munmap while read");
-	row_note(m, "the target's slowest pair of mprotect() of the read VMA's first page, "
-		 "which write-locks that VMA");
+	row_note(m, "the target's slowest call: mmap + fault + munmap, or the pair of "
+		 "mprotect() of the read VMA's first page, which write-locks that VMA");
 	row_judge(h);
 	row_judge(w);
 	row_judge(m);
