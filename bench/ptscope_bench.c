@@ -946,9 +946,13 @@ static void stall_rows(struct reader *rd, const char *what, const char *how, ben
 	stall_row(h, sp, ss, STALL_HOLD, n);
 	stall_row(w, sp, ss, STALL_FAULT, n);
 	stall_row(m, sp, ss, STALL_ANY, n);
-	if (!ns) {
-		/* 6.17+: smaps reads under per-VMA locks, not mmap_lock */
-		row_na(h, "smaps took no mmap_lock read hold on this kernel");
+	if (!(h->ref_val > 0)) {
+		/*
+		 * 6.17+: smaps reads under per-VMA locks, and takes mmap_lock
+		 * only when a VMA is being changed: in half the rounds or
+		 * fewer, or the median would not be 0.
+		 */
+		row_na(h, "smaps took no mmap_lock read hold in most rounds on this kernel");
 		h->ratio = NAN;
 	}
 	row_note(h, "tracefs mmap_lock acquire_returned/released of the reader; "
