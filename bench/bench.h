@@ -100,7 +100,8 @@ static void row_judge(struct row *r)
 {
 	if (r->state == ROW_WRONG || r->state == ROW_FAILED || r->state == ROW_NA)
 		return;
-	if (r->target > 0 && !isnan(r->ratio))
+	/* a reference of 0 gives no ratio to judge */
+	if (r->target > 0 && isfinite(r->ratio))
 		r->state = r->ratio <= r->target ? ROW_MET : ROW_NOT_MET;
 	else
 		r->state = ROW_INFO;
@@ -291,7 +292,8 @@ static void json_str(FILE *f, const char *s)
 
 static void json_num(FILE *f, double v)
 {
-	if (isnan(v))
+	/* JSON has no NaN or infinity */
+	if (!isfinite(v))
 		fputs("null", f);
 	else
 		fprintf(f, "%.6g", v);
