@@ -336,16 +336,20 @@ HEADINGS = ("COUNTER ", "REASON ", "START ")     # the live views' table heading
 class Live:
     """One of the tool's live views (ptscope faults, tlb or top) running in
     the background on a process: it starts a watch when it starts and prints
-    a sample, totals since then, every INTERVAL seconds."""
+    a sample, totals since then, every INTERVAL seconds. Each sample's
+    heading says how long the watch has run when the tool read it: the watch
+    started after the tool did, so t0 (just before) plus that time is a time
+    the counters were read after, however late the sample's lines arrive."""
 
     INTERVAL = 0.2
 
     def __init__(self, view, pid):
         self.view, self.pid = view, pid
         self.shown = f"ptscope {view} {pid} -i {self.INTERVAL}"
+        self.t0 = time.monotonic()
         self.p = subprocess.Popen(["ptscope", view, str(pid), "-i", str(self.INTERVAL)],
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        self.samples = []       # (arrival time, lines)
+        self.samples = []       # (read no earlier than, lines)
         self.done = False
         self.cv = threading.Condition()
         threading.Thread(target=self._reader, daemon=True).start()
@@ -353,27 +357,30 @@ class Live:
             raise RuntimeError(f"{self.shown}: {self.text(self.samples) or 'no output'}")
 
     def _reader(self):
-        cur, blanks = [], 0
+        cur, blanks, read = [], 0, self.t0
         for line in self.p.stdout:
             line = line.rstrip("\n")
             if line.startswith(f"ptscope {self.view}:"):
                 cur, blanks = [], 0
+                m = re.search(r"watched for ([0-9.]+) s", line)
+                # printed to 0.1 s, rounded: up to 0.05 s late
+                read = self.t0 + float(m.group(1)) - 0.05 if m else self.t0
             cur.append(line)
             blanks += not line
             if blanks == 2:
                 with self.cv:
-                    self.samples.append((time.monotonic(), cur))
+                    self.samples.append((read, cur))
                     self.cv.notify_all()
                 cur, blanks = [], 0
         with self.cv:
             if cur:
-                self.samples.append((time.monotonic(), cur))
+                self.samples.append((read, cur))
             self.done = True
             self.cv.notify_all()
 
     def _wait(self, after):
-        """The first sample that arrived after `after` (or the last one, once
-        the tool has ended: it ends by itself when the process is gone)."""
+        """The first sample read after `after` (or the last one, once the
+        tool has ended: it ends by itself when the process is gone)."""
         with self.cv:
             self.cv.wait_for(lambda: self.done or (self.samples and self.samples[-1][0] > after), 30)
             if self.samples and (self.samples[-1][0] > after or self.done):

@@ -352,9 +352,9 @@ static void live_header(enum live_view view, const struct snap *s,
 {
 	static const char *const names[] = { "faults", "tlb", "top" };
 
-	printf("ptscope %s: process %d (%s), every %.1f s; Ctrl-C quits%s\n", names[view],
-	       s->pid, s->comm, opt.interval, b->state == PTSCOPE_WATCH_GONE ?
-	       " [the address space is gone]" : "");
+	printf("ptscope %s: process %d (%s), every %.1f s, watched for %.1f s; Ctrl-C quits%s\n",
+	       names[view], s->pid, s->comm, opt.interval, b->elapsed_ns / 1e9,
+	       b->state == PTSCOPE_WATCH_GONE ? " [the address space is gone]" : "");
 	if (view == LIVE_TOP)
 		printf("faults %.1f/s (minor %.1f/s, major %.1f/s), other VMAs %llu\n",
 		       rate(b->faults[PTSCOPE_FLT_TOTAL], a->faults[PTSCOPE_FLT_TOTAL], secs),
