@@ -672,6 +672,29 @@ static const struct ptscope_hugetlb_pool *pool_of(const struct ptscope_huge_syst
  * expect_hugetlb_leaf - one hugetlb page of @size mapped at @level: the
  * VMA's view, the walk, pagemap at a few offsets, kpageflags, the pool.
  */
+/*
+ * expect_hugetlb_private - the hugetlb page at @a, @size bytes, is mapped
+ * once, by @pid alone: kpagecount says 1, and smaps counts it as hugetlb.
+ * smaps' Private_Hugetlb is asked only of a PMD leaf: for a PUD leaf,
+ * smaps_hugetlb_range() asks hugetlb_pmd_shared() of the PUD table, whose
+ * pt_share_count (the table page's index) pagetable_pud_ctor() never sets
+ * (7.3), so a stale index makes smaps call a private 1 GiB page
+ * Shared_Hugetlb (7.3-arm64: 4 of 3,000 fresh processes, kpagecount 1;
+ * one of them failed a CI run).
+ */
+static void expect_hugetlb_private(struct __test_metadata *_metadata, pid_t pid, uint64_t a,
+				   uint64_t size, int level)
+{
+	long priv = smaps_field(pid, a, "Private_Hugetlb");
+	long shared = smaps_field(pid, a, "Shared_Hugetlb");
+
+	EXPECT_EQ(1, kpagecount(pagemap_entry(pid, a) & PM_PFN_MASK));
+	EXPECT_EQ((long)(size >> 10), priv + shared)
+		TH_LOG("smaps: Private_Hugetlb %ld kB, Shared_Hugetlb %ld kB", priv, shared);
+	if (level == PTSCOPE_LEVEL_PMD)
+		EXPECT_EQ((long)(size >> 10), priv) TH_LOG("Shared_Hugetlb %ld kB", shared);
+}
+
 static void expect_hugetlb_leaf(struct __test_metadata *_metadata, int fd, pid_t pid,
 				uint64_t a, uint64_t size, int level, long free_before)
 {
@@ -694,7 +717,7 @@ static void expect_hugetlb_leaf(struct __test_metadata *_metadata, int fd, pid_t
 	EXPECT_EQ(1, v.leaves);
 	EXPECT_EQ(size / PAGE, v.mapped);
 	EXPECT_EQ(size / PAGE, v.huge_mapped);
-	EXPECT_EQ((long)(size >> 10), smaps_field(pid, a, "Private_Hugetlb"));
+	expect_hugetlb_private(_metadata, pid, a, size, level);
 
 	/* The walk: one leaf at @level whose PFNs are pagemap's. */
 	n = ptscope_walk_all(fd, a, a + size, 0, &runs);
