@@ -669,10 +669,6 @@ static const struct ptscope_hugetlb_pool *pool_of(const struct ptscope_huge_syst
 }
 
 /*
- * expect_hugetlb_leaf - one hugetlb page of @size mapped at @level: the
- * VMA's view, the walk, pagemap at a few offsets, kpageflags, the pool.
- */
-/*
  * expect_hugetlb_private - the hugetlb page at @a, @size bytes, is mapped
  * once, by @pid alone: kpagecount says 1, and smaps counts it as hugetlb.
  * smaps' Private_Hugetlb is asked only of a PMD leaf: for a PUD leaf,
@@ -695,6 +691,10 @@ static void expect_hugetlb_private(struct __test_metadata *_metadata, pid_t pid,
 		EXPECT_EQ((long)(size >> 10), priv) TH_LOG("Shared_Hugetlb %ld kB", shared);
 }
 
+/*
+ * expect_hugetlb_leaf - one hugetlb page of @size mapped at @level: the
+ * VMA's view, the walk, pagemap at a few offsets, kpageflags, the pool.
+ */
 static void expect_hugetlb_leaf(struct __test_metadata *_metadata, int fd, pid_t pid,
 				uint64_t a, uint64_t size, int level, long free_before)
 {
