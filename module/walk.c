@@ -39,14 +39,15 @@
  * VMA covering it as a page fault does, with lock_vma_under_rcu(), else
  * under mmap_lock for read (ptscope_vma_lock_addr()). A VMA of one PTE
  * table's span or less is walked under mmap_lock instead, with the VMAs
- * after it in the same bounded hold, as pagemap_read() walks (vma_small()). A VMA's read lock
- * keeps what mmap_lock for read kept for the walk: the VMA cannot change,
- * and the upper-level tables inside it cannot be freed (munmap, mremap and
- * mprotect write-lock every VMA they change, and the tables they free lie
- * under no other VMA), while a PTE table is still taken as above. Shared
- * hugetlb VMAs stay under mmap_lock (with i_mmap_rwsem, as above). A VMA is held
- * by one struct ptscope_vma_lock at a time, never two locks at once; what
- * a walk sees between two holds is the tree as it is then.
+ * after it in the same bounded hold, as pagemap_read() walks
+ * (vma_small()). A VMA's read lock keeps what mmap_lock for read kept for
+ * the walk: the VMA cannot change, and the upper-level tables inside it
+ * cannot be freed (munmap, mremap and mprotect write-lock every VMA they
+ * change, and the tables they free lie under no other VMA), while a PTE
+ * table is still taken as above. Shared hugetlb VMAs stay under mmap_lock
+ * (with i_mmap_rwsem, as above). A VMA is held by one struct
+ * ptscope_vma_lock at a time, never two locks at once; what a walk sees
+ * between two holds is the tree as it is then.
  *
  * Bounded holds: a walker with a budget (ptscope_walk_parts() gives one of
  * PTSCOPE_WALK_BUDGET) pauses between two upper-level entries or VMAs once
